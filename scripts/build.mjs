@@ -1,0 +1,37 @@
+// Builds the one bundled entry point (dist/vnode.mjs), the native helper
+// (dist/vnode-init) and the thin launchers in bin/ that select a component by name.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, 'dist');
+const bin = join(root, 'bin');
+mkdirSync(dist, { recursive: true });
+mkdirSync(bin, { recursive: true });
+
+await build({
+  entryPoints: [join(root, 'src/main.ts')],
+  outfile: join(dist, 'vnode.mjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  sourcemap: 'linked',
+  // koffi ships prebuilt .node files it locates at run time; grpc is only used by the CLI and tests.
+  external: ['koffi', '@grpc/grpc-js', '@grpc/proto-loader'],
+  banner: { js: "import { createRequire as __vnodeCreateRequire } from 'node:module'; const require = __vnodeCreateRequire(import.meta.url);" },
+  logLevel: 'warning',
+});
+
+// The per-vNode init/reaper is C: it must stay tiny (no Node.js per vNode) and outlive the manager.
+execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-Werror', '-static', '-o', join(dist, 'vnode-init'), join(root, 'native/vnode-init.c')], { stdio: 'inherit' });
+
+for (const name of ['vnode', 'vnode-manager', 'containerd-shim-vnode-v2', 'vnode-cni']) {
+  const path = join(bin, name);
+  writeFileSync(path, `#!/usr/bin/env node\nimport '../dist/vnode.mjs';\n`);
+  chmodSync(path, 0o755);
+}
+console.log('built dist/vnode.mjs, dist/vnode-init, bin/{vnode,vnode-manager,containerd-shim-vnode-v2,vnode-cni}');
