@@ -1,0 +1,519 @@
+// Starts a PRIVATE containerd (1.6 from /usr/bin, 1.7 and 2.x from .cache/containerd) with
+// its own root, state, sockets, CNI network, runc state and cgroup parent under one temp dir,
+// and tears everything down again (processes, mounts, netns, bridge, cgroups, dirs).
+//
+// Config version 2 for 1.6/1.7, version 3 for 2.x, written with smol-toml. CRI is set up as
+// ENVIRONMENT.md describes: restrict_oom_score_adj, a local pause image as sandbox image,
+// a bridge + host-local CNI conflist, cgroupfs, runtimes `runc` (through a wrapper that
+// zeroes negative oomScoreAdj) and `vnode` (io.containerd.vnode.v2 → containerd-shim-vnode-v2
+// from the repo's bin/ in containerd's PATH).
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import {
+  chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync,
+  rmSync, rmdirSync, writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { stringify } from 'smol-toml';
+import { cacheDir, repoBinDir } from './paths.js';
+import { BUSYBOX_IMAGE, PAUSE_IMAGE, importTestImages } from './images.js';
+
+export type ContainerdVersion = '1.6' | '1.7' | '2';
+
+/** Versions whose binaries are present on this machine (1.6: /usr/bin; 1.7, 2: .cache after setup-host.sh). */
+export function availableContainerdVersions(): ContainerdVersion[] {
+  return (['1.6', '1.7', '2'] as const).filter((v) => existsSync(join(containerdBinDir(v), 'containerd')));
+}
+
+export function containerdBinDir(version: ContainerdVersion): string {
+  return version === '1.6' ? '/usr/bin' : join(cacheDir, 'containerd', version, 'usr', 'bin');
+}
+
+export interface StartContainerdOptions {
+  version: ContainerdVersion;
+  /** Extra environment for containerd; shims and the vnode manager inherit it (e.g. { VNODE_PER_POD: 'true' }). */
+  env?: Record<string, string>;
+  /** Extra keys merged into the `vnode` runtime table, e.g. { options: { Foo: 'bar' }, pod_annotations: ['*'] }. */
+  vnodeRuntime?: Record<string, unknown>;
+  /** Additional runtime handlers: name → runtime table (runtime_type, options, ...). */
+  runtimes?: Record<string, Record<string, unknown>>;
+  /** Directory searched first for containerd-shim-vnode-v2 (default: the repo's bin/). */
+  vnodeBinDir?: string;
+  /** Import the busybox and pause test images after start (default true). */
+  importImages?: boolean;
+  /** containerd log level (default 'info'). */
+  logLevel?: string;
+  /** Last edits to the config object before it is written (keys as in the TOML file). */
+  configure?: (config: Record<string, any>) => void;
+  /** How long to wait for containerd and its CRI plugin (default 30 s). */
+  startTimeoutMs?: number;
+}
+
+export interface ContainerdInstance {
+  readonly version: ContainerdVersion;
+  /** What `containerd --version` printed, e.g. "1.7.24~ds1". */
+  readonly fullVersion: string;
+  /** Short unique id; containerd runs with VNODE_TEST_CONTAINERD=<id> in its environment. */
+  readonly id: string;
+  /** Temp dir that holds everything below. */
+  readonly dir: string;
+  readonly root: string;
+  readonly state: string;
+  /** gRPC socket path (containerd API and CRI). */
+  readonly address: string;
+  readonly ttrpcAddress: string;
+  readonly configPath: string;
+  readonly logPath: string;
+  readonly cniConfDir: string;
+  readonly bridge: string;
+  readonly subnet: string;
+  /** cgroupfs parent for pods of this instance (e.g. "/vnode-test-ab12cd34"); flows put pods below it. */
+  readonly cgroupParent: string;
+  /** runc --root used by the runc handler. */
+  readonly runcRoot: string;
+  /** PATH given to containerd (wrapper dir, vnode bin dir, containerd's bin dir, system PATH). */
+  readonly pathEnv: string;
+  readonly ctrPath: string;
+  readonly pid: number;
+  readonly images: { busybox: string; pause: string };
+  /** Runs ctr against this instance: ctr('-n', 'k8s.io', 'images', 'ls'). Rejects with stderr on failure. */
+  ctr(...args: string[]): Promise<string>;
+  /** containerd's log so far. */
+  log(): string;
+  /** Registers extra cleanup to run in stop() after processes are killed and before mounts are removed. */
+  onStop(fn: () => void | Promise<void>): void;
+  /** Kills containerd and everything it started, unmounts, removes the bridge, cgroups and dirs. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const INSTANCE_ENV = 'VNODE_TEST_CONTAINERD';
+const DIR_PREFIX = 'vnode-ctd-';
+const live = new Set<InstanceRecord>();
+
+interface InstanceRecord {
+  id: string;
+  dir: string;
+  bridge: string;
+  cgroupParent: string;
+  address: string;
+  pid?: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+export async function startContainerd(opts: StartContainerdOptions): Promise<ContainerdInstance> {
+  if (process.getuid?.() !== 0) throw new Error('startContainerd needs root');
+  const { version } = opts;
+  const binDir = containerdBinDir(version);
+  const containerdPath = join(binDir, 'containerd');
+  const ctrPath = join(binDir, 'ctr');
+  if (!existsSync(containerdPath)) {
+    throw new Error(`containerd ${version} not found at ${containerdPath}: run scripts/setup-host.sh`);
+  }
+  reapStaleInstances();
+
+  const id = randomBytes(4).toString('hex');
+  const dir = mkdtempSync(join(tmpdir(), `${DIR_PREFIX}${id}-`));
+  const rec: InstanceRecord = {
+    id, dir, bridge: `vnt${id}`, cgroupParent: `/vnode-test-${id}`, address: join(dir, 'containerd.sock'),
+  };
+  live.add(rec);
+  installExitHandler();
+  let child: ChildProcess | undefined;
+  try {
+    const root = join(dir, 'root');
+    const state = join(dir, 'state');
+    const ttrpcAddress = join(dir, 'containerd.sock.ttrpc');
+    const wrapperDir = join(dir, 'bin');
+    const cniConfDir = join(dir, 'cni', 'net.d');
+    const runcRoot = join(dir, 'runc');
+    const logPath = join(dir, 'containerd.log');
+    const configPath = join(dir, 'config.toml');
+    for (const d of [root, state, wrapperDir, cniConfDir, runcRoot, join(dir, 'cni', 'ipam')]) mkdirSync(d, { recursive: true });
+    writeInstanceRecord(rec);
+
+    writeRuncWrapper(join(wrapperDir, 'runc'));
+    const subnet = pickSubnet();
+    writeFileSync(join(cniConfDir, '10-vnode-test.conflist'), JSON.stringify(cniConflist(rec, subnet), null, 2));
+
+    const vnodeBinDir = opts.vnodeBinDir ?? repoBinDir;
+    const pathEnv = [wrapperDir, vnodeBinDir, binDir, dirname(process.execPath), '/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']
+      .filter((p, i, a) => a.indexOf(p) === i)
+      .join(':');
+
+    const config = buildConfig(version, { root, state, address: rec.address, ttrpcAddress, cniConfDir, runcRoot, dir, logLevel: opts.logLevel ?? 'info' });
+    const runtimes = runtimesTable(config, version);
+    Object.assign(runtimes['vnode'] as Record<string, unknown>, opts.vnodeRuntime ?? {});
+    for (const [name, table] of Object.entries(opts.runtimes ?? {})) runtimes[name] = table;
+    opts.configure?.(config);
+    writeFileSync(configPath, stringify(config));
+
+    const fullVersion = execFileSync(containerdPath, ['--version'], { encoding: 'utf8' }).trim().split(/\s+/)[2] ?? 'unknown';
+
+    const logFd = openSync(logPath, 'a');
+    child = spawn(containerdPath, ['--config', configPath], {
+      env: { ...process.env, ...opts.env, PATH: pathEnv, [INSTANCE_ENV]: id, TMPDIR: process.env['TMPDIR'] ?? '/tmp' },
+      stdio: ['ignore', logFd, logFd],
+      detached: true, // own process group: a Ctrl-C of the test runner does not kill it before cleanup
+    });
+    closeSync(logFd);
+    const pid = child.pid;
+    if (pid === undefined) throw new Error('containerd did not start');
+    rec.pid = pid;
+    writeInstanceRecord(rec);
+    let exited: string | undefined;
+    child.on('exit', (code, sig) => { exited = `containerd exited (code ${code}, signal ${sig})`; });
+    child.unref();
+
+    const ctr = (...args: string[]) => run(ctrPath, ['--address', rec.address, ...args], 60_000);
+    const log = () => { try { return readFileSync(logPath, 'utf8'); } catch { return ''; } };
+
+    await waitForCri(ctr, () => exited, log, opts.startTimeoutMs ?? 30_000);
+
+    const cleanups: (() => void | Promise<void>)[] = [];
+    let stopped = false;
+    const instance: ContainerdInstance = {
+      version, fullVersion, id, dir, root, state, address: rec.address, ttrpcAddress, configPath, logPath, cniConfDir,
+      bridge: rec.bridge, subnet, cgroupParent: rec.cgroupParent, runcRoot, pathEnv, ctrPath, pid,
+      images: { busybox: BUSYBOX_IMAGE, pause: PAUSE_IMAGE },
+      ctr, log,
+      onStop(fn) { cleanups.push(fn); },
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        await terminate(pid, 5_000);
+        killInstanceProcesses(rec);
+        for (const fn of cleanups.reverse()) {
+          try { await fn(); } catch (err) { console.error(`containerd ${id}: cleanup hook failed:`, err); }
+        }
+        cleanupInstance(rec);
+        live.delete(rec);
+      },
+    };
+    if (opts.importImages !== false) await importTestImages(ctr);
+    return instance;
+  } catch (err) {
+    if (child?.pid) await terminate(child.pid, 3_000);
+    const logText = (() => { try { return readFileSync(join(dir, 'containerd.log'), 'utf8'); } catch { return ''; } })();
+    killInstanceProcesses(rec);
+    cleanupInstance(rec);
+    live.delete(rec);
+    const tail = logText.split('\n').filter((l) => /level=(error|fatal|warn)/.test(l)).slice(-15).join('\n');
+    if (err instanceof Error) err.message += tail ? `\n--- containerd ${version} log (warnings/errors) ---\n${tail}` : '';
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// config
+
+interface Paths {
+  root: string; state: string; address: string; ttrpcAddress: string; cniConfDir: string; runcRoot: string; dir: string; logLevel: string;
+}
+
+function buildConfig(version: ContainerdVersion, p: Paths): Record<string, any> {
+  const runc = {
+    runtime_type: 'io.containerd.runc.v2',
+    options: { SystemdCgroup: false, Root: p.runcRoot },
+  };
+  const vnode: Record<string, unknown> = { runtime_type: 'io.containerd.vnode.v2' };
+  const common = {
+    root: p.root,
+    state: p.state,
+    grpc: { address: p.address },
+    ttrpc: { address: p.ttrpcAddress },
+    debug: { level: p.logLevel },
+  };
+  const nri = { disable: true };
+  const opt = { path: join(p.dir, 'opt') };
+  if (version === '2') {
+    return {
+      version: 3,
+      ...common,
+      plugins: {
+        'io.containerd.cri.v1.images': {
+          snapshotter: 'overlayfs',
+          pinned_images: { sandbox: PAUSE_IMAGE },
+        },
+        'io.containerd.cri.v1.runtime': {
+          restrict_oom_score_adj: true,
+          netns_mounts_under_state_dir: true,
+          enable_cdi: false,
+          cni: { bin_dirs: ['/usr/lib/cni'], conf_dir: p.cniConfDir, max_conf_num: 1 },
+          containerd: { default_runtime_name: 'runc', runtimes: { runc, vnode } },
+        },
+        'io.containerd.grpc.v1.cri': { stream_server_address: '127.0.0.1', stream_server_port: '0' },
+        'io.containerd.nri.v1.nri': nri,
+        'io.containerd.internal.v1.opt': opt,
+      },
+    };
+  }
+  return {
+    version: 2,
+    ...common,
+    plugins: {
+      'io.containerd.grpc.v1.cri': {
+        restrict_oom_score_adj: true,
+        sandbox_image: PAUSE_IMAGE,
+        netns_mounts_under_state_dir: true,
+        stream_server_address: '127.0.0.1',
+        stream_server_port: '0',
+        cni: { bin_dir: '/usr/lib/cni', conf_dir: p.cniConfDir, max_conf_num: 1 },
+        containerd: { snapshotter: 'overlayfs', default_runtime_name: 'runc', runtimes: { runc, vnode } },
+      },
+      'io.containerd.nri.v1.nri': nri,
+      'io.containerd.internal.v1.opt': opt,
+    },
+  };
+}
+
+function runtimesTable(config: Record<string, any>, version: ContainerdVersion): Record<string, unknown> {
+  return version === '2'
+    ? config['plugins']['io.containerd.cri.v1.runtime']['containerd']['runtimes']
+    : config['plugins']['io.containerd.grpc.v1.cri']['containerd']['runtimes'];
+}
+
+function cniConflist(rec: InstanceRecord, subnet: string) {
+  return {
+    cniVersion: '0.4.0',
+    name: `vnode-test-${rec.id}`,
+    plugins: [
+      {
+        type: 'bridge',
+        bridge: rec.bridge,
+        isGateway: true,
+        ipMasq: false, // no NAT, no default route: pod traffic stays on this machine
+        hairpinMode: true,
+        ipam: { type: 'host-local', ranges: [[{ subnet }]], dataDir: join(rec.dir, 'cni', 'ipam') },
+      },
+    ],
+  };
+}
+
+/** A random 10.2xx.y.0/24 not used by any address or route on this machine. */
+function pickSubnet(): string {
+  let used = '';
+  try { used = execFileSync('ip', ['-4', '-o', 'addr'], { encoding: 'utf8' }) + execFileSync('ip', ['-4', 'route'], { encoding: 'utf8' }); } catch { /* ignore */ }
+  for (let i = 0; i < 100; i++) {
+    const [a, b] = randomBytes(2);
+    const prefix = `10.${200 + (a! % 50)}.${b!}.`;
+    if (!used.includes(prefix)) return `${prefix}0/24`;
+  }
+  throw new Error('no free 10.2xx.y.0/24 subnet');
+}
+
+/**
+ * containerd asks for a negative oom_score_adj (restrict_oom_score_adj does not cover the
+ * sandbox of 2.x) and root lacks CAP_SYS_RESOURCE here; runc 1.1.5 then fails with "can't get
+ * final child's PID from pipe: EOF". Zero it in the bundle's config.json / exec process.json.
+ */
+function writeRuncWrapper(path: string) {
+  writeFileSync(path, `#!/bin/sh
+# vnode test harness: zero a negative process.oomScoreAdj, then run the real runc.
+bundle=""; process=""; prev=""
+for a in "$@"; do
+  case "$prev" in --bundle|-b) bundle="$a" ;; --process|-p) process="$a" ;; esac
+  case "$a" in --bundle=*) bundle="\${a#--bundle=}" ;; --process=*) process="\${a#--process=}" ;; esac
+  prev="$a"
+done
+fix() { [ -f "$1" ] && grep -q '"oomScoreAdj": *-' "$1" && sed -i -E 's/"oomScoreAdj": *-[0-9]+/"oomScoreAdj":0/' "$1"; return 0; }
+[ -n "$bundle" ] && fix "$bundle/config.json"
+[ -n "$process" ] && fix "$process"
+exec /usr/sbin/runc "$@"
+`);
+  chmodSync(path, 0o755);
+}
+
+// ---------------------------------------------------------------------------------------------
+// start / wait
+
+function run(file: string, args: string[], timeout: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { timeout, maxBuffer: 64 << 20, encoding: 'utf8' }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${file} ${args.join(' ')}: ${stderr.trim() || err.message}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+async function waitForCri(ctr: (...a: string[]) => Promise<string>, exited: () => string | undefined, log: () => string, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    const ex = exited();
+    if (ex) throw new Error(`${ex} before it was ready`);
+    try {
+      const plugins = await ctr('plugins', 'ls');
+      const line = plugins.split('\n').find((l) => /^io\.containerd\.grpc\.v1\s+cri\s/.test(l));
+      if (line && /\sok\s*$/.test(line)) return;
+      if (line && /\serror\s*$/.test(line)) throw new Error(`CRI plugin failed to load: ${line}`);
+      last = line ?? 'no cri plugin listed';
+    } catch (err) {
+      if (err instanceof Error && err.message.startsWith('CRI plugin failed')) throw err;
+      last = String(err);
+    }
+    await sleep(100);
+  }
+  throw new Error(`containerd did not become ready in ${timeoutMs} ms (${last})\n${log().split('\n').slice(-10).join('\n')}`);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function alive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+}
+
+async function terminate(pid: number, graceMs: number) {
+  if (!alive(pid)) return;
+  try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
+  const deadline = Date.now() + graceMs;
+  while (alive(pid) && Date.now() < deadline) await sleep(50);
+  if (alive(pid)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+  const hard = Date.now() + 2_000;
+  while (alive(pid) && Date.now() < hard) await sleep(20);
+}
+
+// ---------------------------------------------------------------------------------------------
+// cleanup (synchronous, so that it can also run from a process 'exit' handler)
+
+function writeInstanceRecord(rec: InstanceRecord) {
+  writeFileSync(join(rec.dir, 'instance.json'), JSON.stringify(rec));
+}
+
+function sleepSync(ms: number) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function readProc(pid: string, file: string): string {
+  try { return readFileSync(`/proc/${pid}/${file}`, 'latin1'); } catch { return ''; }
+}
+
+/** PIDs of processes that belong to this instance: its env marker, its paths in argv, root or cwd inside its dir, or a cgroup below its parent. */
+export function instanceProcesses(rec: { id: string; dir: string; cgroupParent: string }): number[] {
+  const marker = `${INSTANCE_ENV}=${rec.id}\0`;
+  const out: number[] = [];
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    const env = readProc(pid, 'environ');
+    let hit = env.includes(marker) || readProc(pid, 'cmdline').includes(rec.dir);
+    if (!hit) {
+      const cg = readProc(pid, 'cgroup');
+      hit = cg.split('\n').some((l) => { const p = l.split(':')[2] ?? ''; return p === rec.cgroupParent || p.startsWith(rec.cgroupParent + '/'); });
+    }
+    if (!hit) {
+      for (const link of ['root', 'cwd']) {
+        try { if (readlinkSync(`/proc/${pid}/${link}`).startsWith(rec.dir + '/')) { hit = true; break; } } catch { /* gone or kernel thread */ }
+      }
+    }
+    if (hit) out.push(Number(pid));
+  }
+  return out;
+}
+
+function killInstanceProcesses(rec: InstanceRecord) {
+  for (let round = 0; round < 20; round++) {
+    const pids = instanceProcesses(rec);
+    if (pids.length === 0) return;
+    for (const p of pids) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
+    sleepSync(round < 5 ? 50 : 200);
+  }
+  const left = instanceProcesses(rec);
+  if (left.length) console.error(`containerd ${rec.id}: processes still alive after SIGKILL: ${left.join(' ')}`);
+}
+
+function unescapeMount(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
+
+/** Mount points at or below dir, deepest first. */
+export function mountsUnder(dir: string): string[] {
+  const text = readFileSync('/proc/self/mountinfo', 'utf8');
+  const mps = text.split('\n').map((l) => unescapeMount(l.split(' ')[4] ?? '')).filter((m) => m === dir || m.startsWith(dir + '/'));
+  return [...new Set(mps)].sort((a, b) => b.length - a.length);
+}
+
+function unmountAll(dir: string) {
+  for (let round = 0; round < 10; round++) {
+    const mps = mountsUnder(dir);
+    if (mps.length === 0) return;
+    for (const m of mps) {
+      try { execFileSync('umount', [m], { stdio: 'ignore' }); } catch {
+        try { execFileSync('umount', ['-l', m], { stdio: 'ignore' }); } catch { /* retry next round */ }
+      }
+    }
+  }
+  const left = mountsUnder(dir);
+  if (left.length) console.error(`cleanup: mounts still present under ${dir}: ${left.join(' ')}`);
+}
+
+/** cgroup hierarchies' mount points (v1 controllers and the unified one). */
+function cgroupMounts(): string[] {
+  const text = readFileSync('/proc/self/mountinfo', 'utf8');
+  const out: string[] = [];
+  for (const l of text.split('\n')) {
+    const [pre, post] = l.split(' - ');
+    if (!pre || !post) continue;
+    const fstype = post.split(' ')[0];
+    if (fstype === 'cgroup' || fstype === 'cgroup2') out.push(unescapeMount(pre.split(' ')[4] ?? ''));
+  }
+  return out;
+}
+
+function removeCgroupTree(path: string) {
+  let entries: string[] = [];
+  try { entries = readdirSync(path, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name); } catch { return; }
+  for (const e of entries) removeCgroupTree(join(path, e));
+  for (let i = 0; i < 50; i++) {
+    try {
+      for (const p of readFileSync(join(path, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
+        try { process.kill(Number(p), 'SIGKILL'); } catch { /* gone */ }
+      }
+    } catch { /* no procs file */ }
+    try { rmdirSync(path); return; } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      sleepSync(20);
+    }
+  }
+  console.error(`cleanup: could not remove cgroup ${path}`);
+}
+
+/** Removes the instance's cgroups, mounts, bridge and directory. Processes must already be dead. */
+function cleanupInstance(rec: InstanceRecord) {
+  for (const m of cgroupMounts()) removeCgroupTree(join(m, rec.cgroupParent));
+  unmountAll(rec.dir);
+  try {
+    execFileSync('ip', ['link', 'show', rec.bridge], { stdio: 'ignore' });
+    execFileSync('ip', ['link', 'del', rec.bridge], { stdio: 'ignore' });
+  } catch { /* no bridge */ }
+  if (mountsUnder(rec.dir).length === 0) {
+    try { rmSync(rec.dir, { recursive: true, force: true, maxRetries: 3 }); } catch (err) { console.error(`cleanup: rm ${rec.dir}:`, err); }
+  }
+}
+
+let exitHandlerInstalled = false;
+function installExitHandler() {
+  if (exitHandlerInstalled) return;
+  exitHandlerInstalled = true;
+  process.on('exit', () => {
+    for (const rec of live) {
+      if (rec.pid) { try { process.kill(rec.pid, 'SIGKILL'); } catch { /* gone */ } }
+      killInstanceProcesses(rec);
+      cleanupInstance(rec);
+    }
+  });
+}
+
+/** Cleans up instances of earlier runs whose containerd is gone (a crashed test process). */
+export function reapStaleInstances() {
+  let names: string[] = [];
+  try { names = readdirSync(tmpdir()).filter((n) => n.startsWith(DIR_PREFIX)); } catch { return; }
+  for (const n of names) {
+    const dir = join(tmpdir(), n);
+    let rec: InstanceRecord;
+    try { rec = JSON.parse(readFileSync(join(dir, 'instance.json'), 'utf8')) as InstanceRecord; } catch { continue; }
+    if ([...live].some((l) => l.id === rec.id)) continue;
+    if (rec.pid === undefined || alive(rec.pid)) continue;
+    killInstanceProcesses(rec);
+    cleanupInstance(rec);
+  }
+}
