@@ -1,0 +1,171 @@
+// Turns the spec containerd wrote into the spec vnode hands to the OCI runtime:
+// the container joins its vNode's user namespace, "host" namespaces become the
+// vNode's, bind mounts of kubelet/containerd pod files become ID-mapped, host paths
+// resolve inside the vNode's private directory. Pure: all host facts come in as input.
+import { posix } from 'node:path';
+import type { OciMount, OciNamespace, OciSpec } from './spec.js';
+import { InvalidSpecError } from './spec.js';
+
+export interface VnodeView {
+  uidBase: number;
+  gidBase: number;
+  size: number;
+  /** Namespace files of the vNode as the OCI runtime sees them (it runs in the vNode's PID namespace). */
+  nsPath(type: 'user' | 'pid' | 'network' | 'ipc' | 'uts'): string;
+  /** Host directory standing for the vNode's "/" for hostPath volumes. */
+  hostPathRoot: string;
+}
+
+export interface PlanInput {
+  spec: OciSpec;
+  vnode: VnodeView;
+  /** Where the ID-mapped root filesystem is mounted. */
+  rootfsPath: string;
+  /** Host path prefixes whose bind mounts are kubelet/containerd pod files: ID-mapped, not redirected. */
+  podFilePrefixes: string[];
+  /** Directory under which ID-mapped clones of bind sources are placed (one entry per mount). */
+  idmapDir: string;
+  /** Host PID -> PID in the vNode, for namespace paths of the form /proc/<pid>/ns/<type>. Undefined when unknown. */
+  vnodePidOf(hostPid: number): number | undefined;
+  /** Network namespace path to use instead of one owned by the host's user namespace (the pod's own). */
+  podNetnsPath?: string;
+  /** Whether this spec is a pod sandbox (its network namespace becomes the pod's). */
+  isSandbox: boolean;
+}
+
+export interface IdmapStep {
+  source: string;
+  target: string;
+}
+
+export interface Plan {
+  spec: OciSpec;
+  /** ID-mapped clones to create before the runtime runs (target gets created as file or dir like source). */
+  idmaps: IdmapStep[];
+  /** Private hostPath locations to create (owned by the vNode's root) before the runtime runs. */
+  hostPaths: { path: string; hostSource: string }[];
+  /** True when the container gets a fresh network namespace that becomes the pod's. */
+  newPodNetwork: boolean;
+}
+
+const DEFAULT_DEVICES = new Set(['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty', '/dev/ptmx', '/dev/console']);
+const NS_PROC_PATH = /^\/proc\/(\d+)\/ns\/(pid|net|ipc|uts|user|mnt|cgroup)$/;
+
+function isBind(m: OciMount): boolean {
+  return m.type === 'bind' || m.type === 'rbind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
+}
+
+function under(path: string, prefix: string): boolean {
+  const p = posix.normalize(path);
+  const q = posix.normalize(prefix).replace(/\/$/, '');
+  return p === q || p.startsWith(`${q}/`);
+}
+
+function isPrivileged(spec: OciSpec): boolean {
+  // containerd's privileged spec: every capability in the bounding set and no masked paths.
+  const caps = spec.process?.capabilities?.bounding ?? [];
+  return caps.includes('CAP_SYS_ADMIN') && (spec.linux?.maskedPaths ?? []).length === 0;
+}
+
+export function planSpec(input: PlanInput): Plan {
+  const { vnode } = input;
+  const spec: OciSpec = structuredClone(input.spec);
+  spec.linux ??= {};
+  const linux = spec.linux;
+  const idmaps: IdmapStep[] = [];
+  const hostPaths: Plan['hostPaths'] = [];
+
+  // --- namespaces ---------------------------------------------------------------
+  const given = new Map<string, OciNamespace>();
+  for (const ns of linux.namespaces ?? []) {
+    if (given.has(ns.type)) throw new InvalidSpecError(`linux.namespaces lists "${ns.type}" twice`);
+    given.set(ns.type, ns);
+  }
+  const translate = (ns: OciNamespace): OciNamespace => {
+    if (!ns.path) return { type: ns.type };
+    const m = NS_PROC_PATH.exec(ns.path);
+    if (!m) return ns;
+    const inVnode = input.vnodePidOf(Number(m[1]));
+    if (inVnode === undefined) {
+      throw new InvalidSpecError(`namespace ${ns.type} path ${ns.path} names process ${m[1]}, which is not in this container's vNode`);
+    }
+    return { type: ns.type, path: `/proc/${inVnode}/ns/${m[2]}` };
+  };
+
+  let newPodNetwork = false;
+  const out: OciNamespace[] = [{ type: 'user', path: vnode.nsPath('user') }];
+  // A namespace the pod shares with the host in Kubernetes terms (absent from the
+  // spec) is shared with the vNode instead: hostPID, hostIPC, hostNetwork.
+  for (const [type, vnodeType] of [
+    ['pid', 'pid'],
+    ['ipc', 'ipc'],
+    ['uts', 'uts'],
+  ] as const) {
+    const ns = given.get(type);
+    out.push(ns ? translate(ns) : { type, path: vnode.nsPath(vnodeType) });
+  }
+  const net = given.get('network');
+  if (!net) {
+    out.push({ type: 'network', path: vnode.nsPath('network') });
+  } else if (!net.path) {
+    out.push({ type: 'network' });
+  } else if (NS_PROC_PATH.test(net.path)) {
+    out.push(translate(net));
+  } else if (input.isSandbox) {
+    // A network namespace made by the host's CNI belongs to the host's user namespace:
+    // nothing in the vNode could configure it and the runtime cannot join it after
+    // the user namespace. The sandbox gets a fresh one owned by the vNode.
+    out.push({ type: 'network' });
+    newPodNetwork = true;
+  } else if (input.podNetnsPath) {
+    out.push({ type: 'network', path: input.podNetnsPath });
+  } else {
+    throw new InvalidSpecError(`container joins network namespace ${net.path}, but its pod sandbox is not known to this vNode; create the sandbox first`);
+  }
+  out.push({ type: 'mount' });
+  out.push({ type: 'cgroup' });
+  const time = given.get('time');
+  if (time) out.push(time);
+  linux.namespaces = out;
+  // runc wants the mappings even when it joins an existing user namespace.
+  linux.uidMappings = [{ containerID: 0, hostID: vnode.uidBase, size: vnode.size }];
+  linux.gidMappings = [{ containerID: 0, hostID: vnode.gidBase, size: vnode.size }];
+
+  // --- process --------------------------------------------------------------------
+  if (spec.process && (spec.process.oomScoreAdj ?? 0) < 0) {
+    // A negative score needs CAP_SYS_RESOURCE on the host, which a vNode never has.
+    spec.process.oomScoreAdj = 0;
+  }
+
+  // --- root and mounts ------------------------------------------------------------
+  spec.root = { ...(spec.root ?? { path: '' }), path: input.rootfsPath };
+  const mounts: OciMount[] = [];
+  let n = 0;
+  for (const m of spec.mounts ?? []) {
+    if (!isBind(m) || !m.source) {
+      mounts.push(m);
+      continue;
+    }
+    if (!posix.isAbsolute(m.source)) throw new InvalidSpecError(`mount ${m.destination}: bind source "${m.source}" must be an absolute path`);
+    const source = posix.normalize(m.source);
+    if (input.podFilePrefixes.some((p) => under(source, p))) {
+      const target = posix.join(input.idmapDir, String(n++));
+      idmaps.push({ source, target });
+      mounts.push({ ...m, source: target });
+    } else {
+      // hostPath: the vNode's "/" is a private directory, never the host's.
+      const privatePath = posix.join(vnode.hostPathRoot, source);
+      hostPaths.push({ path: privatePath, hostSource: source });
+      mounts.push({ ...m, source: privatePath });
+    }
+  }
+  spec.mounts = mounts;
+
+  // --- devices ----------------------------------------------------------------------
+  if (isPrivileged(spec) && linux.devices) {
+    // Privileged means privileged inside the vNode: the host's devices stay out.
+    linux.devices = linux.devices.filter((d) => DEFAULT_DEVICES.has(d.path));
+  }
+
+  return { spec, idmaps, hostPaths, newPodNetwork };
+}

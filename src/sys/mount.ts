@@ -1,0 +1,96 @@
+// The new mount API (open_tree / mount_setattr / move_mount) for ID-mapped mounts,
+// plus mount(2)/umount2(2). Node.js has none of these; they go through koffi.
+import { closeSync, openSync } from 'node:fs';
+import { errno, libc, SyscallError } from './libc.js';
+
+// x86_64 and aarch64 differ only in the legacy calls; the new mount API has the
+// same numbers on every architecture.
+const SYS_open_tree = 428;
+const SYS_move_mount = 429;
+const SYS_mount_setattr = 442;
+
+const OPEN_TREE_CLONE = 1;
+const OPEN_TREE_CLOEXEC = 0o2000000;
+const AT_FDCWD = -100;
+const AT_EMPTY_PATH = 0x1000;
+const AT_RECURSIVE = 0x8000;
+const MOVE_MOUNT_F_EMPTY_PATH = 0x4;
+const MOUNT_ATTR_IDMAP = 0x100000;
+
+export const MS_RDONLY = 0x1;
+export const MS_NOSUID = 0x2;
+export const MS_NODEV = 0x4;
+export const MS_NOEXEC = 0x8;
+export const MS_REMOUNT = 0x20;
+export const MS_BIND = 0x1000;
+export const MS_REC = 0x4000;
+export const MS_PRIVATE = 0x40000;
+export const MS_SLAVE = 0x80000;
+export const MS_SHARED = 0x100000;
+export const MNT_DETACH = 0x2;
+export const UMOUNT_NOFOLLOW = 0x8;
+
+let fns:
+  | {
+      syscall3: (nr: number, a: number, b: string, c: number) => number;
+      syscallSetattr: (nr: number, fd: number, path: string, flags: number, attr: Buffer, size: number) => number;
+      syscallMove: (nr: number, fromFd: number, fromPath: string, toFd: number, toPath: string, flags: number) => number;
+      mount: (src: string | null, target: string, type: string | null, flags: number, data: string | null) => number;
+      umount2: (target: string, flags: number) => number;
+    }
+  | undefined;
+
+function f() {
+  if (!fns) {
+    const l = libc();
+    // Variadic syscall(2) needs one prototype per argument shape.
+    fns = {
+      syscall3: l.func('long syscall(long nr, int dirfd, const char *path, unsigned int flags)') as never,
+      syscallSetattr: l.func('long syscall(long nr, int fd, const char *path, unsigned int flags, void *attr, size_t size)') as never,
+      syscallMove: l.func('long syscall(long nr, int fromFd, const char *fromPath, int toFd, const char *toPath, unsigned int flags)') as never,
+      mount: l.func('int mount(const char *src, const char *target, const char *type, unsigned long flags, const char *data)') as never,
+      umount2: l.func('int umount2(const char *target, int flags)') as never,
+    };
+  }
+  return fns;
+}
+
+/**
+ * Makes `target` an ID-mapped view of `source` for the user namespace `usernsPath`
+ * (e.g. /proc/PID/ns/user): files owned by host UID H appear owned by the UID that H
+ * maps to inside that namespace. Recursive, so submounts of source come along.
+ */
+export function idmapBind(source: string, target: string, usernsPath: string): void {
+  const { syscall3, syscallSetattr, syscallMove } = f();
+  const tree = syscall3(SYS_open_tree, AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+  if (tree < 0) throw new SyscallError('open_tree', errno(), source);
+  const userns = openSync(usernsPath, 'r');
+  try {
+    const attr = Buffer.alloc(32);
+    attr.writeBigUInt64LE(BigInt(MOUNT_ATTR_IDMAP), 0);
+    attr.writeBigUInt64LE(BigInt(userns), 24);
+    if (syscallSetattr(SYS_mount_setattr, tree, '', AT_EMPTY_PATH | AT_RECURSIVE, attr, attr.length) < 0) {
+      throw new SyscallError('mount_setattr', errno(), `${source} (idmap with ${usernsPath})`);
+    }
+    if (syscallMove(SYS_move_mount, tree, '', AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+      throw new SyscallError('move_mount', errno(), `${source} -> ${target}`);
+    }
+  } finally {
+    closeSync(userns);
+    closeSync(tree);
+  }
+}
+
+export function mount(source: string | null, target: string, type: string | null, flags: number, data: string | null = null): void {
+  if (f().mount(source, target, type, flags, data) !== 0) {
+    throw new SyscallError('mount', errno(), `${type ?? 'bind'} ${source ?? ''} on ${target}`);
+  }
+}
+
+/** Unmounts target; an already-unmounted target (EINVAL/ENOENT) is not an error. */
+export function umount(target: string, flags = MNT_DETACH | UMOUNT_NOFOLLOW): boolean {
+  if (f().umount2(target, flags) === 0) return true;
+  const e = errno();
+  if (e === 22 /* EINVAL: not a mount point */ || e === 2 /* ENOENT */) return false;
+  throw new SyscallError('umount2', e, target);
+}

@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { planSpec, type PlanInput } from '../../../src/oci/planner.js';
+import { InvalidSpecError, parseSpec, type OciSpec } from '../../../src/oci/spec.js';
+
+const vnode: PlanInput['vnode'] = {
+  uidBase: 1048576,
+  gidBase: 1048576,
+  size: 65536,
+  nsPath: (t) => `/proc/1/ns/${t === 'network' ? 'net' : t}`,
+  hostPathRoot: '/var/lib/vnode/i1/vnodes/ns-a/root',
+};
+
+function spec(over: Partial<OciSpec> = {}): OciSpec {
+  return {
+    ociVersion: '1.1.0',
+    process: { user: { uid: 0, gid: 0 }, args: ['sh'], cwd: '/', oomScoreAdj: -998 },
+    root: { path: 'rootfs' },
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/etc/hosts', type: 'bind', source: '/var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes/s1/hosts', options: ['rbind', 'rw'] },
+      { destination: '/data', type: 'bind', source: '/etc', options: ['rbind', 'rw'] },
+    ],
+    linux: {
+      namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network', path: '/var/run/netns/cni-1' }],
+    },
+    ...over,
+  };
+}
+
+function input(s: OciSpec, over: Partial<PlanInput> = {}): PlanInput {
+  return {
+    spec: s,
+    vnode,
+    rootfsPath: '/run/vnode/i1/rootfs/c1',
+    podFilePrefixes: ['/var/lib/containerd', '/run/containerd', '/var/lib/kubelet/pods'],
+    idmapDir: '/run/vnode/i1/idmap/c1',
+    vnodePidOf: (pid) => (pid === 4242 ? 7 : undefined),
+    isSandbox: true,
+    ...over,
+  };
+}
+
+describe('planSpec', () => {
+  it('joins the vNode user namespace with its ID range and clamps oomScoreAdj', () => {
+    const plan = planSpec(input(spec()));
+    const ns = plan.spec.linux!.namespaces!;
+    assert.deepEqual(ns[0], { type: 'user', path: '/proc/1/ns/user' });
+    assert.deepEqual(plan.spec.linux!.uidMappings, [{ containerID: 0, hostID: 1048576, size: 65536 }]);
+    assert.equal(plan.spec.process!.oomScoreAdj, 0);
+    assert.equal(plan.spec.root!.path, '/run/vnode/i1/rootfs/c1');
+  });
+
+  it('gives a sandbox a fresh network namespace instead of the host-owned CNI one', () => {
+    const plan = planSpec(input(spec()));
+    assert.deepEqual(plan.spec.linux!.namespaces!.find((n) => n.type === 'network'), { type: 'network' });
+    assert.equal(plan.newPodNetwork, true);
+  });
+
+  it('puts a pod container into its sandbox network namespace', () => {
+    const plan = planSpec(input(spec(), { isSandbox: false, podNetnsPath: '/proc/7/ns/net' }));
+    assert.deepEqual(plan.spec.linux!.namespaces!.find((n) => n.type === 'network'), { type: 'network', path: '/proc/7/ns/net' });
+    assert.equal(plan.newPodNetwork, false);
+  });
+
+  it('refuses a container whose sandbox network is unknown', () => {
+    assert.throws(() => planSpec(input(spec(), { isSandbox: false })), /pod sandbox is not known/);
+  });
+
+  it('maps hostPID, hostIPC and hostNetwork (absent namespaces) to the vNode namespaces', () => {
+    const s = spec({ linux: { namespaces: [{ type: 'mount' }] } });
+    const ns = planSpec(input(s)).spec.linux!.namespaces!;
+    assert.deepEqual(ns.find((n) => n.type === 'pid'), { type: 'pid', path: '/proc/1/ns/pid' });
+    assert.deepEqual(ns.find((n) => n.type === 'ipc'), { type: 'ipc', path: '/proc/1/ns/ipc' });
+    assert.deepEqual(ns.find((n) => n.type === 'uts'), { type: 'uts', path: '/proc/1/ns/uts' });
+    assert.deepEqual(ns.find((n) => n.type === 'network'), { type: 'network', path: '/proc/1/ns/net' });
+    assert.ok(ns.some((n) => n.type === 'cgroup' && !n.path));
+  });
+
+  it('translates /proc/<host pid>/ns paths into the vNode PID namespace', () => {
+    const s = spec({ linux: { namespaces: [{ type: 'pid', path: '/proc/4242/ns/pid' }, { type: 'mount' }] } });
+    const ns = planSpec(input(s)).spec.linux!.namespaces!;
+    assert.deepEqual(ns.find((n) => n.type === 'pid'), { type: 'pid', path: '/proc/7/ns/pid' });
+    const bad = spec({ linux: { namespaces: [{ type: 'pid', path: '/proc/999/ns/pid' }] } });
+    assert.throws(() => planSpec(input(bad)), (e: unknown) => e instanceof InvalidSpecError && /process 999/.test((e as Error).message));
+  });
+
+  it('ID-maps pod files and redirects hostPath mounts into the vNode private root', () => {
+    const plan = planSpec(input(spec()));
+    assert.deepEqual(plan.idmaps, [{ source: '/var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes/s1/hosts', target: '/run/vnode/i1/idmap/c1/0' }]);
+    const hosts = plan.spec.mounts!.find((m) => m.destination === '/etc/hosts')!;
+    assert.equal(hosts.source, '/run/vnode/i1/idmap/c1/0');
+    const data = plan.spec.mounts!.find((m) => m.destination === '/data')!;
+    assert.equal(data.source, '/var/lib/vnode/i1/vnodes/ns-a/root/etc');
+    assert.deepEqual(plan.hostPaths, [{ path: '/var/lib/vnode/i1/vnodes/ns-a/root/etc', hostSource: '/etc' }]);
+    // a path that only looks like a prefix is not under it
+    const s = spec({ mounts: [{ destination: '/x', type: 'bind', source: '/var/lib/containerd-evil/x', options: ['rbind'] }] });
+    assert.equal(planSpec(input(s)).idmaps.length, 0);
+  });
+
+  it('keeps host devices out of privileged containers', () => {
+    const s = spec({
+      process: { user: { uid: 0, gid: 0 }, args: ['sh'], cwd: '/', capabilities: { bounding: ['CAP_SYS_ADMIN', 'CAP_NET_ADMIN'] } },
+      linux: {
+        namespaces: [],
+        maskedPaths: [],
+        devices: [
+          { path: '/dev/sda', type: 'b', major: 8, minor: 0 },
+          { path: '/dev/null', type: 'c', major: 1, minor: 3 },
+        ],
+      },
+    });
+    assert.deepEqual(planSpec(input(s)).spec.linux!.devices!.map((d) => d.path), ['/dev/null']);
+  });
+
+  it('does not modify its input', () => {
+    const s = spec();
+    const before = JSON.stringify(s);
+    planSpec(input(s));
+    assert.equal(JSON.stringify(s), before);
+  });
+});
+
+describe('parseSpec', () => {
+  it('explains what is wrong with a malformed spec', () => {
+    assert.throws(() => parseSpec('{', 'config.json'), /config.json: not valid JSON/);
+    assert.throws(() => parseSpec('[]', 'config.json'), /must be a JSON object/);
+    assert.throws(() => parseSpec('{"ociVersion":"1","root":{"path":"r"}}', 'config.json'), /process.args/);
+    assert.throws(() => parseSpec('{"ociVersion":"1","process":{"args":["sh"]}}', 'config.json'), /root.path/);
+  });
+});
