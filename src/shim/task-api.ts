@@ -1,0 +1,156 @@
+// The Task API as a TypeScript interface (one async method per RPC of
+// containerd.task.v2.Task), the error type implementations throw, and the glue that
+// serves an implementation over ttrpc. Decoding, encoding and the conversion of
+// errors into google.rpc.Status happen here and nowhere else.
+import {
+  decode,
+  encode,
+  TASK_SERVICE,
+  type CheckpointTaskRequest,
+  type CloseIORequest,
+  type ConnectRequest,
+  type ConnectResponse,
+  type CreateTaskRequest,
+  type CreateTaskResponse,
+  type DeleteRequest,
+  type DeleteResponse,
+  type ExecProcessRequest,
+  type KillRequest,
+  type PauseRequest,
+  type PidsRequest,
+  type PidsResponse,
+  type ResizePtyRequest,
+  type ResumeRequest,
+  type ShutdownRequest,
+  type StartRequest,
+  type StartResponse,
+  type StateRequest,
+  type StateResponse,
+  type StatsRequest,
+  type StatsResponse,
+  type UpdateTaskRequest,
+  type WaitRequest,
+  type WaitResponse,
+} from '../proto/index.js';
+import { Code, RpcError, type CallContext, type TtrpcClient, type TtrpcServer, type UnaryHandler } from '../ttrpc/index.js';
+
+/** ttrpc metadata key carrying the containerd namespace of a call. */
+export const NAMESPACE_HEADER = 'containerd-namespace-ttrpc';
+
+/** What a Task API method learns about its call. */
+export interface TaskContext {
+  /** containerd namespace of the call ("" if containerd sent none). */
+  namespace: string;
+  /** Aborted on the request's timeout or when containerd's connection closes. */
+  signal: AbortSignal;
+  /** The ttrpc call (connection, raw metadata). */
+  call: CallContext;
+}
+
+/**
+ * A Task API failure with a gRPC code; containerd maps the code to its errdefs
+ * (NotFound → ErrNotFound, AlreadyExists, FailedPrecondition, InvalidArgument,
+ * Unimplemented → ErrNotImplemented, ...). The message reaches CRI users: say what and why.
+ */
+export class TaskError extends RpcError {
+  constructor(code: Code, message: string) {
+    super(code, message);
+    this.name = 'TaskError';
+  }
+}
+
+/** containerd.task.v2.Task. Methods that return google.protobuf.Empty resolve to void. */
+export interface TaskApi {
+  state(req: StateRequest, ctx: TaskContext): Promise<StateResponse>;
+  create(req: CreateTaskRequest, ctx: TaskContext): Promise<CreateTaskResponse>;
+  start(req: StartRequest, ctx: TaskContext): Promise<StartResponse>;
+  delete(req: DeleteRequest, ctx: TaskContext): Promise<DeleteResponse>;
+  pids(req: PidsRequest, ctx: TaskContext): Promise<PidsResponse>;
+  pause(req: PauseRequest, ctx: TaskContext): Promise<void>;
+  resume(req: ResumeRequest, ctx: TaskContext): Promise<void>;
+  checkpoint(req: CheckpointTaskRequest, ctx: TaskContext): Promise<void>;
+  kill(req: KillRequest, ctx: TaskContext): Promise<void>;
+  exec(req: ExecProcessRequest, ctx: TaskContext): Promise<void>;
+  resizePty(req: ResizePtyRequest, ctx: TaskContext): Promise<void>;
+  closeIO(req: CloseIORequest, ctx: TaskContext): Promise<void>;
+  update(req: UpdateTaskRequest, ctx: TaskContext): Promise<void>;
+  wait(req: WaitRequest, ctx: TaskContext): Promise<WaitResponse>;
+  stats(req: StatsRequest, ctx: TaskContext): Promise<StatsResponse>;
+  connect(req: ConnectRequest, ctx: TaskContext): Promise<ConnectResponse>;
+  shutdown(req: ShutdownRequest, ctx: TaskContext): Promise<void>;
+}
+
+/** RPC name → [TaskApi method, request message, response message]. */
+const RPCS = {
+  State: ['state', 'StateRequest', 'StateResponse'],
+  Create: ['create', 'CreateTaskRequest', 'CreateTaskResponse'],
+  Start: ['start', 'StartRequest', 'StartResponse'],
+  Delete: ['delete', 'DeleteRequest', 'DeleteResponse'],
+  Pids: ['pids', 'PidsRequest', 'PidsResponse'],
+  Pause: ['pause', 'PauseRequest', null],
+  Resume: ['resume', 'ResumeRequest', null],
+  Checkpoint: ['checkpoint', 'CheckpointTaskRequest', null],
+  Kill: ['kill', 'KillRequest', null],
+  Exec: ['exec', 'ExecProcessRequest', null],
+  ResizePty: ['resizePty', 'ResizePtyRequest', null],
+  CloseIO: ['closeIO', 'CloseIORequest', null],
+  Update: ['update', 'UpdateTaskRequest', null],
+  Wait: ['wait', 'WaitRequest', 'WaitResponse'],
+  Stats: ['stats', 'StatsRequest', 'StatsResponse'],
+  Connect: ['connect', 'ConnectRequest', 'ConnectResponse'],
+  Shutdown: ['shutdown', 'ShutdownRequest', null],
+} as const satisfies Record<string, readonly [keyof TaskApi, string, string | null]>;
+
+export type TaskRpc = keyof typeof RPCS;
+export const TASK_RPCS = Object.keys(RPCS) as TaskRpc[];
+
+const EMPTY = new Uint8Array(0);
+
+/** The namespace containerd put in the call's metadata. */
+export function namespaceOf(call: CallContext): string {
+  return call.metadata.get(NAMESPACE_HEADER)?.[0] ?? '';
+}
+
+/** Registers `impl` as containerd.task.v2.Task on `server`. */
+export function serveTaskApi(server: TtrpcServer, impl: TaskApi): void {
+  const methods: Record<string, UnaryHandler> = {};
+  for (const rpc of TASK_RPCS) {
+    const [name, reqType, respType] = RPCS[rpc];
+    methods[rpc] = async (payload, call) => {
+      let req: unknown;
+      try {
+        req = decode(`containerd.task.v2.${reqType}`, payload);
+      } catch (err) {
+        throw new TaskError(Code.InvalidArgument, `${rpc}: cannot decode ${reqType}: ${(err as Error).message}`);
+      }
+      const ctx: TaskContext = { namespace: namespaceOf(call), signal: call.signal, call };
+      const fn = impl[name] as (r: unknown, c: TaskContext) => Promise<object | void>;
+      const resp = await fn.call(impl, req, ctx);
+      if (respType === null) return EMPTY;
+      if (resp === undefined || resp === null) throw new TaskError(Code.Internal, `${rpc}: implementation returned no ${respType}`);
+      return encode(`containerd.task.v2.${respType}`, resp);
+    };
+  }
+  server.register(TASK_SERVICE, methods);
+}
+
+/** Client side of the Task API (tests, tools): same methods as TaskApi, without the context. */
+export type TaskClient = {
+  [K in keyof TaskApi]: (req: Parameters<TaskApi[K]>[0], opts?: { timeoutMs?: number }) => ReturnType<TaskApi[K]>;
+};
+
+/** A TaskClient over a ttrpc client; `namespace` goes into every call's metadata. */
+export function taskClient(client: TtrpcClient, namespace: string): TaskClient {
+  const out: Record<string, unknown> = {};
+  for (const rpc of TASK_RPCS) {
+    const [name, reqType, respType] = RPCS[rpc];
+    out[name] = async (req: object, opts: { timeoutMs?: number } = {}) => {
+      const payload = await client.call(TASK_SERVICE, rpc, encode(`containerd.task.v2.${reqType}`, req), {
+        metadata: [{ key: NAMESPACE_HEADER, value: namespace }],
+        ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+      });
+      return respType === null ? undefined : decode(`containerd.task.v2.${respType}`, payload);
+    };
+  }
+  return out as TaskClient;
+}
