@@ -1,0 +1,89 @@
+// /dev/fuse descriptors and the mount itself. The mount is made by mount(8) with
+// the descriptor inherited as fd 3 (`-o fd=3`); no libfuse, no fusermount.
+import { spawn } from 'node:child_process';
+import { closeSync, constants as F, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { ioctlU32Ptr } from '../sys/fuse-dev.js';
+import { FUSE_DEV_IOC_CLONE } from './protocol.js';
+
+export const FS_TYPE = 'fuse.vnodefs';
+
+export class VnodefsError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'VnodefsError';
+  }
+}
+
+// libuv opens every descriptor with O_CLOEXEC: children never inherit one by accident.
+export function openFuseDevice(nonblocking = false): number {
+  return openSync('/dev/fuse', F.O_RDWR | (nonblocking ? F.O_NONBLOCK : 0));
+}
+
+/** A new descriptor attached to the connection of `masterFd`, with its own processing queue. */
+export function cloneFuseDevice(masterFd: number, nonblocking: boolean): number {
+  const fd = openFuseDevice(nonblocking);
+  try {
+    ioctlU32Ptr(fd, FUSE_DEV_IOC_CLONE, masterFd);
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+  return fd;
+}
+
+function run(cmd: string, args: string[], fd?: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const stdio: ('ignore' | 'pipe' | number)[] = ['ignore', 'ignore', 'pipe'];
+    if (fd !== undefined) stdio.push(fd);
+    const p = spawn(cmd, args, { stdio });
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    p.on('error', reject);
+    p.on('close', (code) =>
+      code === 0 ? resolve() : reject(new VnodefsError('VNODEFS_MOUNT', `${cmd} ${args.join(' ')}: exit ${code}: ${err.trim()}`)),
+    );
+  });
+}
+
+/** Mounts the FUSE connection of `fd` at `mountpoint` (allow_other: every vNode user reads it). */
+export function mountFuse(fd: number, mountpoint: string): Promise<void> {
+  const opts = 'fd=3,rootmode=40000,user_id=0,group_id=0,allow_other';
+  return run('mount', ['-i', '-t', FS_TYPE, '-o', opts, 'vnodefs', mountpoint], fd);
+}
+
+/** Lazily unmounts (busy readers keep working until they close). */
+export function unmount(mountpoint: string): Promise<void> {
+  return run('umount', ['-l', mountpoint]);
+}
+
+/** Whether `mountpoint` is a vnodefs mount in this mount namespace. */
+export function isVnodefsMount(mountpoint: string): boolean {
+  const text = readFileSync('/proc/self/mountinfo', 'utf8');
+  for (const line of text.split('\n')) {
+    const [pre, post] = line.split(' - ');
+    if (pre?.split(' ')[4] === mountpoint && post?.startsWith(`${FS_TYPE} `)) return true;
+  }
+  return false;
+}
+
+/** The FUSE connection number of a mount (the minor of its device number). */
+export function connectionId(mountpoint: string): number | undefined {
+  try {
+    const dev = statSync(mountpoint).dev;
+    return (dev & 0xff) | ((dev >> 12) & 0xfff00);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Ends a FUSE connection through the fusectl filesystem (every request fails with ENOTCONN). */
+export function abortConnection(id: number): void {
+  try {
+    writeFileSync(`/sys/fs/fuse/connections/${id}/abort`, '1');
+  } catch {
+    /* already gone, or fusectl not mounted */
+  }
+}

@@ -1,0 +1,297 @@
+// Answers FUSE requests: one synchronous function from request bytes to reply bytes.
+// Generated files are rendered once per open (a snapshot, like procfs's seq files
+// between reads) and served with direct I/O, so a size of 0 never truncates them.
+import { constants as C } from 'node:os';
+import {
+  DirentWriter,
+  MalformedRequest,
+  attrOut,
+  body,
+  cstring,
+  decodeFh,
+  decodeHeader,
+  decodeInit,
+  decodeOpenFlags,
+  decodeRead,
+  entryOut,
+  errorReply,
+  initOut,
+  okReply,
+  openOut,
+  statfsOut,
+  type Attr,
+  type RequestHeader,
+} from './codec.js';
+import type { HostFiles } from './context.js';
+import { vcpuCount } from './generators/cpus.js';
+import { DT_DIR, DT_REG, FOPEN_DIRECT_IO, InitFlag, MAX_WRITE, Op, PROTOCOL_MAJOR, PROTOCOL_MINOR, ROOT_ID } from './protocol.js';
+import { Template, nodeIdOf, splitNodeId, type TemplateEntry } from './tree.js';
+import type { Vnode } from './vnode.js';
+
+const E = C.errno;
+const S_IFDIR = 0o040000;
+const S_IFREG = 0o100000;
+/** Entry and attribute validity handed to the kernel, seconds. */
+const VALID_SEC = 1;
+const O_ACCMODE = 3;
+
+type Node = { kind: 'root' } | { kind: 'entry'; vnode: Vnode; entry: TemplateEntry };
+
+export interface HandlerStats {
+  requests: number;
+  errors: number;
+  malformed: number;
+  openHandles: number;
+}
+
+export class Handler {
+  private readonly vnodes = new Map<number, Vnode>();
+  private readonly handles = new Map<number, Buffer>();
+  private nextFh = 1;
+  private readonly mountedAt = Math.floor(Date.now() / 1000);
+  initialized = false;
+  readonly stats: HandlerStats = { requests: 0, errors: 0, malformed: 0, openHandles: 0 };
+
+  constructor(
+    readonly template: Template,
+    readonly host: HostFiles,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  addVnode(v: Vnode): void {
+    const other = this.vnodes.get(v.slot);
+    if (other && other.id !== v.id) throw new Error(`vnodefs: vNode ids ${other.id} and ${v.id} share slot ${v.slot}`);
+    this.vnodes.set(v.slot, v);
+  }
+
+  removeVnode(v: Vnode): void {
+    if (this.vnodes.get(v.slot) === v) this.vnodes.delete(v.slot);
+  }
+
+  listVnodes(): Vnode[] {
+    return [...this.vnodes.values()];
+  }
+
+  /** Handles one request; returns the reply, or null when the protocol wants none. */
+  handle(buf: Buffer, n: number): Buffer | null {
+    this.stats.requests++;
+    let h: RequestHeader;
+    try {
+      h = decodeHeader(buf, n);
+    } catch {
+      this.stats.malformed++;
+      // Without a trustworthy header there is nobody to answer.
+      if (n >= 16) return errorReply(buf.readBigUInt64LE(8), E.EINVAL);
+      return null;
+    }
+    try {
+      const reply = this.dispatch(h, body(buf, h));
+      if (reply !== null && reply.readInt32LE(4) !== 0) this.stats.errors++;
+      return reply;
+    } catch (err) {
+      this.stats.errors++;
+      if (err instanceof MalformedRequest) {
+        this.stats.malformed++;
+        return errorReply(h.unique, E.EINVAL);
+      }
+      return errorReply(h.unique, E.EIO);
+    }
+  }
+
+  private dispatch(h: RequestHeader, b: Buffer): Buffer | null {
+    const u = h.unique;
+    switch (h.opcode) {
+      case Op.INIT:
+        return this.init(u, b);
+      case Op.FORGET:
+      case Op.BATCH_FORGET:
+      case Op.INTERRUPT:
+        // Every request is answered before the next is read, so an interrupt always
+        // arrives for a request that is already complete: nothing to do, no reply.
+        return null;
+      case Op.DESTROY:
+        return okReply(u, null);
+      case Op.LOOKUP:
+        return this.lookup(h, cstring(b));
+      case Op.GETATTR: {
+        const node = this.node(h.nodeid);
+        return node ? okReply(u, attrOut(this.attr(h.nodeid, node), VALID_SEC)) : errorReply(u, E.ENOENT);
+      }
+      case Op.OPEN:
+        return this.open(h, decodeOpenFlags(b));
+      case Op.READ:
+        return this.read(h, b);
+      case Op.RELEASE:
+        this.handles.delete(decodeFh(b, 'RELEASE'));
+        this.stats.openHandles = this.handles.size;
+        return okReply(u, null);
+      case Op.FLUSH:
+        return okReply(u, null);
+      case Op.OPENDIR: {
+        const node = this.node(h.nodeid);
+        if (!node) return errorReply(u, E.ENOENT);
+        if (node.kind === 'entry' && !node.entry.dir) return errorReply(u, E.ENOTDIR);
+        return okReply(u, openOut(0, 0));
+      }
+      case Op.READDIR:
+        return this.readdir(h, b);
+      case Op.RELEASEDIR:
+        return okReply(u, null);
+      case Op.STATFS:
+        return okReply(u, statfsOut(this.template.entries.length * Math.max(1, this.vnodes.size)));
+      case Op.ACCESS: {
+        const node = this.node(h.nodeid);
+        if (!node) return errorReply(u, E.ENOENT);
+        const mask = b.length >= 4 ? b.readUInt32LE(0) : 0;
+        return mask & 2 ? errorReply(u, E.EACCES) : okReply(u, null);
+      }
+      case Op.SETATTR:
+        return errorReply(u, this.node(h.nodeid) ? E.EPERM : E.ENOENT);
+      case Op.WRITE:
+        return errorReply(u, E.EBADF);
+      case Op.MKDIR:
+      case Op.MKNOD:
+      case Op.CREATE:
+      case Op.SYMLINK:
+      case Op.LINK:
+      case Op.UNLINK:
+      case Op.RMDIR:
+      case Op.RENAME:
+      case Op.SETXATTR:
+      case Op.REMOVEXATTR:
+        return errorReply(u, E.EACCES);
+      default:
+        // GETXATTR, LISTXATTR, FSYNC, POLL, LSEEK, STATX, locks, and opcodes we have
+        // never heard of: ENOSYS tells the kernel not to ask again where it can.
+        return errorReply(u, E.ENOSYS);
+    }
+  }
+
+  private init(u: bigint, b: Buffer): Buffer {
+    const k = decodeInit(b);
+    if (k.major < PROTOCOL_MAJOR) return errorReply(u, E.EPROTO);
+    this.initialized = true;
+    const wanted = InitFlag.ASYNC_READ | InitFlag.BIG_WRITES | InitFlag.PARALLEL_DIROPS | InitFlag.MAX_PAGES;
+    return okReply(
+      u,
+      initOut({
+        major: PROTOCOL_MAJOR,
+        minor: k.major > PROTOCOL_MAJOR ? PROTOCOL_MINOR : Math.min(k.minor, PROTOCOL_MINOR),
+        maxReadahead: k.maxReadahead,
+        flags: k.flags & wanted,
+        maxBackground: 64,
+        congestionThreshold: 48,
+        maxWrite: MAX_WRITE,
+        timeGran: 1,
+        maxPages: MAX_WRITE / 4096,
+      }),
+    );
+  }
+
+  /** The node behind a node id, or undefined if it does not (or no longer) exist. */
+  private node(nodeid: number): Node | undefined {
+    if (nodeid === ROOT_ID) return { kind: 'root' };
+    if (nodeid <= 0) return undefined;
+    const { slot, index } = splitNodeId(nodeid);
+    const vnode = this.vnodes.get(slot);
+    const entry = this.template.get(index);
+    if (!vnode || !entry) return undefined;
+    return { kind: 'entry', vnode, entry };
+  }
+
+  private visible(vnode: Vnode, e: TemplateEntry): boolean {
+    if (e.cpu === undefined || !e.dir) return true;
+    return e.cpu < vcpuCount(vnode.context(0, this.host, this.now()));
+  }
+
+  private attr(nodeid: number, node: Node): Attr {
+    const dir = node.kind === 'root' || node.entry.dir;
+    const nchildren = node.kind === 'root' ? this.vnodes.size : node.entry.children.length;
+    return {
+      ino: nodeid,
+      size: 0,
+      mode: dir ? S_IFDIR | 0o555 : S_IFREG | 0o444,
+      nlink: dir ? 2 + nchildren : 1,
+      uid: 0,
+      gid: 0,
+      mtimeSec: node.kind === 'root' ? this.mountedAt : Math.floor(node.vnode.spec.startedAt / 1000),
+    };
+  }
+
+  private lookup(h: RequestHeader, name: string): Buffer {
+    const parent = this.node(h.nodeid);
+    if (!parent) return errorReply(h.unique, E.ENOENT);
+    let nodeid: number;
+    let node: Node;
+    if (parent.kind === 'root') {
+      const v = [...this.vnodes.values()].find((x) => x.id === name);
+      if (!v) return errorReply(h.unique, E.ENOENT);
+      nodeid = nodeIdOf(v.slot, 0);
+      node = { kind: 'entry', vnode: v, entry: this.template.get(0)! };
+    } else {
+      if (!parent.entry.dir) return errorReply(h.unique, E.ENOTDIR);
+      const e = this.template.child(parent.entry.index, name);
+      if (!e || !this.visible(parent.vnode, e)) return errorReply(h.unique, E.ENOENT);
+      nodeid = nodeIdOf(parent.vnode.slot, e.index);
+      node = { kind: 'entry', vnode: parent.vnode, entry: e };
+    }
+    return okReply(h.unique, entryOut(this.attr(nodeid, node), VALID_SEC));
+  }
+
+  private render(vnode: Vnode, entry: TemplateEntry, pid: number): Buffer {
+    const ctx = vnode.context(pid, this.host, this.now());
+    return Buffer.from(entry.gen!(ctx, entry.cpu ?? 0), 'latin1');
+  }
+
+  private open(h: RequestHeader, flags: number): Buffer {
+    const node = this.node(h.nodeid);
+    if (!node) return errorReply(h.unique, E.ENOENT);
+    if (node.kind === 'root' || node.entry.dir) return errorReply(h.unique, E.EISDIR);
+    if ((flags & O_ACCMODE) !== 0 /* O_RDONLY */) return errorReply(h.unique, E.EACCES);
+    const fh = this.nextFh++;
+    this.handles.set(fh, this.render(node.vnode, node.entry, h.pid));
+    this.stats.openHandles = this.handles.size;
+    return okReply(h.unique, openOut(fh, FOPEN_DIRECT_IO));
+  }
+
+  private read(h: RequestHeader, b: Buffer): Buffer {
+    const r = decodeRead(b);
+    let content = this.handles.get(r.fh);
+    if (!content) {
+      // A handle opened before a server restart: render afresh from the node id.
+      const node = this.node(h.nodeid);
+      if (!node || node.kind === 'root' || node.entry.dir) return errorReply(h.unique, E.EBADF);
+      content = this.render(node.vnode, node.entry, h.pid);
+      this.handles.set(r.fh, content);
+      this.stats.openHandles = this.handles.size;
+    }
+    const start = Math.min(r.offset, content.length);
+    return okReply(h.unique, content.subarray(start, Math.min(content.length, start + r.size)));
+  }
+
+  private readdir(h: RequestHeader, b: Buffer): Buffer {
+    const node = this.node(h.nodeid);
+    if (!node) return errorReply(h.unique, E.ENOENT);
+    const r = decodeRead(b);
+    const list: { ino: number; type: number; name: string }[] = [
+      { ino: h.nodeid, type: DT_DIR, name: '.' },
+      { ino: ROOT_ID, type: DT_DIR, name: '..' },
+    ];
+    if (node.kind === 'root') {
+      for (const v of this.vnodes.values()) list.push({ ino: nodeIdOf(v.slot, 0), type: DT_DIR, name: v.id });
+    } else {
+      if (!node.entry.dir) return errorReply(h.unique, E.ENOTDIR);
+      for (const i of node.entry.children) {
+        const e = this.template.get(i)!;
+        if (!this.visible(node.vnode, e)) continue;
+        list.push({ ino: nodeIdOf(node.vnode.slot, i), type: e.dir ? DT_DIR : DT_REG, name: e.name });
+      }
+    }
+    const w = new DirentWriter(r.size);
+    for (let i = r.offset; i < list.length; i++) {
+      const d = list[i]!;
+      if (!w.add(d.ino, i + 1, d.type, d.name)) break;
+    }
+    return okReply(h.unique, w.finish());
+  }
+}
