@@ -22,3 +22,6 @@ export {
   type TaskRpc,
 } from './task-api.js';
 export { Code } from '../ttrpc/index.js';
+export { EventPublisher, type EventPublisherOptions } from './events.js';
+export { managerInstance, instanceId, ManagerEnv, DEFAULT_RUN_DIR, type ManagerInstance } from './instance.js';
+export { ensureManager, ping as pingManager, shimAddress } from './start.js';

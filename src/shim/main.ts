@@ -1,5 +1,49 @@
-// Entry point of the shim component (placeholder until it lands).
-export async function main(_argv: string[]): Promise<number> {
-  process.stderr.write('shim: not built yet\n');
-  return 1;
+// containerd-shim-vnode-v2: the binary containerd runs per task. It only starts the
+// manager (`start`) or cleans up after a dead task (`delete`); the manager serves
+// the Task API. Each action loads only what it needs, so `start` stays fast.
+import { appendFileSync } from 'node:fs';
+import { parseArgs, UsageError, type ShimArgs } from './args.js';
+
+const VERSION = '0.1.0';
+
+export async function main(argv: string[]): Promise<number> {
+  let args: ShimArgs;
+  try {
+    args = parseArgs(argv);
+  } catch (err) {
+    process.stderr.write(`containerd-shim-vnode-v2: ${(err as Error).message}\n`);
+    return 2;
+  }
+  if (args.version) {
+    process.stdout.write(`containerd-shim-vnode-v2:\n  Version:  ${VERSION}\n`);
+    return 0;
+  }
+  try {
+    switch (args.action) {
+      case 'start': {
+        const { ensureManager, readStartOptions, shimAddress } = await import('./start.js');
+        const opts = readStartOptions();
+        const { managerInstance } = await import('./instance.js');
+        const shimLog = args.address ? managerInstance(args.address).shimLog : undefined;
+        const log = (msg: string) => {
+          if (args.debug && shimLog) appendFileSync(shimLog, `${new Date().toISOString()} start ${args.namespace}/${args.id}: ${msg}\n`);
+        };
+        log(`options on stdin: ${opts.length} bytes`);
+        const inst = await ensureManager(args, { log });
+        process.stdout.write(shimAddress(inst.socket));
+        return 0;
+      }
+      case 'delete': {
+        const { deleteTask } = await import('./delete.js');
+        const out = await deleteTask(args);
+        process.stdout.write(out);
+        return 0;
+      }
+      default:
+        throw new UsageError(`unknown action ${JSON.stringify(args.action)}: want start or delete`);
+    }
+  } catch (err) {
+    process.stderr.write(`containerd-shim-vnode-v2 ${args.action}: ${(err as Error).message}\n`);
+    return err instanceof UsageError ? 2 : 1;
+  }
 }
