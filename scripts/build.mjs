@@ -27,7 +27,9 @@ await build({
 });
 
 // The per-vNode init/reaper is C: it must stay tiny (no Node.js per vNode) and outlive the manager.
-execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-Werror', '-static', '-o', join(dist, 'vnode-init'), join(root, 'native/vnode-init.c')], { stdio: 'inherit' });
+for (const helper of ['vnode-init', 'vnode-tty']) {
+  execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-Werror', '-static', '-o', join(dist, helper), join(root, `native/${helper}.c`)], { stdio: 'inherit' });
+}
 
 for (const name of ['vnode', 'vnode-manager', 'containerd-shim-vnode-v2', 'vnode-cni']) {
   const path = join(bin, name);

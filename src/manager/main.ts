@@ -1,5 +1,45 @@
-// Entry point of the manager component (placeholder until it lands).
-export async function main(_argv: string[]): Promise<number> {
-  process.stderr.write('manager: not built yet\n');
-  return 1;
+// vnode-manager: serves containerd's Task API for every vNode task of one containerd
+// instance. Started by the shim's `start` (or as a service); thin: wiring only.
+import { mkdirSync, rmSync } from 'node:fs';
+import { EventPublisher } from '../shim/events.js';
+import { ManagerEnv } from '../shim/instance.js';
+import { serveTaskApi } from '../shim/index.js';
+import { TtrpcServer } from '../ttrpc/index.js';
+import { instancePaths } from './paths.js';
+import { TaskService } from './service.js';
+
+export const DEFAULT_POD_FILE_PREFIXES = ['/var/lib/kubelet/pods', '/var/lib/containerd', '/run/containerd', '/var/run/containerd'];
+
+function log(msg: string): void {
+  process.stderr.write(`${new Date().toISOString()} vnode-manager[${process.pid}] ${msg}\n`);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const env = process.env;
+  const socket = argv[0] === '--socket' && argv[1] ? argv[1] : env[ManagerEnv.socket];
+  const ttrpcAddress = env[ManagerEnv.containerdTtrpcAddress] ?? (env[ManagerEnv.containerdAddress] ? `${env[ManagerEnv.containerdAddress]}.ttrpc` : undefined);
+  if (!socket || !ttrpcAddress) {
+    process.stderr.write(`vnode-manager: ${ManagerEnv.socket} and ${ManagerEnv.containerdTtrpcAddress} must be set (the shim's start sets them)\n`);
+    return 2;
+  }
+  const paths = instancePaths(socket);
+  mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+  const events = new EventPublisher({ address: ttrpcAddress, onError: (e, ev) => log(`event ${ev.topic}: ${e.message}`) });
+  const prefixes = [...DEFAULT_POD_FILE_PREFIXES, ...(env.VNODE_POD_FILE_PREFIXES ?? '').split(':').filter(Boolean)];
+  const service = new TaskService({ paths, events, perPod: env.VNODE_PER_POD === 'true', log, podFilePrefixes: prefixes });
+  service.reload();
+  const server = new TtrpcServer();
+  serveTaskApi(server, service);
+  rmSync(socket, { force: true });
+  await server.listen(socket);
+  log(`serving ${socket} for containerd at ${ttrpcAddress} (${service.store.all().length} tasks, ${service.vnodes.list().length} vNodes reloaded)`);
+  const stop = async (sig: string) => {
+    log(`${sig}: stopping (containers keep running)`);
+    await server.close?.();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  await new Promise(() => undefined);
+  return 0;
 }

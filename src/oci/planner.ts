@@ -23,6 +23,8 @@ export interface PlanInput {
   rootfsPath: string;
   /** Host path prefixes whose bind mounts are kubelet/containerd pod files: ID-mapped, not redirected. */
   podFilePrefixes: string[];
+  /** Path components that mark containerd's own per-pod files wherever its root/state dirs are. */
+  podFileMarkers?: string[];
   /** Directory under which ID-mapped clones of bind sources are placed (one entry per mount). */
   idmapDir: string;
   /** Host PID -> PID in the vNode, for namespace paths of the form /proc/<pid>/ns/<type>. Undefined when unknown. */
@@ -148,7 +150,7 @@ export function planSpec(input: PlanInput): Plan {
     }
     if (!posix.isAbsolute(m.source)) throw new InvalidSpecError(`mount ${m.destination}: bind source "${m.source}" must be an absolute path`);
     const source = posix.normalize(m.source);
-    if (input.podFilePrefixes.some((p) => under(source, p))) {
+    if (input.podFilePrefixes.some((p) => under(source, p)) || (input.podFileMarkers ?? []).some((mk) => source.includes(`/${mk}/`))) {
       const target = posix.join(input.idmapDir, String(n++));
       idmaps.push({ source, target });
       mounts.push({ ...m, source: target });

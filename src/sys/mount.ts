@@ -1,6 +1,6 @@
 // The new mount API (open_tree / mount_setattr / move_mount) for ID-mapped mounts,
 // plus mount(2)/umount2(2). Node.js has none of these; they go through koffi.
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { errno, libc, SyscallError } from './libc.js';
 
 // x86_64 and aarch64 differ only in the legacy calls; the new mount API has the
@@ -93,4 +93,28 @@ export function umount(target: string, flags = MNT_DETACH | UMOUNT_NOFOLLOW): bo
   const e = errno();
   if (e === 22 /* EINVAL: not a mount point */ || e === 2 /* ENOENT */) return false;
   throw new SyscallError('umount2', e, target);
+}
+
+/** Mount points at or below `dir` in this process's mount namespace, deepest first. */
+export function mountsUnder(dir: string): string[] {
+  const text = readFileSync('/proc/self/mountinfo', 'utf8');
+  const prefix = dir.replace(/\/$/, '');
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const mp = line.split(' ')[4];
+    if (!mp) continue;
+    // mountinfo escapes space, tab, newline and backslash as octal
+    const path = mp.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+    if (path === prefix || path.startsWith(`${prefix}/`)) out.push(path);
+  }
+  return out.sort((a, b) => b.length - a.length);
+}
+
+/** Unmounts everything at or below `dir` (lazily), deepest first. */
+export function unmountAllUnder(dir: string): void {
+  for (let round = 0; round < 8; round++) {
+    const mps = mountsUnder(dir);
+    if (mps.length === 0) return;
+    for (const mp of mps) umount(mp);
+  }
 }

@@ -96,6 +96,10 @@ describe('planSpec', () => {
     // a path that only looks like a prefix is not under it
     const s = spec({ mounts: [{ destination: '/x', type: 'bind', source: '/var/lib/containerd-evil/x', options: ['rbind'] }] });
     assert.equal(planSpec(input(s)).idmaps.length, 0);
+    // containerd's CRI files under a non-default root are recognised by their plugin directory
+    const t = spec({ mounts: [{ destination: '/etc/hosts', type: 'bind', source: '/tmp/ctd/root/io.containerd.grpc.v1.cri/sandboxes/s/hosts', options: ['rbind'] }] });
+    assert.equal(planSpec(input(t, { podFileMarkers: ['io.containerd.grpc.v1.cri'] })).idmaps.length, 1);
+    assert.equal(planSpec(input(t)).idmaps.length, 0);
   });
 
   it('keeps host devices out of privileged containers', () => {

@@ -1,0 +1,111 @@
+// Drives the OCI runtime (runc or crun) for containers of a vNode. The runtime runs
+// inside the vNode's PID namespace (so a pod's own PID namespace becomes a child of
+// the vNode's) with a private mount namespace whose /proc belongs to that PID
+// namespace (runc resolves /proc/<its own pid>/...). When it exits, the processes it
+// started are reparented to the vNode's init, which records their exit status.
+import { spawn, type StdioOptions } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+export class RuntimeError extends Error {
+  override name = 'RuntimeError';
+  constructor(
+    message: string,
+    readonly exitCode: number | null,
+  ) {
+    super(message);
+  }
+}
+
+export interface RunOptions {
+  /** stdio for the runtime; passed on to the container process for create/exec without a terminal. */
+  stdio?: StdioOptions;
+  input?: string;
+  /** Extra file descriptors to keep open in the runtime (index = fd number). */
+  timeoutMs?: number;
+}
+
+export interface OciRuntimeOptions {
+  /** runc or crun binary. */
+  binary: string;
+  /** --root of the runtime's state. */
+  root: string;
+  /** Directory for per-call log files. */
+  logDir: string;
+}
+
+function findBinary(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+    const p = join(dir, name);
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+/** Picks the OCI runtime: VNODE_RUNTIME, else runc, else crun. Throws with what to install. */
+export function resolveRuntime(wanted = process.env.VNODE_RUNTIME): string {
+  if (wanted) {
+    const p = wanted.includes('/') ? (existsSync(wanted) ? wanted : undefined) : findBinary(wanted);
+    if (!p) throw new RuntimeError(`OCI runtime "${wanted}" (VNODE_RUNTIME) not found; install it or unset VNODE_RUNTIME`, null);
+    return p;
+  }
+  const p = findBinary('runc') ?? findBinary('crun');
+  if (!p) throw new RuntimeError('no OCI runtime found: install runc (apt-get install runc) or crun, or set VNODE_RUNTIME', null);
+  return p;
+}
+
+export class OciRuntime {
+  constructor(private readonly o: OciRuntimeOptions) {}
+
+  get binary(): string {
+    return this.o.binary;
+  }
+
+  /** Runs `<runtime> --root R <args>` inside the vNode whose init has host PID `initPid`. */
+  run(initPid: number, args: string[], opts: RunOptions = {}): Promise<string> {
+    const log = join(this.o.logDir, `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.log`);
+    const argv = ['--target', String(initPid), '--pid', '--', 'unshare', '--mount', '--mount-proc', '--propagation', 'private', this.o.binary, '--root', this.o.root, '--log', log, '--log-format', 'json', ...args];
+    return new Promise((resolve, reject) => {
+      const child = spawn('nsenter', argv, { stdio: opts.stdio ?? ['pipe', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+      if (child.stdin) child.stdin.end(opts.input ?? '');
+      const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs) : undefined;
+      child.on('error', (e) => {
+        clearTimeout(timer);
+        reject(new RuntimeError(`cannot start nsenter for ${this.o.binary}: ${e.message}`, null));
+      });
+      child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        const logged = readRuntimeLog(log);
+        rmSync(log, { force: true });
+        if (code === 0) return resolve(out);
+        const why = logged || err.trim() || (signal ? `killed by ${signal}` : `exit code ${code}`);
+        reject(new RuntimeError(`${this.o.binary.split('/').pop()} ${args[0]} failed: ${why}`, code));
+      });
+    });
+  }
+}
+
+/** The error lines of a runtime's JSON log, joined: the runtime's own explanation. */
+function readRuntimeLog(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+  const msgs: string[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const j = JSON.parse(line) as { level?: string; msg?: string };
+      if ((j.level === 'error' || j.level === 'fatal') && j.msg) msgs.push(j.msg);
+    } catch {
+      msgs.push(line.trim());
+    }
+  }
+  return msgs.join('; ');
+}

@@ -1,0 +1,105 @@
+// ID-mapped root filesystems. An overlay mount itself cannot be ID-mapped, so each
+// lower layer gets an ID-mapped clone, the (fresh, empty) upper and work directories
+// are handed to the vNode's root, and overlay is mounted over them by host root.
+// Image layers are never chowned or copied.
+import { chownSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { idmapBind, mount, unmountAllUnder } from '../sys/mount.js';
+
+export interface RootfsMount {
+  type: string;
+  source: string;
+  options: string[];
+}
+
+export class RootfsError extends Error {
+  override name = 'RootfsError';
+}
+
+export interface RootfsPlan {
+  /** Where the container's root ends up. */
+  target: string;
+  /** Scratch directory for the ID-mapped layer clones. */
+  scratch: string;
+  usernsFile: string;
+  rootId: number;
+}
+
+function optionValue(options: string[], key: string): string | undefined {
+  const o = options.find((x) => x.startsWith(`${key}=`));
+  return o?.slice(key.length + 1);
+}
+
+export function mountRootfs(mounts: RootfsMount[], p: RootfsPlan): void {
+  if (mounts.length !== 1) {
+    throw new RootfsError(`expected exactly one rootfs mount from containerd's snapshotter, got ${mounts.length}; vnode supports the overlayfs and native snapshotters`);
+  }
+  const m = mounts[0]!;
+  mkdirSync(p.target, { recursive: true });
+  mkdirSync(p.scratch, { recursive: true, mode: 0o700 });
+  try {
+    if (m.type === 'bind' || m.type === 'rbind') {
+      idmapBind(m.source, p.target, p.usernsFile);
+      if (m.options.includes('ro')) mount(null, p.target, null, 0x1000 | 0x20 | 0x1 /* MS_BIND|MS_REMOUNT|MS_RDONLY */);
+      return;
+    }
+    if (m.type !== 'overlay') throw new RootfsError(`rootfs mount type "${m.type}" is not supported; use the overlayfs or native snapshotter`);
+    const lowers = (optionValue(m.options, 'lowerdir') ?? '').split(':').filter(Boolean);
+    if (lowers.length === 0) throw new RootfsError('overlay rootfs without lowerdir');
+    const mapped = lowers.map((lower, i) => {
+      const t = join(p.scratch, `l${i}`);
+      mkdirSync(t, { recursive: true });
+      idmapBind(lower, t, p.usernsFile);
+      return t;
+    });
+    const upper = optionValue(m.options, 'upperdir');
+    const work = optionValue(m.options, 'workdir');
+    for (const dir of [upper, work]) if (dir) chownSync(dir, p.rootId, p.rootId);
+    const rest = m.options.filter((o) => !o.startsWith('lowerdir='));
+    mount('overlay', p.target, 'overlay', 0, [`lowerdir=${mapped.join(':')}`, ...rest].join(','));
+  } catch (e) {
+    unmountRootfs(p);
+    throw e;
+  }
+}
+
+export function unmountRootfs(p: Pick<RootfsPlan, 'target' | 'scratch'>): void {
+  unmountAllUnder(p.target);
+  if (existsSync(p.scratch)) {
+    unmountAllUnder(p.scratch);
+    rmSync(p.scratch, { recursive: true, force: true });
+  }
+}
+
+/** An ID-mapped clone of a kubelet/containerd pod file or directory at `target`. */
+export function idmapPodFile(source: string, target: string, usernsFile: string): void {
+  let isDir: boolean;
+  try {
+    isDir = statSync(source).isDirectory();
+  } catch {
+    throw new RootfsError(`mount source ${source} does not exist`);
+  }
+  if (isDir) mkdirSync(target, { recursive: true });
+  else writeFileSync(target, '', { flag: 'a' });
+  idmapBind(source, target, usernsFile);
+}
+
+/** Creates a hostPath location inside the vNode's private root, owned by the vNode's root. */
+export function ensureHostPath(root: string, path: string, hostSource: string, rootId: number): void {
+  if (existsSync(path)) return;
+  let wantFile = false;
+  try {
+    wantFile = statSync(hostSource).isFile();
+  } catch {
+    /* absent on the host: a directory, like DirectoryOrCreate */
+  }
+  const rel = path.slice(root.length).split('/').filter(Boolean);
+  let cur = root;
+  for (let i = 0; i < rel.length; i++) {
+    cur = join(cur, rel[i]!);
+    if (existsSync(cur)) continue;
+    if (i === rel.length - 1 && wantFile) writeFileSync(cur, '');
+    else mkdirSync(cur);
+    chownSync(cur, rootId, rootId);
+  }
+}

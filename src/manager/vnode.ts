@@ -1,0 +1,259 @@
+// vNodes: one user namespace with its own ID range plus PID, mount, IPC, UTS, network
+// and cgroup namespaces, embodied by a small C init (dist/vnode-init). A vNode is
+// created with its first member task and removed with its last.
+import { spawn } from 'node:child_process';
+import { chownSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ExitLog, type ExitRecord } from './exit-log.js';
+import { IdPool, type IdRange } from './id-pool.js';
+import type { InstancePaths } from './paths.js';
+import { childrenOf, isAlive, nsPids, startTimeOf } from './procfs.js';
+
+export interface VnodeRecord {
+  name: string;
+  /** What the vNode is for: "ns/<k8s namespace>", "pod/<sandbox id>" or "ctr/<containerd namespace>". */
+  key: string;
+  initPid: number;
+  initStartTime: string;
+  range: IdRange;
+  createdAt: string;
+  /** Tasks living in it, "<containerd namespace>/<task id>". */
+  members: string[];
+}
+
+export class VnodeError extends Error {
+  override name = 'VnodeError';
+}
+
+export function vnodeInitBinary(): string {
+  if (process.env.VNODE_INIT) return process.env.VNODE_INIT;
+  // dist/vnode.mjs and dist/vnode-init sit side by side; in tests (tsx) src/manager/ → ../../dist.
+  const here = dirname(new URL(import.meta.url).pathname);
+  for (const p of [join(here, 'vnode-init'), join(here, '../../dist/vnode-init')]) if (existsSync(p)) return p;
+  throw new VnodeError('dist/vnode-init is missing: run `npm run build`');
+}
+
+export class Vnode {
+  private exitLog: ExitLog | undefined;
+  constructor(
+    readonly record: VnodeRecord,
+    readonly dir: string,
+    readonly hostPathRoot: string,
+  ) {}
+
+  get name(): string {
+    return this.record.name;
+  }
+  get initPid(): number {
+    return this.record.initPid;
+  }
+  get exitLogPath(): string {
+    return join(this.dir, 'exits.log');
+  }
+  nsFile(type: string): string {
+    return `/proc/${this.record.initPid}/ns/${type}`;
+  }
+  alive(): boolean {
+    return isAlive(this.record.initPid, this.record.initStartTime);
+  }
+
+  /** Host PID of a process the vNode's init adopted, by its PID inside the vNode. */
+  hostPidOf(vnodePid: number): number | undefined {
+    for (const child of childrenOf(this.record.initPid)) {
+      const ns = nsPids(child);
+      if (ns[1] === vnodePid) return child;
+    }
+    return undefined;
+  }
+
+  /** PID inside the vNode of a host process, if it lives in this vNode. */
+  vnodePidOf(hostPid: number): number | undefined {
+    const ns = nsPids(hostPid);
+    const own = nsPids(this.record.initPid);
+    // The process is in this vNode if its namespace depth is below the init's and the init's PID there is 1.
+    if (ns.length < 2 || own.length !== 2) return undefined;
+    try {
+      if (readlinkSync(`/proc/${hostPid}/ns/user`) !== readlinkSync(this.nsFile('user'))) return undefined;
+    } catch {
+      return undefined;
+    }
+    return ns[1];
+  }
+
+  followExits(onExit: (r: ExitRecord) => void): void {
+    this.exitLog?.stop();
+    this.exitLog = new ExitLog(this.exitLogPath, onExit);
+    this.exitLog.start();
+  }
+
+  drainExits(): void {
+    this.exitLog?.drain();
+  }
+
+  stopFollowing(): void {
+    this.exitLog?.stop();
+  }
+}
+
+export class VnodeRegistry {
+  private readonly vnodes = new Map<string, Vnode>();
+  private readonly pool: IdPool;
+
+  constructor(
+    private readonly paths: InstancePaths,
+    poolSpec?: string,
+    private readonly onExit: (vnode: Vnode, r: ExitRecord) => void = () => undefined,
+  ) {
+    this.pool = new IdPool(paths.idPool, poolSpec);
+    mkdirSync(join(paths.state, 'vnodes'), { recursive: true });
+  }
+
+  private owner(name: string): string {
+    return `${this.paths.dir}#${name}`;
+  }
+
+  list(): Vnode[] {
+    return [...this.vnodes.values()];
+  }
+
+  get(name: string): Vnode | undefined {
+    return this.vnodes.get(name);
+  }
+
+  byKey(key: string): Vnode | undefined {
+    return this.list().find((v) => v.record.key === key);
+  }
+
+  byMember(member: string): Vnode | undefined {
+    return this.list().find((v) => v.record.members.includes(member));
+  }
+
+  /** Reloads vNodes after a manager restart; a vNode whose init died is cleaned up. */
+  reload(): void {
+    const dir = join(this.paths.state, 'vnodes');
+    for (const f of readdirSync(dir)) {
+      if (!f.endsWith('.json')) continue;
+      const record = JSON.parse(readFileSync(join(dir, f), 'utf8')) as VnodeRecord;
+      const v = this.wrap(record);
+      this.vnodes.set(record.name, v);
+      if (!v.alive()) {
+        v.drainExits();
+        continue;
+      }
+      v.followExits((r) => this.onExit(v, r));
+    }
+  }
+
+  private wrap(record: VnodeRecord): Vnode {
+    return new Vnode(record, join(this.paths.vnodes, record.name), join(this.paths.data, 'vnodes', record.name, 'root'));
+  }
+
+  private save(v: Vnode): void {
+    writeFileSync(join(this.paths.state, 'vnodes', `${v.name}.json`), JSON.stringify(v.record, null, 1));
+  }
+
+  /** The vNode for `key`, created if needed, with `member` added. */
+  async acquire(key: string, member: string): Promise<Vnode> {
+    let v = this.byKey(key);
+    if (v && !v.alive()) {
+      await this.destroy(v);
+      v = undefined;
+    }
+    if (!v) v = await this.create(key);
+    if (!v.record.members.includes(member)) {
+      v.record.members.push(member);
+      this.save(v);
+    }
+    return v;
+  }
+
+  /** Drops `member`; the vNode goes with its last member. */
+  async release(member: string): Promise<void> {
+    const v = this.byMember(member);
+    if (!v) return;
+    v.record.members = v.record.members.filter((m) => m !== member);
+    if (v.record.members.length === 0) await this.destroy(v);
+    else this.save(v);
+  }
+
+  private async create(key: string): Promise<Vnode> {
+    const name = vnodeName(key, (n) => this.vnodes.has(n));
+    const range = this.pool.allocate(this.owner(name));
+    const dir = join(this.paths.vnodes, name);
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const logFd = openSync(join(dir, 'exits.log'), constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND, 0o600);
+      let initPid: number;
+      try {
+        initPid = await spawnInit(range, logFd);
+      } finally {
+        closeSync(logFd);
+      }
+      const record: VnodeRecord = {
+        name,
+        key,
+        initPid,
+        initStartTime: startTimeOf(initPid) ?? '',
+        range,
+        createdAt: new Date().toISOString(),
+        members: [],
+      };
+      const v = this.wrap(record);
+      mkdirSync(v.hostPathRoot, { recursive: true, mode: 0o755 });
+      // The vNode's root owns its private "/" for hostPath volumes.
+      chownSync(v.hostPathRoot, range.start, range.start);
+      this.vnodes.set(name, v);
+      this.save(v);
+      v.followExits((r) => this.onExit(v, r));
+      return v;
+    } catch (e) {
+      this.pool.release(range, this.owner(name));
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  async destroy(v: Vnode): Promise<void> {
+    v.stopFollowing();
+    if (v.alive()) {
+      try {
+        process.kill(v.initPid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+      for (let i = 0; i < 200 && v.alive(); i++) await new Promise((r) => setTimeout(r, 10));
+    }
+    this.pool.release(v.record.range, this.owner(v.name));
+    rmSync(v.dir, { recursive: true, force: true });
+    rmSync(dirname(v.hostPathRoot), { recursive: true, force: true });
+    rmSync(join(this.paths.state, 'vnodes', `${v.name}.json`), { force: true });
+    this.vnodes.delete(v.name);
+  }
+}
+
+/** A short, readable, unique name: "ns-default", "pod-3f2a9c1b7d20", "ctr-k8s.io". */
+export function vnodeName(key: string, taken: (n: string) => boolean): string {
+  const [kind, rest = ''] = key.split('/', 2) as [string, string?];
+  const base = `${kind}-${(kind === 'pod' ? rest.slice(0, 12) : rest).replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 48)}`;
+  let name = base;
+  for (let i = 2; taken(name); i++) name = `${base}-${i}`;
+  return name;
+}
+
+function spawnInit(range: IdRange, logFd: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(vnodeInitBinary(), ['--uid-base', String(range.start), '--gid-base', String(range.start), '--size', String(range.size)], {
+      stdio: ['ignore', 'pipe', 'pipe', logFd],
+    });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', (e) => reject(new VnodeError(`cannot start vnode-init: ${e.message}`)));
+    child.on('close', (code) => {
+      const pid = Number(out.trim());
+      if (code === 0 && pid > 0) resolve(pid);
+      else reject(new VnodeError(`vnode-init failed (exit ${code}): ${err.trim() || 'no output'}; check that user namespaces are enabled (vnode doctor)`));
+    });
+  });
+}
