@@ -18,6 +18,7 @@ import { dirname, join } from 'node:path';
 import { stringify } from 'smol-toml';
 import { cacheDir, repoBinDir } from './paths.js';
 import { BUSYBOX_IMAGE, PAUSE_IMAGE, importTestImages } from './images.js';
+import { CriClient } from '../../src/k8s/cri/index.js';
 
 export type ContainerdVersion = '1.6' | '1.7' | '2';
 
@@ -40,6 +41,8 @@ export interface StartContainerdOptions {
   runtimes?: Record<string, Record<string, unknown>>;
   /** Directory searched first for containerd-shim-vnode-v2 (default: the repo's bin/). */
   vnodeBinDir?: string;
+  /** On stop(), first stop and remove every pod sandbox through CRI, as kubelet would (default true). */
+  removePodsOnStop?: boolean;
   /** Import the busybox and pause test images after start (default true). */
   importImages?: boolean;
   /** containerd log level (default 'info'). */
@@ -77,6 +80,8 @@ export interface ContainerdInstance {
   readonly ctrPath: string;
   readonly pid: number;
   readonly images: { busybox: string; pause: string };
+  /** A CRI client connected to this instance (closed by stop()). */
+  readonly cri: CriClient;
   /** Runs ctr against this instance: ctr('-n', 'k8s.io', 'images', 'ls'). Rejects with stderr on failure. */
   ctr(...args: string[]): Promise<string>;
   /** containerd's log so far. */
@@ -120,6 +125,7 @@ export async function startContainerd(opts: StartContainerdOptions): Promise<Con
   live.add(rec);
   installExitHandler();
   let child: ChildProcess | undefined;
+  let cri: CriClient | undefined;
   try {
     const root = join(dir, 'root');
     const state = join(dir, 'state');
@@ -169,6 +175,8 @@ export async function startContainerd(opts: StartContainerdOptions): Promise<Con
     const log = () => { try { return readFileSync(logPath, 'utf8'); } catch { return ''; } };
 
     await waitForCri(ctr, () => exited, log, opts.startTimeoutMs ?? 30_000);
+    const client = await CriClient.connect(rec.address, { waitMs: opts.startTimeoutMs ?? 30_000 });
+    cri = client;
 
     const cleanups: (() => void | Promise<void>)[] = [];
     let stopped = false;
@@ -176,11 +184,13 @@ export async function startContainerd(opts: StartContainerdOptions): Promise<Con
       version, fullVersion, id, dir, root, state, address: rec.address, ttrpcAddress, configPath, logPath, cniConfDir,
       bridge: rec.bridge, subnet, cgroupParent: rec.cgroupParent, runcRoot, pathEnv, ctrPath, pid,
       images: { busybox: BUSYBOX_IMAGE, pause: PAUSE_IMAGE },
-      ctr, log,
+      cri: client, ctr, log,
       onStop(fn) { cleanups.push(fn); },
       async stop() {
         if (stopped) return;
         stopped = true;
+        if (opts.removePodsOnStop !== false && !exited) await removeAllPods(client, id, 20_000);
+        client.close();
         await terminate(pid, 5_000);
         killInstanceProcesses(rec);
         for (const fn of cleanups.reverse()) {
@@ -194,6 +204,7 @@ export async function startContainerd(opts: StartContainerdOptions): Promise<Con
     return instance;
   } catch (err) {
     if (child?.pid) await terminate(child.pid, 3_000);
+    cri?.close();
     const logText = (() => { try { return readFileSync(join(dir, 'containerd.log'), 'utf8'); } catch { return ''; } })();
     killInstanceProcesses(rec);
     cleanupInstance(rec);
@@ -355,6 +366,22 @@ async function waitForCri(ctr: (...a: string[]) => Promise<string>, exited: () =
     await sleep(100);
   }
   throw new Error(`containerd did not become ready in ${timeoutMs} ms (${last})\n${log().split('\n').slice(-10).join('\n')}`);
+}
+
+/** Stops and removes every sandbox (which removes its containers), within budgetMs in total. */
+async function removeAllPods(cri: CriClient, id: string, budgetMs: number) {
+  const deadline = Date.now() + budgetMs;
+  const left = () => Math.max(1_000, deadline - Date.now());
+  try {
+    const pods = await cri.call<{ items: { id: string }[] }>('runtime', 'ListPodSandbox', {}, left());
+    for (const p of pods.items) {
+      if (Date.now() > deadline) break;
+      try {
+        await cri.call('runtime', 'StopPodSandbox', { pod_sandbox_id: p.id }, left());
+        await cri.call('runtime', 'RemovePodSandbox', { pod_sandbox_id: p.id }, left());
+      } catch (err) { console.error(`containerd ${id}: removing pod ${p.id} on stop:`, (err as Error).message); }
+    }
+  } catch (err) { console.error(`containerd ${id}: listing pods on stop:`, (err as Error).message); }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
