@@ -139,6 +139,17 @@ export function planSpec(input: PlanInput): Plan {
     spec.process.oomScoreAdj = 0;
   }
 
+  // --- sysctls ---------------------------------------------------------------------
+  const sysctl = linux.sysctl as Record<string, string> | undefined;
+  const ping = sysctl?.['net.ipv4.ping_group_range'];
+  if (sysctl && ping) {
+    // containerd 2.x opens ICMP sockets to every GID ("0 2147483647"); inside the
+    // vNode only its own GIDs exist, and the kernel refuses unmapped ones (EINVAL).
+    const [lo = 0, hi = 0] = ping.trim().split(/\s+/).map(Number);
+    const max = vnode.size - 1;
+    sysctl['net.ipv4.ping_group_range'] = `${Math.min(lo, max)} ${Math.min(hi, max)}`;
+  }
+
   // --- root and mounts ------------------------------------------------------------
   spec.root = { ...(spec.root ?? { path: '' }), path: input.rootfsPath };
   const mounts: OciMount[] = [];

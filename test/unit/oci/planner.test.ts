@@ -117,6 +117,13 @@ describe('planSpec', () => {
     assert.deepEqual(planSpec(input(s)).spec.linux!.devices!.map((d) => d.path), ['/dev/null']);
   });
 
+  it('narrows ping_group_range to the GIDs that exist in the vNode', () => {
+    const s = spec({ linux: { namespaces: [], sysctl: { 'net.ipv4.ping_group_range': '0 2147483647', 'net.ipv4.ip_unprivileged_port_start': '0' } } });
+    const out = planSpec(input(s)).spec.linux!.sysctl as Record<string, string>;
+    assert.equal(out['net.ipv4.ping_group_range'], '0 65535');
+    assert.equal(out['net.ipv4.ip_unprivileged_port_start'], '0');
+  });
+
   it('does not modify its input', () => {
     const s = spec();
     const before = JSON.stringify(s);
