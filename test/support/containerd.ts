@@ -41,6 +41,8 @@ export interface StartContainerdOptions {
   runtimes?: Record<string, Record<string, unknown>>;
   /** Directory searched first for containerd-shim-vnode-v2 (default: the repo's bin/). */
   vnodeBinDir?: string;
+  /** Put the oomScoreAdj-zeroing `runc` wrapper first in containerd's PATH (default true; false shows why it is needed). */
+  runcWrapper?: boolean;
   /** On stop(), first stop and remove every pod sandbox through CRI, as kubelet would (default true). */
   removePodsOnStop?: boolean;
   /** Import the busybox and pause test images after start (default true). */
@@ -102,7 +104,10 @@ interface InstanceRecord {
   bridge: string;
   cgroupParent: string;
   address: string;
+  /** containerd's pid. */
   pid?: number;
+  /** The process that started the instance, and its start time (to recognise pid reuse). */
+  owner: { pid: number; start: string };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -121,6 +126,7 @@ export async function startContainerd(opts: StartContainerdOptions): Promise<Con
   const dir = mkdtempSync(join(tmpdir(), `${DIR_PREFIX}${id}-`));
   const rec: InstanceRecord = {
     id, dir, bridge: `vnt${id}`, cgroupParent: `/vnode-test-${id}`, address: join(dir, 'containerd.sock'),
+    owner: { pid: process.pid, start: procStartTime(process.pid) },
   };
   live.add(rec);
   installExitHandler();
@@ -138,7 +144,7 @@ export async function startContainerd(opts: StartContainerdOptions): Promise<Con
     for (const d of [root, state, wrapperDir, cniConfDir, runcRoot, join(dir, 'cni', 'ipam')]) mkdirSync(d, { recursive: true });
     writeInstanceRecord(rec);
 
-    writeRuncWrapper(join(wrapperDir, 'runc'));
+    if (opts.runcWrapper !== false) writeRuncWrapper(join(wrapperDir, 'runc'));
     const subnet = pickSubnet();
     writeFileSync(join(cniConfDir, '10-vnode-test.conflist'), JSON.stringify(cniConflist(rec, subnet), null, 2));
 
@@ -521,16 +527,33 @@ let exitHandlerInstalled = false;
 function installExitHandler() {
   if (exitHandlerInstalled) return;
   exitHandlerInstalled = true;
-  process.on('exit', () => {
-    for (const rec of live) {
+  const cleanupAll = () => {
+    for (const rec of [...live]) {
+      live.delete(rec);
       if (rec.pid) { try { process.kill(rec.pid, 'SIGKILL'); } catch { /* gone */ } }
       killInstanceProcesses(rec);
       cleanupInstance(rec);
     }
-  });
+  };
+  process.on('exit', cleanupAll);
+  // Ctrl-C / kill of the test process: clean up, then die of the same signal.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const handler = () => {
+      cleanupAll();
+      process.removeListener(sig, handler);
+      process.kill(process.pid, sig);
+    };
+    process.on(sig, handler);
+  }
 }
 
-/** Cleans up instances of earlier runs whose containerd is gone (a crashed test process). */
+function procStartTime(pid: number): string {
+  // field 22 of /proc/<pid>/stat (after the parenthesised comm, which may contain spaces)
+  const stat = readProc(String(pid), 'stat');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+}
+
+/** Cleans up instances of earlier runs whose owning test process is gone (killed with SIGKILL, crashed). */
 export function reapStaleInstances() {
   let names: string[] = [];
   try { names = readdirSync(tmpdir()).filter((n) => n.startsWith(DIR_PREFIX)); } catch { return; }
@@ -538,8 +561,9 @@ export function reapStaleInstances() {
     const dir = join(tmpdir(), n);
     let rec: InstanceRecord;
     try { rec = JSON.parse(readFileSync(join(dir, 'instance.json'), 'utf8')) as InstanceRecord; } catch { continue; }
-    if ([...live].some((l) => l.id === rec.id)) continue;
-    if (rec.pid === undefined || alive(rec.pid)) continue;
+    if ([...live].some((l) => l.id === rec.id) || !rec.owner) continue;
+    if (alive(rec.owner.pid) && procStartTime(rec.owner.pid) === rec.owner.start) continue;
+    if (rec.pid && alive(rec.pid)) { try { process.kill(rec.pid, 'SIGKILL'); } catch { /* gone */ } }
     killInstanceProcesses(rec);
     cleanupInstance(rec);
   }
