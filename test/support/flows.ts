@@ -187,6 +187,57 @@ export async function flowSandboxLifecycle(env: CriEnv): Promise<void> {
   }
 }
 
+const MiB = 1024 * 1024;
+
+/** The container's memory limit and CFS quota as the container sees them (cgroup v1 or v2). */
+async function limitsInside(env: CriEnv, cid: string): Promise<{ memory: string; cpu: string }> {
+  const r = await env.cri.execSync(cid, ['sh', '-c',
+    'cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max; ' +
+    '(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cat /sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us 2>/dev/null) || cut -d" " -f1 /sys/fs/cgroup/cpu.max'], 10);
+  assert.equal(r.exit_code, 0, r.stderr.toString());
+  const [memory = '', cpu = ''] = r.stdout.toString().trim().split('\n');
+  return { memory, cpu };
+}
+
+/** The container's main pid on the host, from verbose ContainerStatus (info.pid, as kubelet tools read it). */
+export async function containerPid(env: CriEnv, cid: string): Promise<number> {
+  const st = await env.cri.containerStatus(cid, true);
+  const info = JSON.parse(st.info['info'] ?? '{}') as { pid?: number };
+  assert.ok(info.pid && info.pid > 0, `no pid in verbose ContainerStatus: ${st.info['info']}`);
+  return info.pid;
+}
+
+/** CPU and memory limits land in the container's cgroup; UpdateContainerResources changes them; ContainerStats reports usage. */
+export async function flowResourcesAndStats(env: CriEnv): Promise<void> {
+  await withPod(env, {}, async (pod) => {
+    const cid = await pod.runContainer({
+      name: 'limited', ...SLEEPER,
+      resources: { cpu_period: 100_000, cpu_quota: 50_000, cpu_shares: 512, memory_limit_in_bytes: 64 * MiB },
+    });
+    await pod.waitForState(cid, 'CONTAINER_RUNNING');
+    assert.deepEqual(await limitsInside(env, cid), { memory: String(64 * MiB), cpu: '50000' });
+    const pid = await containerPid(env, cid);
+    assert.ok(readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('sleep\0'), 'info.pid is the container process');
+
+    await env.cri.updateContainerResources(cid, { cpu_period: 100_000, cpu_quota: 25_000, cpu_shares: 256, memory_limit_in_bytes: 128 * MiB });
+    assert.deepEqual(await limitsInside(env, cid), { memory: String(128 * MiB), cpu: '25000' });
+    const st = await pod.status(cid);
+    if (st.resources?.linux) {
+      assert.equal(String(st.resources.linux.memory_limit_in_bytes), String(128 * MiB));
+      assert.equal(String(st.resources.linux.cpu_quota), '25000');
+    }
+
+    await env.cri.execSync(cid, ['sh', '-c', 'i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done'], 30);
+    const stats = await waitFor('container stats with usage', async () => {
+      const s = await env.cri.containerStats(cid);
+      return s.cpu?.usage_core_nano_seconds && BigInt(s.cpu.usage_core_nano_seconds.value) > 0n && s.memory?.working_set_bytes ? s : undefined;
+    }, 15_000, 500);
+    assert.equal(stats.attributes?.id, cid);
+    assert.equal(stats.attributes?.metadata.name, 'limited');
+    assert.ok(BigInt(stats.memory?.working_set_bytes?.value ?? 0) > 0n, 'working set > 0');
+  });
+}
+
 /** Processes in the pod's cgroup (below env.cgroupParent/pod<uid>), in any v1 hierarchy or v2. */
 export function cgroupProcs(env: CriEnv, pod: TestPod): number[] {
   const rel = pod.config.linux?.cgroup_parent ?? '';
@@ -226,6 +277,7 @@ export const referenceFlows: Record<string, Flow> = {
   'attach': flowAttach,
   'logs in the CRI log file, exit codes 0 and 3': flowLogsAndExitCodes,
   'StopContainer timeout on a SIGTERM-ignoring process gives 137': flowStopTimeout,
+  'resources, UpdateContainerResources and ContainerStats': flowResourcesAndStats,
 };
 
 export { sleep };
