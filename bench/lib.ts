@@ -2,10 +2,12 @@
 // per-process memory from /proc, and where the vnode manager of a containerd instance lives.
 // Nothing here asserts anything: the benchmarks measure and report.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { cpus, hostname, release, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { managerInstance } from '../src/shim/instance.js';
+import { containerConfig, podSandboxConfig, type CriEnv } from '../test/support/cri.js';
 import type { ContainerdVersion } from '../test/support/containerd.js';
 
 // ---- flags ------------------------------------------------------------------------------------
@@ -289,3 +291,68 @@ export function vnodeRecords(loc: ManagerLocation): VnodeRecordLite[] {
   }
   return out;
 }
+
+/** Removes the run directory (/run/vnode/<id>) and data directory (/var/lib/vnode/<id>) of the
+ *  manager of this containerd instance once it is gone, unless something is still mounted there. */
+export function removeManagerDirs(containerdAddress: string): void {
+  const inst = managerInstance(containerdAddress);
+  const loc = managerLocation(containerdAddress);
+  if (managerPid(loc) !== undefined) return;
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
+  for (const dir of [inst.dir, join(process.env.VNODE_DATA_DIR ?? '/var/lib/vnode', inst.id)]) {
+    if (mounts.includes(` ${dir}/`) || mounts.includes(` ${dir} `)) {
+      progress(`left ${dir} in place: something is still mounted below it`);
+      continue;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---- pods ---------------------------------------------------------------------------------------
+
+export const STEPS = ['RunPodSandbox', 'CreateContainer', 'StartContainer', 'untilRunning'] as const;
+export type Step = (typeof STEPS)[number];
+
+export const SLEEPER = { name: 'sleeper', command: ['sleep', '3600'] };
+
+/** RunPodSandbox + CreateContainer + StartContainer of busybox `sleep 3600` (or the sandbox only), timed per call, until RUNNING. */
+export async function startPod(env: CriEnv, namespace: string, opts: { sandboxOnly?: boolean } = {}): Promise<{ podId: string; steps: Record<Step, number>; totalMs: number }> {
+  const pod = podSandboxConfig(env, { namespace, name: `bench-${randomBytes(3).toString('hex')}` });
+  const t0 = nowMs();
+  const podId = await env.cri.runPodSandbox(pod, env.handler);
+  const t1 = nowMs();
+  if (opts.sandboxOnly) return { podId, totalMs: t1 - t0, steps: { RunPodSandbox: t1 - t0, CreateContainer: 0, StartContainer: 0, untilRunning: 0 } };
+  let cid: string;
+  try {
+    cid = await env.cri.createContainer(podId, containerConfig(env, pod, SLEEPER), pod);
+  } catch (e) {
+    await removePod(env, podId).catch(() => undefined);
+    throw e;
+  }
+  const t2 = nowMs();
+  try {
+    await env.cri.startContainer(cid);
+    const t3 = nowMs();
+    for (let i = 0; ; i++) {
+      const st = (await env.cri.containerStatus(cid)).status;
+      if (st.state === 'CONTAINER_RUNNING') break;
+      if (st.state === 'CONTAINER_EXITED') throw new Error(`container exited (${st.exit_code}): ${st.reason} ${st.message}`);
+      if (i > 2000) throw new Error(`container not running after StartContainer: ${st.state}`);
+      await sleep(5);
+    }
+    const t4 = nowMs();
+    return { podId, totalMs: t4 - t0, steps: { RunPodSandbox: t1 - t0, CreateContainer: t2 - t1, StartContainer: t3 - t2, untilRunning: t4 - t3 } };
+  } catch (e) {
+    await removePod(env, podId).catch(() => undefined);
+    throw e;
+  }
+}
+
+/** StopPodSandbox + RemovePodSandbox; returns the time it took. */
+export async function removePod(env: CriEnv, podId: string): Promise<number> {
+  const t0 = nowMs();
+  await env.cri.stopPodSandbox(podId);
+  await env.cri.removePodSandbox(podId);
+  return nowMs() - t0;
+}
+

@@ -13,10 +13,10 @@
 //   node --import tsx bench/pod-start.ts [--iterations N] [--warmup W] [--containerd 2|1.7|2,1.7|all] [--json]
 import { randomBytes } from 'node:crypto';
 import { startContainerd, type ContainerdInstance, type ContainerdVersion } from '../test/support/containerd.js';
-import { containerConfig, criEnv, podSandboxConfig, type CriEnv } from '../test/support/cri.js';
+import { criEnv, type CriEnv } from '../test/support/cri.js';
 import {
   containerdVersions, fmtMs, fmtRatio, intFlag, machineInfo, managerLocation, managerPid, median, nowMs, parseFlags, progress,
-  round, sleep, summarize, table, vnodeRecords, type MachineInfo, type ManagerLocation, type Summary,
+  removeManagerDirs, removePod, round, sleep, startPod, summarize, table, vnodeRecords, type MachineInfo, type ManagerLocation, type Step, type Summary, STEPS,
 } from './lib.js';
 
 const USAGE = `usage: node --import tsx bench/pod-start.ts [--iterations N] [--warmup W] [--containerd 2|1.7|2,1.7|all] [--pause-ms MS] [--json]
@@ -31,8 +31,6 @@ type CaseName = 'runc' | 'vnode-existing' | 'vnode-new';
 const CASES: CaseName[] = ['runc', 'vnode-existing', 'vnode-new'];
 const CASE_LABEL: Record<CaseName, string> = { 'runc': 'runc', 'vnode-existing': 'vnode, existing vNode', 'vnode-new': 'vnode, new vNode' };
 const BUDGET: Record<Exclude<CaseName, 'runc'>, number> = { 'vnode-existing': 1.15, 'vnode-new': 1.5 };
-const STEPS = ['RunPodSandbox', 'CreateContainer', 'StartContainer', 'untilRunning'] as const;
-type Step = (typeof STEPS)[number];
 
 interface Sample {
   case: CaseName;
@@ -66,46 +64,6 @@ interface VersionResult {
   ratios: Record<Exclude<CaseName, 'runc'>, { p50: number; p90: number; mean: number; budget: number; pairedMedian: number }>;
   notes: string[];
   samples: Sample[];
-}
-
-const SLEEPER = { name: 'sleeper', command: ['sleep', '3600'] };
-
-async function startPod(env: CriEnv, namespace: string): Promise<{ podId: string; steps: Record<Step, number>; totalMs: number }> {
-  const pod = podSandboxConfig(env, { namespace, name: `bench-${randomBytes(3).toString('hex')}` });
-  const t0 = nowMs();
-  const podId = await env.cri.runPodSandbox(pod, env.handler);
-  const t1 = nowMs();
-  let cid: string;
-  try {
-    cid = await env.cri.createContainer(podId, containerConfig(env, pod, SLEEPER), pod);
-  } catch (e) {
-    await removePod(env, podId).catch(() => undefined);
-    throw e;
-  }
-  const t2 = nowMs();
-  try {
-    await env.cri.startContainer(cid);
-    const t3 = nowMs();
-    for (let i = 0; ; i++) {
-      const st = (await env.cri.containerStatus(cid)).status;
-      if (st.state === 'CONTAINER_RUNNING') break;
-      if (st.state === 'CONTAINER_EXITED') throw new Error(`container exited (${st.exit_code}): ${st.reason} ${st.message}`);
-      if (i > 2000) throw new Error(`container not running after StartContainer: ${st.state}`);
-      await sleep(5);
-    }
-    const t4 = nowMs();
-    return { podId, totalMs: t4 - t0, steps: { RunPodSandbox: t1 - t0, CreateContainer: t2 - t1, StartContainer: t3 - t2, untilRunning: t4 - t3 } };
-  } catch (e) {
-    await removePod(env, podId).catch(() => undefined);
-    throw e;
-  }
-}
-
-async function removePod(env: CriEnv, podId: string): Promise<number> {
-  const t0 = nowMs();
-  await env.cri.stopPodSandbox(podId);
-  await env.cri.removePodSandbox(podId);
-  return nowMs() - t0;
 }
 
 /** Waits (≤ 5 s) until the manager has `n` vNodes: the removal of a vNode finishes before the next start. */
@@ -169,6 +127,7 @@ async function runVersion(version: ContainerdVersion, iterations: number, warmup
   } finally {
     progress(`containerd ${version}: stopping and cleaning up`);
     await ctd.stop();
+    removeManagerDirs(ctd.address);
   }
 }
 
