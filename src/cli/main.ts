@@ -1,5 +1,53 @@
-// Entry point of the cli component (placeholder until it lands).
-export async function main(_argv: string[]): Promise<number> {
-  process.stderr.write('cli: not built yet\n');
-  return 1;
+// Entry point of the `vnode` command: dispatch only; each command lives in its own file.
+import { CliError, ExitCode } from './errors.js';
+
+export const USAGE = `Usage: vnode COMMAND [flags]
+
+Commands:
+  run POD.yaml            run a Pod manifest on this machine in a vNode (through CRI)
+  ps                      list vNodes with their pods (-o json|wide)
+  inspect NAME            details of one vNode (JSON)
+  doctor                  check this machine for what vnode needs
+  containerd stop|status  vnode's own containerd (started by vnode run when needed)
+  image build-busybox     build busybox from Debian's busybox-static and import it
+
+Run "vnode COMMAND --help" for the flags of a command.
+`;
+
+type Command = (argv: string[]) => Promise<number>;
+
+const commands: Record<string, () => Promise<Command>> = {
+  run: async () => (await import('./run.js')).runCommand,
+  ps: async () => (await import('./ps.js')).psCommand,
+  inspect: async () => (await import('./inspect.js')).inspectCommand,
+  doctor: async () => (await import('./doctor.js')).doctorCommand,
+  containerd: async () => (await import('./containerd-cmd.js')).containerdCommand,
+  image: async () => (await import('./image-cmd.js')).imageCommand,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+    process.stdout.write(USAGE);
+    return name === undefined ? ExitCode.usage : ExitCode.ok;
+  }
+  const load = commands[name];
+  if (!load) {
+    process.stderr.write(`vnode: unknown command "${name}"\n${USAGE}`);
+    return ExitCode.usage;
+  }
+  try {
+    return await (await load())(rest);
+  } catch (err) {
+    if (err instanceof CliError) {
+      process.stderr.write(`vnode ${name}: ${err.message}\n`);
+      return err.exitCode;
+    }
+    if (err instanceof Error && err.name === 'CriError') {
+      process.stderr.write(`vnode ${name}: ${err.message}\n`);
+      return ExitCode.failed;
+    }
+    process.stderr.write(`vnode ${name}: ${(err as Error).stack ?? String(err)}\n`);
+    return ExitCode.failed;
+  }
 }

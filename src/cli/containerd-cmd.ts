@@ -1,0 +1,147 @@
+// `vnode containerd status|stop [--purge]`: vnode's own containerd (see containerd-local.ts).
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CriClient, CriError } from '../k8s/cri/index.js';
+import { managerInstance } from '../shim/instance.js';
+import { mountsUnder, umount } from '../sys/mount.js';
+import { localPaths, runningPid, type LocalPaths } from './containerd-local.js';
+import { ExitCode, UsageError } from './errors.js';
+import { progressTo, type Progress } from './output.js';
+
+export const CONTAINERD_USAGE = `Usage: vnode containerd status
+       vnode containerd stop [--purge]
+
+vnode's own containerd: started by "vnode run" when no containerd with a vnode runtime
+handler is configured (socket /run/vnode/containerd/containerd.sock).
+
+  status    print whether it runs, its pid and socket (exit 1 when it does not run)
+  stop      remove its pods (as kubelet would), stop it and its vnode manager
+  --purge   with stop: also delete its images, config and state (and its CNI bridge)
+`;
+
+export async function containerdCommand(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { purge: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' }, help: { type: 'boolean', short: 'h' } } });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(CONTAINERD_USAGE);
+    return ExitCode.ok;
+  }
+  const [sub, ...extra] = positionals;
+  if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+  const paths = localPaths();
+  if (sub === 'status') {
+    const pid = runningPid(paths);
+    if (pid === undefined) {
+      process.stdout.write(`not running (socket ${paths.socket})\n`);
+      return ExitCode.failed;
+    }
+    process.stdout.write(`running: pid ${pid}, socket ${paths.socket}, config ${paths.config}, log ${paths.logFile}\n`);
+    return ExitCode.ok;
+  }
+  if (sub === 'stop') {
+    await stopLocalContainerd(paths, progressTo(process.stderr, values.quiet ?? false), values.purge ?? false);
+    return ExitCode.ok;
+  }
+  throw new UsageError(sub === undefined ? `missing subcommand\n${CONTAINERD_USAGE}` : `unknown subcommand "${sub}"\n${CONTAINERD_USAGE}`);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function alive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+}
+
+async function terminate(pid: number, graceMs: number): Promise<void> {
+  if (!alive(pid)) return;
+  try { process.kill(pid, 'SIGTERM'); } catch { return; }
+  const deadline = Date.now() + graceMs;
+  while (alive(pid) && Date.now() < deadline) await sleep(50);
+  if (alive(pid)) {
+    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    for (let i = 0; i < 40 && alive(pid); i++) await sleep(50);
+  }
+}
+
+/** Removes every pod, as kubelet does when a node is drained; the vNodes go with their last pod. */
+async function removeAllPods(address: string, progress: Progress): Promise<void> {
+  let cri: CriClient | undefined;
+  try {
+    cri = await CriClient.connect(address, { waitMs: 5_000, timeoutMs: 60_000 });
+    const pods = await cri.listPodSandbox();
+    if (pods.length) progress(`removing ${pods.length} pod(s)…`);
+    for (const p of pods) {
+      try {
+        await cri.stopPodSandbox(p.id);
+        await cri.removePodSandbox(p.id);
+      } catch (err) {
+        if (!(err instanceof CriError && err.code === 5)) progress(`warning: removing pod ${p.metadata?.namespace}/${p.metadata?.name}: ${(err as Error).message}`);
+      }
+    }
+  } catch (err) {
+    progress(`warning: cannot list pods: ${(err as Error).message}`);
+  } finally {
+    cri?.close();
+  }
+}
+
+/** The manager of this containerd instance, when it has no task left. */
+async function stopManager(paths: LocalPaths, progress: Progress): Promise<string> {
+  const inst = managerInstance(paths.socket, { ...process.env, VNODE_RUN_DIR: paths.runDir });
+  let text = '';
+  try { text = readFileSync(inst.pidFile, 'utf8'); } catch { return inst.dir; }
+  const pid = Number(text.trim().split(/\s+/)[0]);
+  const tasksDir = `${inst.dir}/state/tasks`;
+  const tasks = existsSync(tasksDir) ? readdirSync(tasksDir).filter((f) => f.endsWith('.json')) : [];
+  if (tasks.length > 0) {
+    progress(`warning: the vnode manager (pid ${pid}) still has ${tasks.length} task(s); left running`);
+    return '';
+  }
+  if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
+    const cmdline = (() => { try { return readFileSync(`/proc/${pid}/cmdline`, 'latin1'); } catch { return ''; } })();
+    if (cmdline.includes('vnode')) {
+      progress(`stopping the vnode manager (pid ${pid})…`);
+      await terminate(pid, 5_000);
+    }
+  }
+  return inst.dir;
+}
+
+export async function stopLocalContainerd(paths: LocalPaths, progress: Progress, purge: boolean): Promise<void> {
+  const pid = runningPid(paths);
+  let managerDir = '';
+  if (pid !== undefined) {
+    await removeAllPods(paths.socket, progress);
+    progress(`stopping containerd (pid ${pid})…`);
+    await terminate(pid, 10_000);
+    managerDir = await stopManager(paths, progress);
+  } else {
+    progress(`vnode's containerd is not running (${paths.socket})`);
+    managerDir = await stopManager(paths, progress);
+  }
+  rmSync(paths.pidFile, { force: true });
+  rmSync(paths.socket, { force: true });
+  rmSync(paths.ttrpcSocket, { force: true });
+  if (!purge) return;
+  progress(`purging ${paths.dir} and ${dirname(paths.socket)}…`);
+  for (const dir of [paths.dir, dirname(paths.socket), managerDir].filter(Boolean)) {
+    for (let round = 0; round < 5; round++) {
+      const mps = mountsUnder(dir);
+      if (mps.length === 0) break;
+      for (const m of mps) { try { umount(m); } catch { /* next round */ } }
+    }
+    if (mountsUnder(dir).length === 0) rmSync(dir, { recursive: true, force: true });
+    else progress(`warning: mounts left under ${dir}: ${mountsUnder(dir).join(' ')}`);
+  }
+  rmSync(paths.imagesDir, { recursive: true, force: true });
+  try {
+    execFileSync('ip', ['link', 'show', paths.bridge], { stdio: 'ignore' });
+    execFileSync('ip', ['link', 'del', paths.bridge], { stdio: 'ignore' });
+  } catch { /* no bridge */ }
+}

@@ -1,0 +1,3 @@
+export async function inspectCommand(_argv: string[]): Promise<number> {
+  return 1;
+}

@@ -1,0 +1,101 @@
+// Builds OCI image archives locally (no registry): the tar of an OCI image layout that
+// `ctr images import` reads (moved from test/support/images.ts so that product code —
+// `vnode run`, `vnode image build-busybox` — can build the pause and busybox images).
+//
+//   oci-layout                      {"imageLayoutVersion":"1.0.0"}
+//   index.json                      one manifest descriptor, annotated with the image name
+//   blobs/sha256/<config|manifest|layer>
+// The manifest's annotation carries both `io.containerd.image.name` (the full reference:
+// what `ctr images import` names the image with on 1.6, 1.7 and 2.x) and
+// `org.opencontainers.image.ref.name` (the tag, per the OCI spec).
+import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { buildTar, type TarEntry } from './image-tar.js';
+
+export interface ImageSpec {
+  /** Full reference, e.g. docker.io/library/busybox:latest */
+  ref: string;
+  /** Files of the single layer. Parent directories must be listed before their children. */
+  layer: TarEntry[];
+  entrypoint?: string[];
+  cmd?: string[];
+  env?: string[];
+  workingDir?: string;
+  user?: string;
+  labels?: Record<string, string>;
+}
+
+export interface ImageArchiveInfo {
+  ref: string;
+  manifestDigest: string;
+  configDigest: string;
+  layerDigest: string;
+  /** sha256 of the uncompressed layer (the config's rootfs.diff_ids[0]). */
+  diffId: string;
+}
+
+export const sha256 = (b: Buffer | string): string => 'sha256:' + createHash('sha256').update(b).digest('hex');
+
+/** The Go architecture name of this machine (what image configs and platforms say). */
+export function goArch(): string {
+  const map: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x' };
+  return map[process.arch] ?? process.arch;
+}
+
+/** Builds the OCI layout in memory and returns the archive bytes and digests. */
+export function buildOciArchive(spec: ImageSpec, createdBy = 'vnode'): { archive: Buffer } & ImageArchiveInfo {
+  const layerTar = buildTar(spec.layer);
+  const diffId = sha256(layerTar);
+  const layerGz = gzipSync(layerTar, { level: 6 });
+  const layerDigest = sha256(layerGz);
+  const config = {
+    created: '1970-01-01T00:00:00Z',
+    architecture: goArch(),
+    os: 'linux',
+    config: {
+      Env: spec.env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+      ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
+      ...(spec.cmd ? { Cmd: spec.cmd } : {}),
+      WorkingDir: spec.workingDir ?? '/',
+      ...(spec.user ? { User: spec.user } : {}),
+      ...(spec.labels ? { Labels: spec.labels } : {}),
+    },
+    rootfs: { type: 'layers', diff_ids: [diffId] },
+    history: [{ created: '1970-01-01T00:00:00Z', created_by: createdBy }],
+  };
+  const configJson = Buffer.from(JSON.stringify(config));
+  const configDigest = sha256(configJson);
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: configJson.length },
+    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layerDigest, size: layerGz.length }],
+  };
+  const manifestJson = Buffer.from(JSON.stringify(manifest));
+  const manifestDigest = sha256(manifestJson);
+  const tag = spec.ref.slice(spec.ref.lastIndexOf(':') + 1);
+  const index = {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.index.v1+json',
+    manifests: [
+      {
+        mediaType: manifest.mediaType,
+        digest: manifestDigest,
+        size: manifestJson.length,
+        platform: { architecture: goArch(), os: 'linux' },
+        annotations: { 'io.containerd.image.name': spec.ref, 'org.opencontainers.image.ref.name': tag },
+      },
+    ],
+  };
+  const blob = (digest: string, data: Buffer): TarEntry => ({ type: 'file', path: `blobs/sha256/${digest.slice(7)}`, data });
+  const archive = buildTar([
+    { type: 'file', path: 'oci-layout', data: JSON.stringify({ imageLayoutVersion: '1.0.0' }) },
+    { type: 'dir', path: 'blobs' },
+    { type: 'dir', path: 'blobs/sha256' },
+    blob(configDigest, configJson),
+    blob(layerDigest, layerGz),
+    blob(manifestDigest, manifestJson),
+    { type: 'file', path: 'index.json', data: JSON.stringify(index) },
+  ]);
+  return { archive, ref: spec.ref, manifestDigest, configDigest, layerDigest, diffId };
+}
