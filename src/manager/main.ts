@@ -5,6 +5,9 @@ import { EventPublisher } from '../shim/events.js';
 import { ManagerEnv } from '../shim/instance.js';
 import { serveTaskApi } from '../shim/index.js';
 import { TtrpcServer } from '../ttrpc/index.js';
+import { join } from 'node:path';
+import { ConnectionHolder, holderFiles } from './connection-holder.js';
+import { WaitJournal } from './request-journal.js';
 import { instancePaths } from './paths.js';
 import { TaskService } from './service.js';
 
@@ -28,11 +31,25 @@ export async function main(argv: string[]): Promise<number> {
   const prefixes = [...DEFAULT_POD_FILE_PREFIXES, ...(env.VNODE_POD_FILE_PREFIXES ?? '').split(':').filter(Boolean)];
   const service = new TaskService({ paths, events, perPod: env.VNODE_PER_POD === 'true', log, podFilePrefixes: prefixes });
   service.reload();
-  const server = new TtrpcServer();
+  const holder = new ConnectionHolder(holderFiles(paths.dir), log);
+  const kept = await holder.start();
+  const journal = new WaitJournal(join(paths.state, 'inflight'), (c) => holder.idOf(c.socket));
+  journal.prune(new Set(kept.map((s) => holder.idOf(s)).filter((id): id is string => !!id)));
+  const server = new TtrpcServer({
+    journal,
+    onConnection: (c) => holder.hold(c.socket, c.fd),
+    onConnectionClose: (c) => {
+      holder.release(c.socket);
+      journal.forget(c);
+    },
+  });
   serveTaskApi(server, service);
+  let replayed = 0;
+  for (const s of kept) replayed += journal.replay(server.adopt(s));
   rmSync(socket, { force: true });
   await server.listen(socket);
-  log(`serving ${socket} for containerd at ${ttrpcAddress} (${service.store.all().length} tasks, ${service.vnodes.list().length} vNodes reloaded)`);
+  if (replayed) log(`replayed ${replayed} pending Wait call(s)`);
+  log(`serving ${socket} for containerd at ${ttrpcAddress} (${service.store.all().length} tasks, ${service.vnodes.list().length} vNodes, ${kept.length} connections reloaded)`);
   const stop = async (sig: string) => {
     log(`${sig}: stopping (containers keep running)`);
     await server.close?.();

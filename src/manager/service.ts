@@ -23,6 +23,8 @@ import { openStdio, StdioError, type ProcessStdio } from './stdio.js';
 import { taskKey, TaskStore, type ProcessRecord, type TaskRecord } from './task-store.js';
 import { VnodeError, VnodeRegistry, type Vnode } from './vnode.js';
 import { isAlive } from './procfs.js';
+import { helperPath } from './helpers.js';
+import { writeFifoLine } from '../sys/fd.js';
 
 export interface ServiceOptions {
   paths: InstancePaths;
@@ -337,7 +339,7 @@ export class TaskService implements TaskApi {
     const id = randomBytes(6).toString('hex');
     const socket = join(this.o.paths.dir, 'tty', `${id}.sock`);
     const control = join(this.o.paths.dir, 'tty', `${id}.ctl`);
-    const bin = join(dirnameOfInit(), 'vnode-tty');
+    const bin = helperPath('vnode-tty');
     const args = ['--socket', socket, '--control', control, '--stdout', p.stdout];
     if (p.stdin) args.push('--stdin', p.stdin);
     await new Promise<void>((res, rej) => {
@@ -360,8 +362,7 @@ export class TaskService implements TaskApi {
   private ttyCommand(p: ProcessRecord, line: string): void {
     if (!p.ttyControl || !existsSync(p.ttyControl)) return;
     try {
-      // The relay keeps its control FIFO open read-write, so this open never blocks.
-      writeFileSync(p.ttyControl, `${line}\n`, { flag: 'a' });
+      writeFifoLine(p.ttyControl, line);
     } catch (e) {
       this.o.log(`terminal control ${p.ttyControl}: ${(e as Error).message}`);
     }
@@ -612,8 +613,4 @@ export class TaskService implements TaskApi {
     // One manager serves every vNode task of this containerd: a shim's Shutdown
     // never takes it down.
   }
-}
-
-function dirnameOfInit(): string {
-  return process.env.VNODE_HELPERS_DIR ?? resolve(new URL('.', import.meta.url).pathname, existsSync(new URL('./vnode-tty', import.meta.url).pathname) ? '.' : '../../dist');
 }

@@ -6,6 +6,7 @@ import { chownSync, closeSync, constants, existsSync, mkdirSync, openSync, readd
 import { dirname, join } from 'node:path';
 import { ExitLog, type ExitRecord } from './exit-log.js';
 import { IdPool, type IdRange } from './id-pool.js';
+import { helperPath } from './helpers.js';
 import type { InstancePaths } from './paths.js';
 import { childrenOf, isAlive, nsPids, startTimeOf } from './procfs.js';
 
@@ -25,13 +26,6 @@ export class VnodeError extends Error {
   override name = 'VnodeError';
 }
 
-export function vnodeInitBinary(): string {
-  if (process.env.VNODE_INIT) return process.env.VNODE_INIT;
-  // dist/vnode.mjs and dist/vnode-init sit side by side; in tests (tsx) src/manager/ → ../../dist.
-  const here = dirname(new URL(import.meta.url).pathname);
-  for (const p of [join(here, 'vnode-init'), join(here, '../../dist/vnode-init')]) if (existsSync(p)) return p;
-  throw new VnodeError('dist/vnode-init is missing: run `npm run build`');
-}
 
 export class Vnode {
   private exitLog: ExitLog | undefined;
@@ -242,7 +236,7 @@ export function vnodeName(key: string, taken: (n: string) => boolean): string {
 
 function spawnInit(range: IdRange, logFd: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(vnodeInitBinary(), ['--uid-base', String(range.start), '--gid-base', String(range.start), '--size', String(range.size)], {
+    const child = spawn(helperPath('vnode-init'), ['--uid-base', String(range.start), '--gid-base', String(range.start), '--size', String(range.size)], {
       stdio: ['ignore', 'pipe', 'pipe', logFd],
     });
     let out = '';

@@ -1,4 +1,5 @@
 // File-descriptor calls Node.js lacks: pipe2 and clearing O_NONBLOCK.
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import { errno, libc, SyscallError } from './libc.js';
 
 const F_GETFL = 3;
@@ -27,4 +28,18 @@ export function pipe(flags = O_CLOEXEC): [number, number] {
   const fds = new Int32Array(2);
   if (f().pipe2(fds, flags) !== 0) throw new SyscallError('pipe2', errno());
   return [fds[0]!, fds[1]!];
+}
+
+
+/**
+ * Writes one line to a control FIFO whose reader keeps it open. Non-blocking open:
+ * if the reader is gone this fails with ENXIO instead of hanging the caller.
+ */
+export function writeFifoLine(path: string, line: string): void {
+  const fd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
+  try {
+    writeSync(fd, `${line}\n`);
+  } finally {
+    closeSync(fd);
+  }
 }

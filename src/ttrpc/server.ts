@@ -34,6 +34,19 @@ export interface TtrpcServerOptions {
   onConnectionClose?: (c: TtrpcConnection) => void;
   /** Called for failures that have no caller to report to (bad frames, write errors). */
   onError?: (err: Error, c?: TtrpcConnection) => void;
+  /** Keeps long-running requests until answered, so a restarted server can answer them. */
+  journal?: RequestJournal;
+}
+
+/**
+ * Where a server records requests it has read but not yet answered (e.g. Task.Wait,
+ * which containerd keeps open for a container's lifetime). A server that adopts a
+ * connection after a restart replays them with `TtrpcConnection.replay`.
+ */
+export interface RequestJournal {
+  wants(service: string, method: string): boolean;
+  begin(c: TtrpcConnection, streamId: number, request: Uint8Array): void;
+  end(c: TtrpcConnection, streamId: number): void;
 }
 
 let nextConnectionId = 1;
@@ -106,6 +119,20 @@ export class TtrpcConnection {
       return;
     }
     this.lastStreamId = f.streamId;
+    this.dispatch(f.streamId, f.payload, true);
+  }
+
+  /**
+   * Serves a request read from this connection by an earlier server process (see
+   * RequestJournal); its answer goes to the same stream, which the client still awaits.
+   */
+  replay(streamId: number, request: Uint8Array): void {
+    if (streamId > this.lastStreamId) this.lastStreamId = streamId;
+    this.dispatch(streamId, request, false);
+  }
+
+  private dispatch(streamId: number, payload: Uint8Array, journal: boolean): void {
+    const f = { streamId, payload };
     let req;
     try {
       req = decodeRequest(f.payload);
@@ -128,6 +155,9 @@ export class TtrpcConnection {
       timer.unref();
     }
     this.inflight.set(f.streamId, ac);
+    const j = this.server.journal;
+    const journaled = j !== undefined && j.wants(req.service, req.method);
+    if (journaled && journal) j.begin(this, f.streamId, f.payload);
     const ctx: CallContext = {
       service: req.service,
       method: req.method,
@@ -144,6 +174,10 @@ export class TtrpcConnection {
         (err: unknown) => this.sendStatus(id, toStatus(err)),
       )
       .finally(() => {
+        // A call cut short by the connection closing stays journaled only if the
+        // connection lives on elsewhere; the server's owner decides (end is called
+        // only for answered calls).
+        if (journaled && !this.closed) j!.end(this, id);
         if (timer) clearTimeout(timer);
         this.inflight.delete(id);
         this.server.emitIdle();
@@ -194,6 +228,11 @@ export class TtrpcServer {
 
   constructor(private readonly opts: TtrpcServerOptions = {}) {}
 
+  /** @internal */
+  get journal(): RequestJournal | undefined {
+    return this.opts.journal;
+  }
+
   /** Registers the methods of one service (full name, e.g. "containerd.task.v2.Task"). */
   register(service: string, methods: Record<string, UnaryHandler>): void {
     if (this.services.has(service)) throw new Error(`ttrpc: duplicate service ${service} registered`);
@@ -232,9 +271,11 @@ export class TtrpcServer {
   /** Stops listening, closes every connection and waits for running handlers to finish. */
   async close(): Promise<void> {
     this.closing = true;
-    await Promise.all(this.listeners.map((l) => new Promise<void>((res) => l.close(() => res()))));
+    // net.Server.close() waits for accepted connections to end: close them in the same tick.
+    const stopped = Promise.all(this.listeners.map((l) => new Promise<void>((res) => l.close(() => res()))));
     this.listeners.length = 0;
     for (const c of this.conns) c.close();
+    await stopped;
     while ([...this.conns].some((c) => c.activeStreams > 0)) {
       await new Promise((res) => this.idle.once('idle', res));
     }

@@ -42,7 +42,7 @@ describe(`vNodes on containerd ${version}`, () => {
       const [ca1, ca2, cb1] = await Promise.all([a1, a2, b1].map((p) => p.runContainer({ name: 'main', command: SLEEP })));
       for (const [p, c] of [[a1, ca1], [a2, ca2], [b1, cb1]] as const) await p.waitForState(c!, 'CONTAINER_RUNNING');
       assert.equal((await exec(env, ca1!, ['id', '-u'])).trim(), '0');
-      const [ma1, ma2, mb1] = await Promise.all([ca1, ca2, cb1].map((c) => uidMapOf(env, c!)));
+      const [ma1, ma2, mb1] = (await Promise.all([ca1, ca2, cb1].map((c) => uidMapOf(env, c!)))) as [Awaited<ReturnType<typeof uidMapOf>>, Awaited<ReturnType<typeof uidMapOf>>, Awaited<ReturnType<typeof uidMapOf>>];
       assert.equal(ma1.inside, 0);
       assert.ok(ma1.outside >= 65536, `host range starts at ${ma1.outside}`);
       assert.equal(ma1.size, 65536);
@@ -169,7 +169,8 @@ describe(`per-pod vNodes (VNODE_PER_POD=true) on containerd ${version}`, () => {
       const c2 = await p2.runContainer({ name: 'b', command: SLEEP });
       await p1.waitForState(c1, 'CONTAINER_RUNNING');
       await p2.waitForState(c2, 'CONTAINER_RUNNING');
-      const [m1, m2] = await Promise.all([uidMapOf(env, c1), uidMapOf(env, c2)]);
+      const m1 = await uidMapOf(env, c1);
+      const m2 = await uidMapOf(env, c2);
       assert.notEqual(m1.outside, m2.outside);
       assert.ok(Math.abs(m1.outside - m2.outside) >= 65536);
       assert.equal(vnodeRecords(ctd).filter((r) => r.key.startsWith('pod/')).length, 2);

@@ -1,0 +1,117 @@
+/*
+ * vnode-hold: keeps copies of containerd's connections to the manager, so they
+ * survive a manager crash or upgrade.
+ *
+ * containerd treats a closed shim connection as a dead shim and reports every task
+ * behind it as exited. This process holds a copy of each connection's descriptor
+ * (taken from the manager with pidfd_getfd), so when the manager dies the sockets
+ * stay open, requests wait in their buffers, and a new manager takes the copies back
+ * the same way and serves them. It is C because it must outlive Node.js and cost
+ * nothing.
+ *
+ * usage: vnode-hold --manager PID --control FIFO --list FILE
+ * control lines: "take <fd> <id>", "drop <id>", "manager <pid>"
+ * FILE lists "<id> <held fd>" per connection, rewritten after each change.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+
+#define MAX_HELD 4096
+
+struct held { char id[64]; int fd; };
+static struct held held[MAX_HELD];
+static int nheld;
+static const char *list_path;
+
+static void write_list(void) {
+  char tmp[4096];
+  snprintf(tmp, sizeof tmp, "%s.tmp", list_path);
+  FILE *f = fopen(tmp, "w");
+  if (!f) return;
+  for (int i = 0; i < nheld; i++) fprintf(f, "%s %d\n", held[i].id, held[i].fd);
+  fclose(f);
+  rename(tmp, list_path);
+}
+
+static int find(const char *id) {
+  for (int i = 0; i < nheld; i++) if (!strcmp(held[i].id, id)) return i;
+  return -1;
+}
+
+static int open_manager(int pid) {
+  return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+static void command(char *line, int *manager) {
+  int fd, pid;
+  char id[64];
+  if (sscanf(line, "take %d %63s", &fd, id) == 2) {
+    if (find(id) >= 0 || nheld == MAX_HELD || *manager < 0) return;
+    int copy = (int)syscall(SYS_pidfd_getfd, *manager, fd, 0);
+    if (copy < 0) { fprintf(stderr, "vnode-hold: pidfd_getfd %d: %s\n", fd, strerror(errno)); return; }
+    fcntl(copy, F_SETFD, FD_CLOEXEC);
+    snprintf(held[nheld].id, sizeof held[nheld].id, "%s", id);
+    held[nheld++].fd = copy;
+    write_list();
+  } else if (sscanf(line, "drop %63s", id) == 1) {
+    int i = find(id);
+    if (i < 0) return;
+    close(held[i].fd);
+    held[i] = held[--nheld];
+    write_list();
+  } else if (sscanf(line, "manager %d", &pid) == 1) {
+    if (*manager >= 0) close(*manager);
+    *manager = open_manager(pid);
+  }
+}
+
+int main(int argc, char **argv) {
+  int manager_pid = 0;
+  const char *control_path = NULL;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!strcmp(argv[i], "--manager")) manager_pid = atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--control")) control_path = argv[i + 1];
+    else if (!strcmp(argv[i], "--list")) list_path = argv[i + 1];
+    else { fprintf(stderr, "vnode-hold: unknown option %s\n", argv[i]); return 2; }
+  }
+  if (!manager_pid || !control_path || !list_path) { fprintf(stderr, "vnode-hold: --manager, --control and --list are required\n"); return 2; }
+  signal(SIGPIPE, SIG_IGN);
+  signal(SIGHUP, SIG_IGN);
+  if (mkfifo(control_path, 0600) < 0 && errno != EEXIST) { perror("vnode-hold: mkfifo"); return 1; }
+  /* O_RDWR: the FIFO never reports EOF while managers come and go. */
+  int control = open(control_path, O_RDWR | O_CLOEXEC);
+  if (control < 0) { perror("vnode-hold: open control"); return 1; }
+  int manager = open_manager(manager_pid);
+  write_list();
+  printf("ready\n");
+  fflush(stdout);
+  int devnull = open("/dev/null", O_RDWR);
+  if (devnull >= 0) { dup2(devnull, 0); dup2(devnull, 1); dup2(devnull, 2); }
+
+  char buf[4096], line[256];
+  size_t len = 0;
+  for (;;) {
+    ssize_t n = read(control, buf, sizeof buf);
+    if (n < 0) { if (errno == EINTR) continue; return 1; }
+    for (ssize_t i = 0; i < n; i++) {
+      if (buf[i] == '\n' || len == sizeof line - 1) { line[len] = 0; command(line, &manager); len = 0; }
+      else line[len++] = buf[i];
+    }
+  }
+}

@@ -1,0 +1,122 @@
+// Keeps containerd's connections open across a manager crash: vnode-hold (C) takes a
+// copy of each accepted connection's descriptor; a restarted manager takes them
+// back and serves them, so containerd never sees its shim connections drop (which
+// it would report as every task exiting).
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, fstatSync, readFileSync, writeFileSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { join } from 'node:path';
+import { writeFifoLine } from '../sys/fd.js';
+import { pidfdGetfd, pidfdOpen } from '../sys/pidfd.js';
+import { helperPath } from './helpers.js';
+import { isAlive, startTimeOf } from './procfs.js';
+
+export interface HolderFiles {
+  control: string;
+  list: string;
+  pid: string;
+}
+
+export function holderFiles(instanceDir: string): HolderFiles {
+  return { control: join(instanceDir, 'hold.ctl'), list: join(instanceDir, 'hold.list'), pid: join(instanceDir, 'hold.pid') };
+}
+
+export class ConnectionHolder {
+  private pid = 0;
+  private readonly ids = new WeakMap<object, string>();
+
+  constructor(
+    private readonly files: HolderFiles,
+    private readonly log: (m: string) => void,
+  ) {}
+
+  /** Starts a holder or reconnects to the running one; returns the connections it kept. */
+  async start(): Promise<Socket[]> {
+    const running = this.running();
+    if (running) {
+      this.pid = running;
+      const adopted = this.takeBack();
+      this.send(`manager ${process.pid}`);
+      return adopted;
+    }
+    this.pid = await new Promise<number>((resolve, reject) => {
+      const child = spawn(helperPath('vnode-hold'), ['--manager', String(process.pid), '--control', this.files.control, '--list', this.files.list], {
+        detached: true,
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      child.stdout!.once('data', () => resolve(child.pid!));
+      child.on('error', reject);
+      child.on('exit', (code) => reject(new Error(`vnode-hold exited (${code}) before it was ready`)));
+      child.unref();
+    });
+    writeFileSync(this.files.pid, `${this.pid} ${startTimeOf(this.pid) ?? ''}\n`);
+    return [];
+  }
+
+  private running(): number | undefined {
+    if (!existsSync(this.files.pid)) return undefined;
+    const [pid, start] = readFileSync(this.files.pid, 'utf8').trim().split(' ');
+    const n = Number(pid);
+    return n > 0 && isAlive(n, start || undefined) ? n : undefined;
+  }
+
+  private takeBack(): Socket[] {
+    let list = '';
+    try {
+      list = readFileSync(this.files.list, 'utf8');
+    } catch {
+      return [];
+    }
+    const pidfd = pidfdOpen(this.pid);
+    const out: Socket[] = [];
+    try {
+      for (const line of list.split('\n')) {
+        const [id, held] = line.trim().split(' ');
+        if (!id || !held) continue;
+        try {
+          const fd = pidfdGetfd(pidfd, Number(held));
+          const socket = new Socket({ fd, readable: true, writable: true });
+          this.ids.set(socket, id);
+          out.push(socket);
+        } catch (e) {
+          this.log(`connection ${id} could not be taken back: ${(e as Error).message}`);
+          this.send(`drop ${id}`);
+        }
+      }
+    } finally {
+      closeSync(pidfd);
+    }
+    this.log(`took back ${out.length} containerd connection(s) from vnode-hold ${this.pid}`);
+    return out;
+  }
+
+  /** A new connection (or one taken back): the holder keeps a copy. */
+  hold(socket: Socket, fd: number): void {
+    if (fd < 0) return;
+    let id = this.ids.get(socket);
+    if (!id) {
+      id = String(fstatSync(fd).ino);
+      this.ids.set(socket, id);
+    }
+    this.send(`take ${fd} ${id}`);
+  }
+
+  /** The id the holder knows a connection by (stable across manager restarts). */
+  idOf(socket: Socket): string | undefined {
+    return this.ids.get(socket);
+  }
+
+  /** containerd closed the connection: the copy goes too. */
+  release(socket: Socket): void {
+    const id = this.ids.get(socket);
+    if (id) this.send(`drop ${id}`);
+  }
+
+  private send(line: string): void {
+    try {
+      writeFifoLine(this.files.control, line);
+    } catch (e) {
+      this.log(`vnode-hold: ${(e as Error).message}`);
+    }
+  }
+}

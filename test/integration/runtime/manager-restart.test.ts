@@ -1,0 +1,81 @@
+// Workloads outlive the manager: kill -9 it while pods run, let the next shim call
+// start a new one; the pods keep running, containerd's connections survive (held by
+// vnode-hold), exits that happened meanwhile and afterwards report their true codes.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { isAlive } from '../../../src/manager/procfs.js';
+import { availableContainerdVersions, startContainerd, type ContainerdInstance } from '../../support/containerd.js';
+import { criEnv, sleep, TestPod, waitFor, type CriEnv } from '../../support/cri.js';
+import { instanceDir, leasesOf, mountsBelow, taskStateFiles, vnodeRecords } from '../../support/vnode-host.js';
+
+const versions = (process.env.VNODE_TEST_CONTAINERD_VERSIONS?.split(',') ?? availableContainerdVersions().filter((v) => v !== '1.6')) as ('2' | '1.7')[];
+
+function managerPid(ctd: ContainerdInstance): number {
+  return Number(readFileSync(join(instanceDir(ctd), 'manager.pid'), 'utf8').trim().split(' ')[0]);
+}
+
+for (const version of versions) {
+  describe(`manager crash on containerd ${version}`, () => {
+    let ctd: ContainerdInstance;
+    let env: CriEnv;
+    before(async () => {
+      ctd = await startContainerd({ version });
+      env = criEnv(ctd, 'vnode');
+    });
+    after(async () => {
+      await ctd?.stop();
+    });
+
+    it('keeps pods running and reports true exit codes after kill -9 of the manager', async () => {
+      const pod = await TestPod.run(env, { namespace: 'survivor' });
+      try {
+        const waiter = await pod.runContainer({ name: 'waiter', command: ['sh', '-c', 'while [ ! -e /tmp/stop ]; do sleep 0.1; done; exit 42'] });
+        const quick = await pod.runContainer({ name: 'quick', command: ['sh', '-c', 'while [ ! -e /quit ]; do sleep 0.1; done; exit 7'] });
+        await pod.waitForState(waiter, 'CONTAINER_RUNNING');
+        await pod.waitForState(quick, 'CONTAINER_RUNNING');
+        const hostPids = (await ctd.ctr('-n', 'k8s.io', 'tasks', 'ls')).split('\n').filter((l) => l.startsWith(waiter)).map((l) => Number(l.split(/\s+/)[1]));
+        assert.equal(hostPids.length, 1);
+        const before = managerPid(ctd);
+        const quickPid = Number((await ctd.ctr('-n', 'k8s.io', 'tasks', 'ls')).split('\n').find((l) => l.startsWith(quick))!.split(/\s+/)[1]);
+
+        process.kill(before, 'SIGKILL');
+        await waitFor('manager gone', () => !isAlive(before), 5000);
+        // While it is down: one container exits (its exit is recorded by the vNode init).
+        const quickRoot = `/proc/${quickPid}/root/quit`;
+        readFileSync(`/proc/${quickPid}/status`); // still alive
+        await import('node:fs').then((fs) => fs.writeFileSync(quickRoot, ''));
+        await waitFor('quick exited on the host', () => !isAlive(quickPid), 10_000);
+        assert.ok(isAlive(hostPids[0]!), 'the other container survived the manager');
+        await sleep(300);
+        // containerd has not been told anything: its view is still "running"
+        assert.equal((await pod.status(waiter)).state, 'CONTAINER_RUNNING');
+
+        // The next shim call (a new pod) starts a new manager, which takes the connections back.
+        const next = await TestPod.run(env, { namespace: 'newcomer' });
+        try {
+          const after = managerPid(ctd);
+          assert.notEqual(after, before);
+          // the exit that happened while the manager was down is reported with its code
+          const q = await pod.waitForExit(quick, 15_000);
+          assert.equal(q.exit_code, 7);
+          // exec through containerd's old connection, served by the new manager
+          const r = await env.cri.execSync(waiter, ['sh', '-c', 'echo alive; touch /tmp/stop'], 10);
+          assert.equal(r.exit_code, 0, r.stderr.toString());
+          assert.equal(r.stdout.toString(), 'alive\n');
+          const w = await pod.waitForExit(waiter, 15_000);
+          assert.equal(w.exit_code, 42);
+        } finally {
+          await next.remove();
+        }
+      } finally {
+        await pod.remove();
+      }
+      assert.deepEqual(vnodeRecords(ctd), []);
+      assert.deepEqual(taskStateFiles(ctd), []);
+      assert.deepEqual(leasesOf(ctd), []);
+      assert.deepEqual(mountsBelow(join(instanceDir(ctd), 'mounts')), []);
+    });
+  });
+}
