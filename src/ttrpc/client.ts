@@ -138,7 +138,9 @@ export class TtrpcClient {
       });
       sock.on('close', () => {
         clearTimeout(timer);
-        if (this.socket === sock) this.socket = undefined;
+        // Only the live connection's calls are pending; a failed attempt has none.
+        if (this.socket !== sock) return;
+        this.socket = undefined;
         this.failAll(new RpcError(Code.Unavailable, 'ttrpc: connection closed'));
       });
     });
