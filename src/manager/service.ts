@@ -155,9 +155,9 @@ export class TaskService implements TaskApi {
   private markExited(t: TaskRecord, p: ProcessRecord, code: number, at: Date): void {
     if (p.status === 'stopped') return;
     const isInit = p === t.init;
-    if (isInit && code === 137) {
-      const loc = cgroupOf(p.hostPid);
-      if (loc && oomKills(loc) > 0) this.o.events.publish('/tasks/oom', t.namespace, { containerId: t.id });
+    if (isInit && code === 137 && t.cgroup && oomKills(t.cgroup) > 0) {
+      // Before the exit, as the runc shim does: CRI then reports the reason OOMKilled.
+      this.o.events.publish('/tasks/oom', t.namespace, { containerId: t.id });
     }
     p.status = 'stopped';
     p.exitStatus = code;
@@ -281,6 +281,7 @@ export class TaskService implements TaskApi {
       };
       const pidFile = join(scratch, 'init.pid');
       await this.startProcess(t, init, v, ['create', '--bundle', runtimeBundle, '--pid-file', pidFile], pidFile, undo);
+      t.cgroup = cgroupOf(init.hostPid);
       this.store.put(t);
       this.claimEarlyExit(t, init);
       this.o.events.publish('/tasks/create', ns, {
@@ -524,7 +525,7 @@ export class TaskService implements TaskApi {
   async pids(req: { id: string }, ctx: { namespace: string }) {
     const t = this.task(ctx.namespace, req.id);
     if (t.init.status === 'stopped' || !isAlive(t.init.hostPid)) return { processes: [] };
-    const loc = cgroupOf(t.init.hostPid);
+    const loc = t.cgroup ?? cgroupOf(t.init.hostPid);
     const pids = loc ? cgroupPids(loc) : [t.init.hostPid];
     const byHostPid = new Map(Object.values(t.execs).map((e) => [e.hostPid, e.execId]));
     return {
@@ -598,8 +599,8 @@ export class TaskService implements TaskApi {
 
   async stats(req: { id: string }, ctx: { namespace: string }) {
     const t = this.task(ctx.namespace, req.id);
-    const loc = t.init.status !== 'stopped' ? cgroupOf(t.init.hostPid) : undefined;
-    if (!loc) throw new TaskError(Code.NotFound, `stats ${t.id}: the container is not running`);
+    const loc = t.cgroup ?? cgroupOf(t.init.hostPid);
+    if (!loc) throw new TaskError(Code.NotFound, `stats ${t.id}: the container has no cgroup`);
     const m = metricsOf(loc);
     return { stats: packAny(m.type, m.value) };
   }

@@ -43,6 +43,8 @@ export interface TaskRecord {
   init: ProcessRecord;
   execs: Record<string, ProcessRecord>;
   rootfsMounts: { type: string; source: string; target: string; options: string[] }[];
+  /** The container's cgroup, recorded at create: it must be readable after its processes are gone (OOM check). */
+  cgroup?: { dirs: Record<string, string>; unified: boolean };
 }
 
 export function taskKey(namespace: string, id: string): string {
