@@ -1,7 +1,7 @@
 // `vnode containerd status|stop [--purge]`: vnode's own containerd (see containerd-local.ts).
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CriClient, CriError } from '../k8s/cri/index.js';
 import { managerInstance } from '../shim/instance.js';
@@ -91,24 +91,43 @@ async function removeAllPods(address: string, progress: Progress): Promise<void>
   }
 }
 
-/** The manager of this containerd instance, when it has no task left. */
+function startTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** "<pid> <starttime>" from a pid file, when that process still runs. */
+function livePid(pidFile: string): number | undefined {
+  let text = '';
+  try { text = readFileSync(pidFile, 'utf8'); } catch { return undefined; }
+  const [p, start] = text.trim().split(/\s+/);
+  const pid = Number(p);
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  const now = startTime(pid);
+  return now !== undefined && (!start || now === start) ? pid : undefined;
+}
+
+/**
+ * The manager of this containerd instance and its connection holder (vnode-hold), when no
+ * task is left. Returns the instance directory when they are gone ('' when left running).
+ */
 async function stopManager(paths: LocalPaths, progress: Progress): Promise<string> {
   const inst = managerInstance(paths.socket, { ...process.env, VNODE_RUN_DIR: paths.runDir });
-  let text = '';
-  try { text = readFileSync(inst.pidFile, 'utf8'); } catch { return inst.dir; }
-  const pid = Number(text.trim().split(/\s+/)[0]);
-  const tasksDir = `${inst.dir}/state/tasks`;
+  const tasksDir = join(inst.dir, 'state', 'tasks');
   const tasks = existsSync(tasksDir) ? readdirSync(tasksDir).filter((f) => f.endsWith('.json')) : [];
   if (tasks.length > 0) {
-    progress(`warning: the vnode manager (pid ${pid}) still has ${tasks.length} task(s); left running`);
+    progress(`warning: the vnode manager of ${paths.socket} still has ${tasks.length} task(s); left running`);
     return '';
   }
-  if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
-    const cmdline = (() => { try { return readFileSync(`/proc/${pid}/cmdline`, 'latin1'); } catch { return ''; } })();
-    if (cmdline.includes('vnode')) {
-      progress(`stopping the vnode manager (pid ${pid})…`);
-      await terminate(pid, 5_000);
-    }
+  for (const [what, file] of [['vnode manager', inst.pidFile], ['vnode-hold', join(inst.dir, 'hold.pid')]] as const) {
+    const pid = livePid(file);
+    if (pid === undefined) continue;
+    progress(`stopping the ${what} (pid ${pid})…`);
+    await terminate(pid, 5_000);
   }
   return inst.dir;
 }
@@ -140,6 +159,7 @@ export async function stopLocalContainerd(paths: LocalPaths, progress: Progress,
     else progress(`warning: mounts left under ${dir}: ${mountsUnder(dir).join(' ')}`);
   }
   rmSync(paths.imagesDir, { recursive: true, force: true });
+  if (managerDir) rmSync(join(paths.dataDir, basename(managerDir)), { recursive: true, force: true });
   try {
     execFileSync('ip', ['link', 'show', paths.bridge], { stdio: 'ignore' });
     execFileSync('ip', ['link', 'del', paths.bridge], { stdio: 'ignore' });

@@ -84,6 +84,8 @@ export interface PodManifest {
   hostIPC: boolean;
   shareProcessNamespace: boolean;
   hostname?: string;
+  /** Seconds between SIGTERM and SIGKILL when the pod is stopped (Kubernetes' default 30). */
+  terminationGracePeriodSeconds: number;
   securityContext: {
     runAsUser?: number;
     runAsGroup?: number;
@@ -375,7 +377,7 @@ function volume(v: unknown, field: string): PodVolume {
 // ---- the pod -------------------------------------------------------------------------------
 
 const IGNORED_POD_FIELDS = ['nodeSelector', 'affinity', 'tolerations', 'priorityClassName', 'priority', 'schedulerName', 'serviceAccountName', 'serviceAccount',
-  'automountServiceAccountToken', 'terminationGracePeriodSeconds', 'dnsPolicy', 'dnsConfig', 'enableServiceLinks', 'imagePullSecrets', 'topologySpreadConstraints', 'nodeName'];
+  'automountServiceAccountToken', 'dnsPolicy', 'dnsConfig', 'enableServiceLinks', 'imagePullSecrets', 'topologySpreadConstraints', 'nodeName'];
 const UNSUPPORTED_POD_FIELDS: Record<string, string> = {
   ephemeralContainers: 'ephemeral containers need an API server',
   hostUsers: 'every pod of vnode runs in a user namespace already (its vNode)',
@@ -476,6 +478,7 @@ export function podFromObject(root: Obj, uid: string = randomUUID()): PodManifes
     hostIPC: bool(spec['hostIPC'], 'spec.hostIPC') ?? false,
     shareProcessNamespace: bool(spec['shareProcessNamespace'], 'spec.shareProcessNamespace') ?? false,
     ...(hostname ? { hostname } : {}),
+    terminationGracePeriodSeconds: int(spec['terminationGracePeriodSeconds'], 'spec.terminationGracePeriodSeconds') ?? 30,
     securityContext: {
       ...(runAsUser !== undefined ? { runAsUser } : {}),
       ...(runAsGroup !== undefined ? { runAsGroup } : {}),

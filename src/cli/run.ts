@@ -44,7 +44,8 @@ export interface RunFlags {
   handler?: string;
   timeoutMs?: number;
   detach: boolean;
-  cgroupParent: string;
+  /** undefined: /vnode (vnode's own containerd: its own parent, see containerd-local.ts). */
+  cgroupParent?: string;
   quiet: boolean;
 }
 
@@ -78,7 +79,7 @@ export function parseRunArgs(argv: string[]): RunFlags {
     ...(v.handler ? { handler: v.handler } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     detach: v.detach ?? false,
-    cgroupParent: v['cgroup-parent'] ?? DEFAULT_CGROUP_PARENT,
+    ...(v['cgroup-parent'] ? { cgroupParent: v['cgroup-parent'] } : {}),
     quiet: v.quiet ?? false,
   };
 }
@@ -122,11 +123,15 @@ class PodRunner {
   private podDirCreated = false;
   private readonly podDir: string;
   private readonly logRoot: string;
-  private readonly opts: TranslateOptions;
+  private opts: TranslateOptions;
   private sandboxConfig: PodSandboxConfig | undefined;
   private stopRequested: 'signal' | 'timeout' | undefined;
   private wake: (() => void) | undefined;
   private readonly followers: LogFollower[] = [];
+  /** Containers started and not seen exited. */
+  private readonly running = new Set<string>();
+  /** Resolves when a second Ctrl-C asks not to wait for the grace period. */
+  private force: (() => void) | undefined;
 
   constructor(
     private readonly pod: PodManifest,
@@ -135,13 +140,14 @@ class PodRunner {
   ) {
     this.podDir = join(process.env.VNODE_PODS_DIR || DEFAULT_PODS_DIR, pod.uid);
     this.logRoot = process.env.VNODE_POD_LOG_DIR || DEFAULT_LOG_ROOT;
-    this.opts = { podDir: this.podDir, logRoot: this.logRoot, cgroupParent: flags.cgroupParent, memoryCapacity: totalmem() };
+    this.opts = { podDir: this.podDir, logRoot: this.logRoot, cgroupParent: flags.cgroupParent ?? DEFAULT_CGROUP_PARENT, memoryCapacity: totalmem() };
   }
 
   async run(): Promise<number> {
     const onSignal = (sig: NodeJS.Signals) => {
       if (this.stopRequested === 'signal') {
-        process.stderr.write(`${sig} again: still removing pod ${this.pod.namespace}/${this.pod.name}, please wait\n`);
+        process.stderr.write(`${sig} again: killing pod ${this.pod.namespace}/${this.pod.name} without waiting\n`);
+        this.force?.();
         return;
       }
       this.stopRequested = 'signal';
@@ -155,6 +161,7 @@ class PodRunner {
     try {
       const sel = await selectContainerd(this.flags.containerd, this.progress);
       if (this.stopRequested) return ExitCode.interrupted;
+      if (sel.local && this.flags.cgroupParent === undefined) this.opts = { ...this.opts, cgroupParent: sel.local.paths.cgroupParent };
       this.cri = await connectCri(sel);
       await ensureImages(this.cri, [...this.pod.initContainers, ...this.pod.containers].map((c) => c.image), sel, this.progress);
       if (this.stopRequested) return ExitCode.interrupted;
@@ -231,6 +238,7 @@ class PodRunner {
       stderr: (s) => process.stderr.write(s),
     }));
     await cri.startContainer(id);
+    this.running.add(id);
     return id;
   }
 
@@ -250,7 +258,10 @@ class PodRunner {
         for (const c of containers) {
           if (done.has(c.id)) continue;
           const st = (await cri.containerStatus(c.id)).status;
-          if (st.state === 'CONTAINER_EXITED') done.set(c.id, st);
+          if (st.state === 'CONTAINER_EXITED') {
+            done.set(c.id, st);
+            this.running.delete(c.id);
+          }
         }
       }
       if (done.size < containers.length) {
@@ -274,6 +285,22 @@ class PodRunner {
     return { kind: 'exited', code };
   }
 
+  /** As kubelet: SIGTERM, SIGKILL after terminationGracePeriodSeconds (a second Ctrl-C skips the wait); then the last logs. */
+  private async stopContainers(cri: CriClient): Promise<void> {
+    const grace = this.pod.terminationGracePeriodSeconds;
+    this.progress(`stopping ${this.running.size} container(s) (grace period ${grace}s; Ctrl-C again to kill now)…`);
+    const forced = new Promise<void>((r) => { this.force = r; });
+    const stops = Promise.all([...this.running].map(async (id) => {
+      try { await cri.stopContainer(id, grace); } catch (err) {
+        if (!(err instanceof CriError && err.code === 5)) process.stderr.write(`vnode run: stop container ${id.slice(0, 12)}: ${(err as Error).message}\n`);
+      }
+    }));
+    await Promise.race([stops, forced]);
+    this.force = undefined;
+    this.running.clear();
+    for (const f of this.followers) f.flush();
+  }
+
   private preparePodDir(): void {
     const empties = this.pod.volumes.filter((v) => v.emptyDir);
     mkdirSync(this.podDir, { recursive: true, mode: 0o750 });
@@ -294,6 +321,7 @@ class PodRunner {
   /** StopPodSandbox + RemovePodSandbox, then what kubelet would remove: pod dir, logs, pod cgroup. */
   private async cleanup(): Promise<void> {
     const cri = this.cri;
+    if (cri && this.sandboxId && this.running.size > 0) await this.stopContainers(cri);
     if (cri && this.sandboxId) {
       this.progress(`removing pod ${this.pod.namespace}/${this.pod.name}…`);
       for (const step of ['stop', 'remove'] as const) {
@@ -315,13 +343,13 @@ class PodRunner {
     }
     if (this.sandboxId) {
       rmSync(podLogDirectory(this.pod, this.logRoot), { recursive: true, force: true });
-      removePodCgroups(podCgroupParent(this.pod, this.flags.cgroupParent));
+      removePodCgroups(podCgroupParent(this.pod, this.opts.cgroupParent), this.opts.cgroupParent);
     }
   }
 }
 
-/** rmdir of the pod's (now empty) cgroup in every hierarchy, as kubelet's pod cgroup manager does. */
-function removePodCgroups(path: string): void {
+/** rmdir of the pod's (now empty) cgroup in every hierarchy, as kubelet's pod cgroup manager does; the parent too when no other pod uses it. */
+function removePodCgroups(path: string, parent: string): void {
   let mounts: string[] = [];
   try {
     mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
@@ -330,8 +358,9 @@ function removePodCgroups(path: string): void {
       .filter(Boolean);
   } catch { return; }
   for (const m of mounts) {
-    const dir = join(m, path);
-    if (!existsSync(dir)) continue;
-    try { rmdirSync(dir); } catch { /* busy (processes left) or not empty: leave it */ }
+    for (const dir of [join(m, path), join(m, parent)]) {
+      if (!existsSync(dir) || dir === m) continue;
+      try { rmdirSync(dir); } catch { /* busy (processes left) or other pods: leave it */ }
+    }
   }
 }
