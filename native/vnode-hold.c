@@ -12,10 +12,13 @@
  * usage: vnode-hold --manager PID --control FIFO --list FILE
  * control lines: "take <fd> <id>", "drop <id>", "manager <pid>"
  * FILE lists "<id> <held fd>" per connection, rewritten after each change.
+ * While no manager lives, connections containerd closes are dropped; with no manager
+ * and no connection left there is nothing to keep, and it exits.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,9 +110,33 @@ int main(int argc, char **argv) {
   char buf[4096], line[256];
   size_t len = 0;
   for (;;) {
-    ssize_t n = read(control, buf, sizeof buf);
-    if (n < 0) { if (errno == EINTR) continue; return 1; }
-    for (ssize_t i = 0; i < n; i++) {
+    struct pollfd fds[2 + MAX_HELD];
+    int n = 0;
+    int watching_held = manager < 0;
+    fds[n++] = (struct pollfd){ control, POLLIN, 0 };
+    if (!watching_held) fds[n++] = (struct pollfd){ manager, POLLIN, 0 };
+    else {
+      if (nheld == 0) return 0;
+      /* no manager: watch only for containerd hanging up, never read */
+      for (int i = 0; i < nheld; i++) fds[n++] = (struct pollfd){ held[i].fd, POLLRDHUP, 0 };
+    }
+    if (poll(fds, (nfds_t)n, -1) < 0) { if (errno == EINTR) continue; return 1; }
+    if (!watching_held && (fds[1].revents & POLLIN)) { /* the manager exited */
+      close(manager);
+      manager = -1;
+    }
+    if (watching_held) {
+      for (int i = n - 1; i >= 1; i--) {
+        if (fds[i].revents & (POLLRDHUP | POLLHUP | POLLERR)) {
+          int j = i - 1;
+          if (j < nheld) { close(held[j].fd); held[j] = held[--nheld]; write_list(); }
+        }
+      }
+    }
+    if (!(fds[0].revents & POLLIN)) continue;
+    ssize_t r = read(control, buf, sizeof buf);
+    if (r < 0) { if (errno == EINTR || errno == EAGAIN) continue; return 1; }
+    for (ssize_t i = 0; i < r; i++) {
       if (buf[i] == '\n' || len == sizeof line - 1) { line[len] = 0; command(line, &manager); len = 0; }
       else line[len++] = buf[i];
     }

@@ -42,15 +42,19 @@ function findBinary(name: string): string | undefined {
   return undefined;
 }
 
+export class RuntimeNotFoundError extends RuntimeError {
+  override name = 'RuntimeNotFoundError';
+}
+
 /** Picks the OCI runtime: VNODE_RUNTIME, else runc, else crun. Throws with what to install. */
 export function resolveRuntime(wanted = process.env.VNODE_RUNTIME): string {
   if (wanted) {
     const p = wanted.includes('/') ? (existsSync(wanted) ? wanted : undefined) : findBinary(wanted);
-    if (!p) throw new RuntimeError(`OCI runtime "${wanted}" (VNODE_RUNTIME) not found; install it or unset VNODE_RUNTIME`, null);
+    if (!p) throw new RuntimeNotFoundError(`OCI runtime "${wanted}" not found; install it, or fix BinaryName in the runtime's options / VNODE_RUNTIME`, null);
     return p;
   }
   const p = findBinary('runc') ?? findBinary('crun');
-  if (!p) throw new RuntimeError('no OCI runtime found: install runc (apt-get install runc) or crun, or set VNODE_RUNTIME', null);
+  if (!p) throw new RuntimeNotFoundError('no OCI runtime found: install runc (apt-get install runc) or crun, or set VNODE_RUNTIME', null);
   return p;
 }
 

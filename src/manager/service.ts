@@ -16,7 +16,7 @@ import { InvalidSpecError, parseSpec } from '../oci/spec.js';
 import { cgroupOf, cgroupPids, metricsOf, oomKills } from './cgroups.js';
 import { exitCodeOf, type ExitRecord } from './exit-log.js';
 import { IdPoolExhaustedError } from './id-pool.js';
-import { OciRuntime, resolveRuntime, RuntimeError } from './oci-runtime.js';
+import { OciRuntime, resolveRuntime, RuntimeError, RuntimeNotFoundError } from './oci-runtime.js';
 import type { InstancePaths } from './paths.js';
 import { ensureHostPath, idmapPodFile, mountRootfs, RootfsError, unmountRootfs } from './rootfs.js';
 import { openStdio, StdioError, type ProcessStdio } from './stdio.js';
@@ -43,7 +43,7 @@ function asTaskError(e: unknown, what: string): TaskError {
   const msg = `${what}: ${(e as Error).message}`;
   if (e instanceof InvalidSpecError) return new TaskError(Code.InvalidArgument, msg);
   if (e instanceof IdPoolExhaustedError) return new TaskError(Code.ResourceExhausted, msg);
-  if (e instanceof StdioError || e instanceof RootfsError || e instanceof VnodeError) return new TaskError(Code.FailedPrecondition, msg);
+  if (e instanceof StdioError || e instanceof RootfsError || e instanceof VnodeError || e instanceof RuntimeNotFoundError) return new TaskError(Code.FailedPrecondition, msg);
   if (e instanceof RuntimeError) return new TaskError(Code.Unknown, msg);
   return new TaskError(Code.Internal, msg);
 }
@@ -373,7 +373,7 @@ export class TaskService implements TaskApi {
     if (!options || options.value.length === 0) return undefined;
     const type = anyTypeName(options);
     if (type !== RUNC_OPTIONS) {
-      throw new TaskError(Code.InvalidArgument, `unknown runtime options type "${type}": the vnode runtime takes containerd.runc.v1.Options (runtime "options" table in containerd's config)`);
+      throw new TaskError(Code.InvalidArgument, `unknown runtime options type "${options.typeUrl}": the vnode runtime takes containerd.runc.v1.Options (runtime "options" table in containerd's config)`);
     }
     const o = unpackAny<RuncOptions>(options);
     if (o.systemdCgroup) throw new TaskError(Code.InvalidArgument, 'SystemdCgroup = true is not supported by the vnode runtime yet; use the cgroupfs driver');
