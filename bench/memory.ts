@@ -15,6 +15,7 @@
 // separately. Not a test: nothing is asserted.
 //
 //   node --import tsx bench/memory.ts [--vnodes N] [--containerd 2|1.7|2,1.7|all] [--sandbox-only] [--json]
+import { readFileSync, writeFileSync } from 'node:fs';
 import { startContainerd, instanceProcesses, type ContainerdInstance, type ContainerdVersion } from '../test/support/containerd.js';
 import { criEnv, type CriEnv } from '../test/support/cri.js';
 import {
@@ -28,6 +29,7 @@ const USAGE = `usage: node --import tsx bench/memory.ts [--vnodes N] [--containe
   --sandbox-only   pause-only pod sandboxes (default: sandbox + busybox sleep container)
   --settle-ms MS   wait before each measurement (default 5000; the idle manager: 2 × MS)
   --json           results as JSON on stdout
+  --json-file F    also write the JSON results to F
 `;
 
 /** Process groups of a containerd instance. */
@@ -49,6 +51,29 @@ interface Snapshot {
   mem: Record<string, number>;
   managerPid?: number;
   vnodes: number;
+  /** /proc/slabinfo: cache → active_objs × objsize, bytes */
+  slab: Record<string, number>;
+}
+
+function slabinfo(): Record<string, number> {
+  const out: Record<string, number> = {};
+  try {
+    for (const l of readFileSync('/proc/slabinfo', 'utf8').split('\n').slice(2)) {
+      const f = l.split(/\s+/);
+      if (f.length > 4) out[f[0]!] = Number(f[1]) * Number(f[3]);
+    }
+  } catch {
+    /* not readable */
+  }
+  return out;
+}
+
+/** The caches that grew most between two snapshots, bytes per pod. */
+function slabGrowth(a: Snapshot, b: Snapshot, n: number, top = 8): [string, number][] {
+  return Object.keys(b.slab)
+    .map((k): [string, number] => [k, ((b.slab[k] ?? 0) - (a.slab[k] ?? 0)) / n])
+    .sort((x, y) => y[1] - x[1])
+    .slice(0, top);
 }
 
 const MEMINFO_FIELDS = ['MemAvailable', 'MemFree', 'Slab', 'SUnreclaim', 'KernelStack', 'PageTables', 'Shmem', 'Cached'];
@@ -100,7 +125,7 @@ async function snapshot(ctd: ContainerdInstance, loc: ManagerLocation, others: M
     groups[g].pss += m.pss;
     if (g === 'other') others.set(m.comm, (others.get(m.comm) ?? new Set<number>()).add(pid));
   }
-  return { at: new Date().toISOString(), groups, mem, managerPid: managerPid(loc), vnodes: vnodeRecords(loc).length };
+  return { at: new Date().toISOString(), groups, mem, managerPid: managerPid(loc), vnodes: vnodeRecords(loc).length, slab: slabinfo() };
 }
 
 function delta(a: Snapshot, b: Snapshot, g: Group): GroupMem {
@@ -154,7 +179,11 @@ interface PerUnit {
   /** Δ MemAvailable − Δ Σ PSS of the instance's processes: kernel and page-cache side, kB per pod (rough) */
   kernelEstimate: number;
   slab: number;
+  /** Δ (Slab + KernelStack + PageTables) / N: kernel memory, global (noisy but less than MemAvailable) */
+  kernel: number;
   workloadPss: number;
+  /** biggest slab cache growth, bytes per pod */
+  slabTop: [string, number][];
 }
 
 interface VersionResult {
@@ -187,7 +216,9 @@ function perUnit(p: Phase, overhead: Group[]): PerUnit {
     memAvailable: avail / n,
     kernelEstimate: (avail - allPss) / n,
     slab: (p.after.mem['Slab']! - p.before.mem['Slab']!) / n,
+    kernel: (['Slab', 'KernelStack', 'PageTables'] as const).reduce((acc, f) => acc + p.after.mem[f]! - p.before.mem[f]!, 0) / n,
     workloadPss: workload / n,
+    slabTop: slabGrowth(p.before, p.after, n),
   };
 }
 
@@ -290,10 +321,15 @@ function report(machine: MachineInfo, results: VersionResult[]): string {
         ['Δ MemAvailable', mib(v.memAvailable), mib(c.memAvailable), 'everything incl. pods and kernel; noisy'],
         ['  − Δ Σ PSS (kernel side)', mib(v.kernelEstimate), mib(c.kernelEstimate), 'namespaces, mounts, cgroups, page tables…; rough'],
         ['Δ Slab', mib(v.slab), mib(c.slab), '/proc/meminfo'],
+        ['Δ Slab + KernelStack + PageTables', mib(v.kernel), mib(c.kernel), 'kernel memory (global counters, less noisy)'],
       ],
     );
+    out += `\nslab caches that grew most, KiB per vNode (vnode) / per pod (runc)\n`;
+    out += `  vnode: ${v.slabTop.map(([k, b]) => `${k} ${(b / 1024).toFixed(0)}`).join(', ')}\n`;
+    out += `  runc:  ${c.slabTop.map(([k, b]) => `${k} ${(b / 1024).toFixed(0)}`).join(', ')}\n`;
     out += `\nbudget: each additional vNode ≤ 2 MiB of host memory → runtime processes ${mib(v.processesPss)} MiB PSS / ${mib(v.processesRss)} MiB RSS; `;
-    out += `with the kernel side (Δ MemAvailable − pod processes) ${mib(v.memAvailable - v.workloadPss)} MiB (runc: ${mib(c.memAvailable - c.workloadPss)} MiB per pod)\n`;
+    out += `+ kernel (Slab + KernelStack + PageTables) ${mib(v.processesPss + v.kernel)} MiB (runc per pod: ${mib(c.processesPss + c.kernel)} MiB); `;
+    out += `Δ MemAvailable − pod processes ${mib(v.memAvailable - v.workloadPss)} MiB (runc: ${mib(c.memAvailable - c.workloadPss)} MiB)\n`;
     out += `timing: ${r.vnode.phase.pods} vnode pods started in ${r.vnode.phase.startSeconds.toFixed(1)} s, removed in ${r.vnode.phase.removeSeconds.toFixed(1)} s; `;
     out += `runc ${r.runc.phase.startSeconds.toFixed(1)} s / ${r.runc.phase.removeSeconds.toFixed(1)} s\n`;
     const fails = [...r.vnode.phase.failures, ...r.runc.phase.failures];
@@ -304,16 +340,19 @@ function report(machine: MachineInfo, results: VersionResult[]): string {
 }
 
 async function main(): Promise<void> {
-  const flags = parseFlags(process.argv.slice(2), { values: ['vnodes', 'containerd', 'settle-ms'], booleans: ['json', 'sandbox-only'] }, USAGE);
+  const flags = parseFlags(process.argv.slice(2), { values: ['vnodes', 'containerd', 'settle-ms', 'json-file'], booleans: ['json', 'sandbox-only'] }, USAGE);
   const n = intFlag(flags, 'vnodes', 50, 1);
   const settleMs = intFlag(flags, 'settle-ms', 5_000, 0);
   const versions = containerdVersions(flags);
   const machine = machineInfo();
   const results: VersionResult[] = [];
   for (const v of versions) results.push(await runVersion(v, n, flags.bools.has('sandbox-only'), settleMs));
+  const rounded = JSON.parse(JSON.stringify(results, (k, val: unknown) => (typeof val === 'number' ? round(val, 1) : k === 'slab' && typeof val === 'object' ? undefined : val))) as unknown;
+  const json = JSON.stringify({ benchmark: 'memory', units: 'KiB', machine, results: rounded }, null, 2) + '\n';
+  const file = flags.values.get('json-file');
+  if (file) writeFileSync(file, json);
   if (flags.bools.has('json')) {
-    const rounded = JSON.parse(JSON.stringify(results, (_k, val: unknown) => (typeof val === 'number' ? round(val, 1) : val))) as unknown;
-    process.stdout.write(JSON.stringify({ benchmark: 'memory', units: 'KiB', machine, results: rounded }, null, 2) + '\n');
+    process.stdout.write(json);
   } else {
     process.stdout.write(report(machine, results));
   }

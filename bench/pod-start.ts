@@ -12,6 +12,7 @@
 //
 //   node --import tsx bench/pod-start.ts [--iterations N] [--warmup W] [--containerd 2|1.7|2,1.7|all] [--json]
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { startContainerd, type ContainerdInstance, type ContainerdVersion } from '../test/support/containerd.js';
 import { criEnv, type CriEnv } from '../test/support/cri.js';
 import {
@@ -25,6 +26,7 @@ const USAGE = `usage: node --import tsx bench/pod-start.ts [--iterations N] [--w
   --containerd V   containerd version(s) to run against (default 2)
   --pause-ms MS    idle time after removing a pod, before the next start (default 250)
   --json           print the results as JSON on stdout instead of tables
+  --json-file F    also write the JSON results to F
 `;
 
 type CaseName = 'runc' | 'vnode-existing' | 'vnode-new';
@@ -203,7 +205,7 @@ function signed(x: number): string {
 }
 
 async function main(): Promise<void> {
-  const flags = parseFlags(process.argv.slice(2), { values: ['iterations', 'warmup', 'containerd', 'pause-ms'], booleans: ['json'] }, USAGE);
+  const flags = parseFlags(process.argv.slice(2), { values: ['iterations', 'warmup', 'containerd', 'pause-ms', 'json-file'], booleans: ['json'] }, USAGE);
   const iterations = intFlag(flags, 'iterations', 15, 1);
   const warmup = intFlag(flags, 'warmup', 2, 0);
   const pauseMs = intFlag(flags, 'pause-ms', 250, 0);
@@ -211,9 +213,12 @@ async function main(): Promise<void> {
   const machine = machineInfo();
   const results: VersionResult[] = [];
   for (const v of versions) results.push(await runVersion(v, iterations, warmup, pauseMs));
+  const rounded = JSON.parse(JSON.stringify(results, (_k, val: unknown) => (typeof val === 'number' ? round(val, 2) : val))) as unknown;
+  const json = JSON.stringify({ benchmark: 'pod-start', machine, results: rounded }, null, 2) + '\n';
+  const file = flags.values.get('json-file');
+  if (file) writeFileSync(file, json);
   if (flags.bools.has('json')) {
-    const rounded = JSON.parse(JSON.stringify(results, (_k, val: unknown) => (typeof val === 'number' ? round(val, 2) : val))) as unknown;
-    process.stdout.write(JSON.stringify({ benchmark: 'pod-start', machine, results: rounded }, null, 2) + '\n');
+    process.stdout.write(json);
   } else {
     process.stdout.write(report(machine, results));
   }
