@@ -1,0 +1,51 @@
+// `vnode doctor` on this machine (root, kernel 6.18, hybrid cgroups): every check runs for
+// real and nothing FAILs; the JSON and the table carry every check.
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { localPaths } from '../../../src/cli/containerd-local.js';
+import { describeResult, vnode } from './helpers.js';
+
+const isRoot = process.getuid?.() === 0;
+const CHECKS = ['kernel', 'user namespaces', '/dev/fuse', 'ID-mapped mounts', 'overlayfs', 'OCI runtime', 'containerd', 'cgroups', 'CAP_SYS_RESOURCE', 'vnode-init'];
+
+describe('vnode doctor', { skip: isRoot ? false : 'needs root (ID-mapped mount, /dev/fuse)' }, () => {
+  it('-o json: every check, none FAILs on this machine, exit 0', async () => {
+    const r = await vnode(['doctor', '-o', 'json']);
+    assert.equal(r.code, 0, describeResult(r));
+    const j = JSON.parse(r.stdout) as { ok: boolean; checks: { name: string; status: string; detail: string; fix?: string }[] };
+    assert.equal(j.ok, true);
+    for (const name of CHECKS) assert.ok(j.checks.some((c) => c.name === name), `check ${name} missing`);
+    const failed = j.checks.filter((c) => c.status === 'FAIL');
+    assert.deepEqual(failed, []);
+    const idmap = j.checks.find((c) => c.name === 'ID-mapped mounts')!;
+    assert.equal(idmap.status, 'OK');
+    assert.match(idmap.detail, /uid 0 shows as 4000000000 through the mount/);
+    // this machine's root lacks CAP_SYS_RESOURCE (ENVIRONMENT.md): a WARN that says what to set
+    const cap = j.checks.find((c) => c.name === 'CAP_SYS_RESOURCE')!;
+    if (cap.status === 'WARN') assert.match(cap.fix ?? '', /restrict_oom_score_adj = true/);
+    assert.match(j.checks.find((c) => c.name === 'cgroups')!.detail, /^(hybrid|unified|cgroup v1)/);
+  });
+
+  it('table: CHECK STATUS DETAIL, a summary line, and no temp dir left behind', async () => {
+    const r = await vnode(['doctor']);
+    assert.equal(r.code, 0, describeResult(r));
+    const lines = r.stdout.split('\n');
+    assert.match(lines[0]!, /^CHECK +STATUS +DETAIL$/);
+    for (const name of CHECKS) assert.match(r.stdout, new RegExp(`^${name.replace(/[/]/g, '\\/')} +(OK|WARN) `, 'm'));
+    assert.match(r.stdout, /^0 failed, \d+ warning\(s\), \d+ ok$/m);
+    let base = localPaths().dataDir;
+    try { readdirSync(base); } catch { base = '/var/lib'; }
+    assert.deepEqual(readdirSync(base).filter((n) => n.startsWith('.vnode-doctor-')), []);
+  });
+
+  it('exits 1 when a check fails (VNODE_CONTAINERD_BIN pointing nowhere)', async () => {
+    const r = await vnode(['doctor', '-o', 'json'], { VNODE_CONTAINERD_BIN: '/nonexistent/containerd' });
+    assert.equal(r.code, 1, describeResult(r));
+    const j = JSON.parse(r.stdout) as { ok: boolean; checks: { name: string; status: string; fix?: string }[] };
+    assert.equal(j.ok, false);
+    const c = j.checks.find((x) => x.name === 'containerd')!;
+    assert.equal(c.status, 'FAIL');
+    assert.match(c.fix ?? '', /apt-get install containerd/);
+  });
+});

@@ -1,0 +1,104 @@
+// `vnode run` without --containerd on a machine where no containerd has a vnode handler:
+// vnode starts and configures its own containerd (here under temporary VNODE_RUN_DIR /
+// VNODE_DATA_DIR so that a developer's own is left alone), builds busybox, reuses the
+// containerd on the next run; `vnode containerd stop --purge` takes everything down.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { localPaths, runningPid } from '../../../src/cli/containerd-local.js';
+import { SYSTEM_SOCKET } from '../../../src/cli/containerd-select.js';
+import { describeResult, manifest, podDirExists, removeManifests, vnode } from './helpers.js';
+
+const isRoot = process.getuid?.() === 0;
+
+function processesMentioning(dir: string): number[] {
+  const out: number[] = [];
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes(dir)) out.push(Number(pid));
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
+function linkExists(name: string): boolean {
+  try {
+    execFileSync('ip', ['link', 'show', name], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('vnode run with its own containerd', { skip: isRoot ? false : 'needs root (starts containerd)' }, () => {
+  let base: string;
+  let env: NodeJS.ProcessEnv;
+
+  before(() => {
+    base = mkdtempSync(join(tmpdir(), 'vnode-own-ctd-'));
+    // CONTAINERD_ADDRESS would select another containerd; the system socket must not have a vnode handler either.
+    env = { VNODE_RUN_DIR: join(base, 'run'), VNODE_DATA_DIR: join(base, 'data'), CONTAINERD_ADDRESS: '' };
+  });
+
+  after(async () => {
+    const paths = localPaths(env);
+    if (runningPid(paths) !== undefined) await vnode(['containerd', 'stop', '--purge'], env);
+    for (const pid of processesMentioning(base)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+    if (linkExists(paths.bridge)) execFileSync('ip', ['link', 'del', paths.bridge]);
+    rmSync(base, { recursive: true, force: true });
+    removeManifests();
+  });
+
+  it('starts containerd, builds busybox, runs the pod; reuses it; stop --purge removes everything', async (t) => {
+    if (existsSync(SYSTEM_SOCKET)) t.diagnostic(`${SYSTEM_SOCKET} exists: the test expects it to have no vnode handler`);
+    const paths = localPaths(env);
+    const m = manifest((uid) => `apiVersion: v1
+kind: Pod
+metadata: {name: first, uid: ${uid}}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: main
+    image: busybox
+    command: [sh, -c, 'echo hello from $(hostname); cat /proc/self/uid_map']
+`);
+    const r = await vnode(['run', m.path], env, 180_000);
+    assert.equal(r.code, 0, describeResult(r));
+    assert.match(r.stdout, /^hello from first\n +0 +\d+ +65536\n$/);
+    assert.match(r.stderr, /^starting containerd \d+\.\d+\.\S+ \(/m);
+    assert.match(r.stderr, /^importing the sandbox image localhost\/vnode\/pause:3\.9/m);
+    assert.match(r.stderr, /^building image docker\.io\/library\/busybox:latest from \/bin\/busybox/m);
+    assert.equal(podDirExists(m.uid), false);
+
+    const pid = runningPid(paths);
+    assert.ok(pid, 'containerd keeps running after vnode run');
+    assert.ok(existsSync(paths.socket));
+    assert.match(readFileSync(paths.config, 'utf8'), /restrict_oom_score_adj = true/);
+    const st = await vnode(['containerd', 'status'], env);
+    assert.equal(st.code, 0, describeResult(st));
+    assert.match(st.stdout, new RegExp(`running: pid ${pid}, socket ${paths.socket}`));
+
+    const again = await vnode(['run', m.path], env, 120_000);
+    assert.equal(again.code, 0, describeResult(again));
+    assert.doesNotMatch(again.stderr, /starting containerd|building image/, 'the second run reuses containerd and the image');
+    assert.equal(runningPid(paths), pid);
+
+    const stop = await vnode(['containerd', 'stop', '--purge'], env, 60_000);
+    assert.equal(stop.code, 0, describeResult(stop));
+    assert.match(stop.stderr, new RegExp(`stopping containerd \\(pid ${pid}\\)`));
+    assert.throws(() => process.kill(pid, 0), 'containerd is gone');
+    assert.equal(existsSync(paths.dir), false, `${paths.dir} purged`);
+    assert.equal(existsSync(join(paths.runDir, 'containerd')), false);
+    assert.deepEqual(processesMentioning(base), [], 'no process (manager, vnode-hold, shim) of this containerd is left');
+    assert.equal(linkExists(paths.bridge), false, 'the CNI bridge is gone');
+    const cgroupsLeft = readdirSync('/sys/fs/cgroup').filter((c) => existsSync(join('/sys/fs/cgroup', c, paths.cgroupParent)));
+    assert.deepEqual(cgroupsLeft, [], `cgroup ${paths.cgroupParent} removed`);
+
+    const st2 = await vnode(['containerd', 'status'], env);
+    assert.equal(st2.code, 1, describeResult(st2));
+  });
+});
