@@ -335,13 +335,25 @@ export async function ensureLocalContainerd(progress: Progress, env: NodeJS.Proc
 
 async function ensurePauseImage(local: LocalContainerd, progress: Progress): Promise<void> {
   const names = (await local.ctr('-n', 'k8s.io', 'images', 'ls', '-q')).split('\n');
-  if (names.includes(PAUSE_REF)) return;
-  progress(`importing the sandbox image ${PAUSE_REF} (built from /usr/bin/catatonit)…`);
+  if (!names.includes(PAUSE_REF)) {
+    progress(`importing the sandbox image ${PAUSE_REF} (built from /usr/bin/catatonit)…`);
+    try {
+      await importImage(local.ctr, pauseImage(local.paths.imagesDir, PAUSE_REF));
+    } catch (err) {
+      if (err instanceof LocalImageError) throw new CliError(`cannot build the pause image: ${err.message}`);
+      throw err;
+    }
+  }
+  // RunPodSandbox looks the sandbox image up in CRI's image store, which learns of imports a moment later.
+  const cri = await CriClient.connect(local.address, { waitMs: 10_000 });
   try {
-    await importImage(local.ctr, pauseImage(local.paths.imagesDir, PAUSE_REF));
-  } catch (err) {
-    if (err instanceof LocalImageError) throw new CliError(`cannot build the pause image: ${err.message}`);
-    throw err;
+    const deadline = Date.now() + 15_000;
+    while (!(await cri.imageStatus(PAUSE_REF)).image) {
+      if (Date.now() > deadline) throw new CliError(`containerd at ${local.address} does not list the imported ${PAUSE_REF} through CRI; see ${local.paths.logFile}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    cri.close();
   }
 }
 

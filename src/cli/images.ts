@@ -31,6 +31,16 @@ export async function buildBusybox(ctr: CtrRunner, imagesDir: string, progress: 
   return ref;
 }
 
+/** CRI's image store learns of an image `ctr images import` created through an event, a moment later. */
+export async function waitForImage(cri: CriClient, image: string, timeoutMs = 15_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if ((await cri.imageStatus(image)).image) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Checks that every image is present; builds busybox into vnode's own containerd when missing. */
 export async function ensureImages(cri: CriClient, images: string[], sel: SelectedContainerd, progress: Progress): Promise<void> {
   for (const image of [...new Set(images)]) {
@@ -38,7 +48,7 @@ export async function ensureImages(cri: CriClient, images: string[], sel: Select
     if (st.image) continue;
     if (isBusyboxRef(image) && sel.local) {
       await buildBusybox(sel.local.ctr, sel.local.paths.imagesDir, progress);
-      if ((await cri.imageStatus(image)).image) continue;
+      if (await waitForImage(cri, image)) continue;
     }
     const hint = isBusyboxRef(image)
       ? `build it from Debian's busybox-static with: vnode image build-busybox --containerd ${sel.address}`
