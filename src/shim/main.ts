@@ -1,7 +1,8 @@
 // containerd-shim-vnode-v2: the binary containerd runs per task. It only starts the
 // manager (`start`) or cleans up after a dead task (`delete`); the manager serves
 // the Task API. Each action loads only what it needs, so `start` stays fast.
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parseArgs, UsageError, type ShimArgs } from './args.js';
 
 const VERSION = '0.1.0';
@@ -25,8 +26,15 @@ export async function main(argv: string[]): Promise<number> {
         const opts = readStartOptions();
         const { managerInstance } = await import('./instance.js');
         const shimLog = args.address ? managerInstance(args.address).shimLog : undefined;
+        // Best effort: diagnostics must never fail a start (nor reach stdout/stderr).
         const log = (msg: string) => {
-          if (args.debug && shimLog) appendFileSync(shimLog, `${new Date().toISOString()} start ${args.namespace}/${args.id}: ${msg}\n`);
+          if (!args.debug || !shimLog) return;
+          try {
+            mkdirSync(dirname(shimLog), { recursive: true, mode: 0o711 });
+            appendFileSync(shimLog, `${new Date().toISOString()} start ${args.namespace}/${args.id}: ${msg}\n`);
+          } catch {
+            /* ignore */
+          }
         };
         log(`options on stdin: ${opts.length} bytes`);
         const inst = await ensureManager(args, { log });

@@ -5,6 +5,7 @@ import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const execFileP = promisify(execFile);
@@ -29,14 +30,24 @@ export function containerdBinary(): string {
   return process.env.VNODE_TEST_CONTAINERD_BIN ?? '/usr/bin/containerd';
 }
 
-export function canRunContainerd(): string | undefined {
+/** Every containerd on this machine: bookworm's 1.6, and 1.7 / 2.x unpacked by scripts/setup-host.sh. */
+export function containerdBinaries(): { version: string; bin: string }[] {
+  const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+  return [
+    { version: '1.6', bin: '/usr/bin/containerd' },
+    { version: '1.7', bin: join(repo, '.cache/containerd/1.7/usr/bin/containerd') },
+    { version: '2', bin: join(repo, '.cache/containerd/2/usr/bin/containerd') },
+  ].filter((c) => existsSync(c.bin));
+}
+
+export function canRunContainerd(bin = containerdBinary()): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (containerd runs as root)';
-  if (!existsSync(containerdBinary())) return `no containerd at ${containerdBinary()}`;
+  if (!existsSync(bin)) return `no containerd at ${bin}`;
   return undefined;
 }
 
-export async function startPrivateContainerd(o: { env?: NodeJS.ProcessEnv; pathPrefix?: string } = {}): Promise<PrivateContainerd> {
-  const bin = containerdBinary();
+export async function startPrivateContainerd(o: { env?: NodeJS.ProcessEnv; pathPrefix?: string; bin?: string } = {}): Promise<PrivateContainerd> {
+  const bin = o.bin ?? containerdBinary();
   const ctrPath = join(dirname(bin), 'ctr');
   const dir = mkdtempSync(join(tmpdir(), 'vnode-ctd-proto-'));
   const address = join(dir, 'containerd.sock');
