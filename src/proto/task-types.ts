@@ -184,3 +184,14 @@ export interface ResumeRequest {
 
 /** google.protobuf.Empty */
 export type Empty = Record<string, never>;
+
+/** containerd.types.RuntimeInfo (api/types/introspection.proto), printed by `shim -info`. */
+export interface RuntimeInfo {
+  name: string;
+  version?: { version: string; revision: string };
+  /** The options containerd gave on stdin, echoed. */
+  options?: Any;
+  /** OCI runtime features (runtime-spec features.md) as JSON, if known. */
+  features?: Any;
+  annotations: Record<string, string>;
+}

@@ -15,6 +15,8 @@ export interface ShimArgs {
   bundle: string;
   debug: boolean;
   version: boolean;
+  /** `-info`: print containerd.types.RuntimeInfo and exit (2.x introspection). */
+  info: boolean;
   action: string;
   maxShimVersion: number;
 }
@@ -61,6 +63,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env, 
     bundle: flags.get('bundle') ?? cwd,
     debug: bool('debug'),
     version: bool('v') || bool('version'),
+    info: bool('info'),
     action: positional[0] ?? '',
     maxShimVersion: Number(env.MAX_SHIM_VERSION ?? 0) || 0,
   };

@@ -20,6 +20,12 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
+    if (args.info) {
+      const { runtimeInfo } = await import('./info.js');
+      const { readStartOptions } = await import('./start.js');
+      process.stdout.write(runtimeInfo(readStartOptions(), VERSION));
+      return 0;
+    }
     switch (args.action) {
       case 'start': {
         const { ensureManager, readStartOptions, shimAddress } = await import('./start.js');

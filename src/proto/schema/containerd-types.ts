@@ -1,5 +1,6 @@
 // containerd api/types: mount.proto (containerd.types.Mount), event.proto
-// (containerd.types.Envelope) and task/task.proto (containerd.v1.types).
+// (containerd.types.Envelope), introspection.proto (RuntimeInfo) and task/task.proto
+// (containerd.v1.types).
 export const containerdTypes = `
 syntax = "proto3";
 package containerd.types;
@@ -9,6 +10,20 @@ message Mount {
   string source = 2;
   string target = 3;
   repeated string options = 4;
+}
+
+// api/types/introspection.proto: what a shim prints for \`-info\`.
+message RuntimeInfo {
+  string name = 1;
+  RuntimeVersion version = 2;
+  google.protobuf.Any options = 3;
+  google.protobuf.Any features = 4;
+  map<string, string> annotations = 5;
+}
+
+message RuntimeVersion {
+  string version = 1;
+  string revision = 2;
 }
 
 message Envelope {

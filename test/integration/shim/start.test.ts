@@ -124,6 +124,15 @@ describe('containerd-shim-vnode-v2 start/delete', () => {
     assert.match(u.stderr, /unknown action "frobnicate"/);
   });
 
+  test('-v and -info (containerd 2.x introspection)', async () => {
+    const v = await h.shim(['-v']);
+    assert.equal(v.code, 0);
+    assert.match(v.stdout.toString(), /containerd-shim-vnode-v2:\n\s+Version:\s+\S+/);
+    const i = await h.shim(['-info']);
+    assert.equal(i.code, 0, i.stderr);
+    assert.equal(decode<{ name: string }>('containerd.types.RuntimeInfo', i.stdout).name, 'io.containerd.vnode.v2');
+  });
+
   test('delete prints a protobuf DeleteResponse', async () => {
     const bundle = join(h.dir, 'bundle-del');
     mkdirSync(bundle);

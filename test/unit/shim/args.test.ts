@@ -48,3 +48,16 @@ test('instance ids: stable, distinct per containerd address, unix:// and relativ
   assert.notEqual(i.lockName, managerInstance('/tmp/b/containerd.sock', { VNODE_RUN_DIR: '/tmp/rd' }).lockName);
   assert.equal(managerInstance('/x', {}).dir.startsWith('/run/vnode/'), true);
 });
+
+test('-info prints a RuntimeInfo with the options from stdin echoed', async () => {
+  const { runtimeInfo } = await import('../../../src/shim/info.js');
+  const { decode, encode } = await import('../../../src/proto/index.js');
+  assert.equal(parseArgs(['-info']).info, true);
+  const opts = encode('google.protobuf.Any', { typeUrl: 'containerd.runc.v1.Options', value: new Uint8Array([0x32, 0x01, 0x78]) });
+  const info = decode<{ name: string; version?: { version: string }; options?: { typeUrl: string } }>('containerd.types.RuntimeInfo', runtimeInfo(opts, '9.9'));
+  assert.equal(info.name, 'io.containerd.vnode.v2');
+  assert.equal(info.version!.version, '9.9');
+  assert.equal(info.options!.typeUrl, 'containerd.runc.v1.Options');
+  // name = 1 (string), version = 2 (message): first bytes of the encoding
+  assert.equal(Buffer.from(runtimeInfo(new Uint8Array(), '1')).toString('hex').slice(0, 4), '0a16');
+});
