@@ -16,6 +16,7 @@ import { execFile, execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'smol-toml';
 import { CriClient } from '../k8s/cri/index.js';
@@ -270,9 +271,42 @@ function recordedBinary(paths: LocalPaths): ContainerdBinary | undefined {
   try { return JSON.parse(readFileSync(join(paths.dir, 'binary.json'), 'utf8')) as ContainerdBinary; } catch { return undefined; }
 }
 
+/**
+ * Held while one vnode starts containerd, so that two `vnode run`s on a fresh machine do not
+ * both start one: an abstract unix socket (gone with its process, never stale).
+ */
+async function startLock(paths: LocalPaths, progress: Progress): Promise<Server> {
+  const name = `\0vnode-containerd-start-${createHash('sha256').update(paths.dir).digest('hex').slice(0, 16)}`;
+  let told = false;
+  for (;;) {
+    const server = createServer();
+    const err = await new Promise<NodeJS.ErrnoException | undefined>((res) => {
+      server.once('error', (e) => res(e as NodeJS.ErrnoException));
+      server.listen({ path: name }, () => res(undefined));
+    });
+    if (!err) return server;
+    if (err.code !== 'EADDRINUSE') throw err;
+    if (!told) progress('another vnode is starting containerd; waiting…');
+    told = true;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 /** Makes sure vnode's own containerd runs (starting and configuring it if needed) and has the pause image. */
 export async function ensureLocalContainerd(progress: Progress, env: NodeJS.ProcessEnv = process.env): Promise<LocalContainerd> {
   const paths = localPaths(env);
+  if (runningPid(paths) === undefined && process.getuid?.() === 0) {
+    const lock = await startLock(paths, progress);
+    try {
+      return await ensureLocked(paths, progress, env);
+    } finally {
+      lock.close();
+    }
+  }
+  return ensureLocked(paths, progress, env);
+}
+
+async function ensureLocked(paths: LocalPaths, progress: Progress, env: NodeJS.ProcessEnv): Promise<LocalContainerd> {
   const pid = runningPid(paths);
   if (pid !== undefined) {
     const bin = recordedBinary(paths) ?? findContainerd(env);

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { runtimeHandlers } from '../../../src/cli/containerd-select.js';
 import { instanceId } from '../../../src/shim/instance.js';
 import { availableContainerdVersions, startContainerd, type ContainerdInstance } from '../../support/containerd.js';
 import { describeResult, manifest, podDirExists, removeManifests, startVnode, vnode, waitUntil } from './helpers.js';
@@ -179,6 +180,11 @@ spec:
     assert.match(r.stderr, /nonexistent/);
     assert.equal(await pods(), 0);
     assert.equal(podDirExists(m.uid), false);
+  });
+
+  it('finds the runtime handlers of a containerd through CRI Status (how a system containerd with vnode is recognised)', async () => {
+    const names = await runtimeHandlers(ctd.cri);
+    assert.ok(names.includes('vnode') && names.includes('runc'), `handlers: ${names.join(', ')}`);
   });
 
   it('usage errors exit 2', async () => {
