@@ -55,13 +55,17 @@ async function main(): Promise<void> {
   ];
   const results: { name: string; what: string; ms: Summary }[] = [];
   try {
-    for (const r of rows) {
-      for (let i = 0; i < 2; i++) timeRun(r.argv);
-      const xs: number[] = [];
-      for (let i = 0; i < n; i++) xs.push(timeRun(r.argv));
-      results.push({ name: r.name, what: r.what, ms: summarize(xs) });
-      progress(`${r.name}: p50 ${fmtMs(summarize(xs).p50)} ms`);
+    // interleaved: one run of every command per iteration, so that load changes hit all alike
+    const xs: number[][] = rows.map(() => []);
+    for (let i = 0; i < n + 2; i++) {
+      rows.forEach((r, k) => {
+        const ms = timeRun(r.argv);
+        if (i >= 2) xs[k]!.push(ms);
+      });
+      if ((i + 1) % 10 === 0) progress(`${i + 1}/${n + 2} iterations`);
     }
+    rows.forEach((r, k) => results.push({ name: r.name, what: r.what, ms: summarize(xs[k]!) }));
+    for (const r of results) progress(`${r.name}: p50 ${fmtMs(r.ms.p50)} ms`);
   } finally {
     holder.kill('SIGKILL');
   }

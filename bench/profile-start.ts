@@ -8,18 +8,20 @@
 // for order and relative cost, and take latencies from bench/pod-start.ts.
 //
 //   node --import tsx bench/profile-start.ts [--containerd 2|1.7] [--pods N] [--keep-trace FILE]
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startContainerd, type ContainerdVersion } from '../test/support/containerd.js';
+import { containerdBinDir, startContainerd, type ContainerdVersion } from '../test/support/containerd.js';
+import { repoBinDir } from '../test/support/paths.js';
 import { criEnv, type CriEnv } from '../test/support/cri.js';
-import { containerdVersions, intFlag, managerLocation, managerPid, parseFlags, progress, removeManagerDirs, removePod, sleep, startPod } from './lib.js';
+import { containerdVersions, fmtMs, intFlag, managerLocation, managerPid, nowMs, parseFlags, progress, removeManagerDirs, removePod, sleep, startPod, summarize } from './lib.js';
 
-const USAGE = `usage: node --import tsx bench/profile-start.ts [--containerd 2|1.7] [--pods N] [--keep-trace FILE]
+const USAGE = `usage: node --import tsx bench/profile-start.ts [--containerd 2|1.7] [--pods N] [--keep-trace FILE] [--vnode-bin-dir D]
   --containerd V     containerd version (default 2)
   --pods N           starts per case (default 3)
   --keep-trace FILE  copy strace's raw output to FILE
+  --vnode-bin-dir D  look for containerd-shim-vnode-v2 in D first (experiments with a wrapped shim)
 `;
 
 interface Mark {
@@ -56,6 +58,7 @@ function parseTrace(text: string, managerTids: number[]): { procs: Map<number, P
   const managerThreads = new Set<number>(managerTids);
   const managerSys: { t: number; name: string; ms: number }[] = [];
   const pending = new Map<number, { name: string; t: number }>();
+  const pendingExec = new Map<number, { t: number; argv: string[] }>();
   const parentOf = new Map<number, number>();
   for (const line of text.split('\n')) {
     const m = /^(\d+)\s+(\d+\.\d+)\s+(.*)$/.exec(line);
@@ -75,11 +78,23 @@ function parseTrace(text: string, managerTids: number[]): { procs: Map<number, P
       }
       continue;
     }
-    const ex = /^execve\("([^"]*)", \[(.*?)\](?:, 0x[0-9a-f]+ \/\*.*?\*\/)?.*?\)\s*=\s*0/.exec(rest);
+    // execve, complete ("... = 0") or split ("<unfinished ...>" … "<... execve resumed>) = 0")
+    const ex = /^execve\("([^"]*)", \[(.*?)\]/.exec(rest);
+    let done: { t: number; argv: string[] } | undefined;
     if (ex) {
       const argv = [...ex[2]!.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((x) => x[1]!);
-      if (!procs.has(pid)) procs.set(pid, { pid, parent: parentOf.get(pid), exec: t, argv: short(argv), sys: new Map() });
-      else procs.get(pid)!.argv += ` → ${short(argv)}`;
+      if (/<unfinished \.\.\.>$/.test(rest)) pendingExec.set(pid, { t, argv });
+      else if (/\)\s*=\s*0\b/.test(rest)) done = { t, argv };
+      if (!done) continue;
+    } else if (/^<\.\.\. execve resumed>/.test(rest)) {
+      const pe = pendingExec.get(pid);
+      pendingExec.delete(pid);
+      if (pe && /\)\s*=\s*0\b/.test(rest)) done = pe;
+      else continue;
+    }
+    if (done) {
+      if (!procs.has(pid)) procs.set(pid, { pid, parent: parentOf.get(pid), exec: done.t, argv: short(done.argv), sys: new Map() });
+      else procs.get(pid)!.argv += ` → ${short(done.argv)}`;
       continue;
     }
     if (/^\+\+\+ exited with/.test(rest) || /^exit_group\(/.test(rest)) {
@@ -155,10 +170,11 @@ function timeline(mark: Mark, procs: Map<number, Proc>, managerSys: { t: number;
 }
 
 async function main(): Promise<void> {
-  const flags = parseFlags(process.argv.slice(2), { values: ['containerd', 'pods', 'keep-trace'], booleans: [] }, USAGE);
+  const flags = parseFlags(process.argv.slice(2), { values: ['containerd', 'pods', 'keep-trace', 'vnode-bin-dir'], booleans: [] }, USAGE);
   const version: ContainerdVersion = containerdVersions(flags)[0]!;
   const n = intFlag(flags, 'pods', 3, 1);
-  const ctd = await startContainerd({ version });
+  const vnodeBinDir = flags.values.get('vnode-bin-dir');
+  const ctd = await startContainerd({ version, ...(vnodeBinDir ? { vnodeBinDir } : {}) });
   const traceFile = join(tmpdir(), `vnode-bench-strace-${process.pid}.txt`);
   let strace: ReturnType<typeof spawn> | undefined;
   try {
@@ -172,8 +188,25 @@ async function main(): Promise<void> {
     for (const [env, ns] of [[envs.runc, 'prof-runc'], [envs.vnode, 'prof-existing'], [envs.vnode, 'prof-warm']] as const) {
       await removePod(env, (await startPod(env, ns)).podId);
     }
+    // Untraced: `containerd-shim-vnode-v2 … start` as containerd runs it, against the live
+    // manager (it only checks the manager and prints the address), vs the runc shim's
+    // `start` of a container that joins an existing sandbox shim is not run by 2.x at all.
+    const shimStart: number[] = [];
+    const shimBin = join(vnodeBinDir ?? repoBinDir, 'containerd-shim-vnode-v2');
+    for (let i = 0; i < 12; i++) {
+      const t = nowMs();
+      const r = spawnSync(shimBin, ['-namespace', 'k8s.io', '-address', ctd.address, '-publish-binary', join(containerdBinDir(version), 'containerd'), '-id', `bench-${i}`, 'start'], {
+        input: '', env: { ...process.env, TTRPC_ADDRESS: ctd.ttrpcAddress, PATH: ctd.pathEnv }, encoding: 'utf8',
+      });
+      if (i >= 2) shimStart.push(nowMs() - t);
+      if (r.status !== 0) throw new Error(`shim start: ${r.stderr}`);
+    }
+    const ss = summarize(shimStart);
+    const shimLine = `untraced \`containerd-shim-vnode-v2 start\` against the running manager (${ss.n} runs): p50 ${fmtMs(ss.p50)} ms, mean ${fmtMs(ss.mean)} ms, min ${fmtMs(ss.min)} ms`;
+    progress(shimLine);
+
     const syscalls = 'execve,exit_group,clone,clone3,fork,vfork,mount,umount2,open_tree,move_mount,mount_setattr,fsopen,fsconfig,fsmount,unshare,setns,pidfd_open,openat,read,write,wait4,waitid';
-    strace = spawn('strace', ['-f', '-ttt', '-T', '-qq', '-s', '200', '-e', `trace=${syscalls}`, '-e', 'signal=none', '-o', traceFile, '-p', String(ctd.pid), '-p', String(mgr)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    strace = spawn('strace', ['-f', '-ttt', '-T', '-q', '-s', '200', '-e', `trace=${syscalls}`, '-e', 'signal=none', '-o', traceFile, '-p', String(ctd.pid), '-p', String(mgr)], { stdio: ['ignore', 'ignore', 'pipe'] });
     let straceErr = '';
     strace.stderr!.on('data', (d: Buffer) => (straceErr += d.toString()));
     await sleep(1500);
@@ -204,6 +237,7 @@ async function main(): Promise<void> {
     const tids = readdirSync(`/proc/${mgr}/task`).map(Number);
     const { procs, managerSys } = parseTrace(text, tids);
     let out = `Pod start timelines under strace (containerd ${ctd.fullVersion}; manager pid ${mgr}; offsets from RunPodSandbox, ms; inflated by tracing)\n`;
+    out += `${shimLine}\n`;
     for (const m of marks) out += timeline(m, procs, managerSys);
     process.stdout.write(out);
     await removePod(envs.vnode, anchor.podId).catch(() => undefined);
