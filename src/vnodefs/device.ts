@@ -1,7 +1,7 @@
 // /dev/fuse descriptors and the mount itself. The mount is made by mount(8) with
 // the descriptor inherited as fd 3 (`-o fd=3`); no libfuse, no fusermount.
 import { spawn } from 'node:child_process';
-import { closeSync, constants as F, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, constants as F, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { ioctlU32Ptr } from '../sys/fuse-dev.js';
 import { FUSE_DEV_IOC_CLONE } from './protocol.js';
 
@@ -69,21 +69,28 @@ export function isVnodefsMount(mountpoint: string): boolean {
   return false;
 }
 
-/** The FUSE connection number of a mount (the minor of its device number). */
+/**
+ * The FUSE connection number of a mount (the minor of its device number), from
+ * mountinfo. Never stat() the mount from the serving thread: the kernel would ask
+ * this very thread for the attributes, and wait forever.
+ */
 export function connectionId(mountpoint: string): number | undefined {
-  try {
-    const dev = statSync(mountpoint).dev;
-    return (dev & 0xff) | ((dev >> 12) & 0xfff00);
-  } catch {
-    return undefined;
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const f = line.split(' ');
+    const post = line.split(' - ')[1];
+    if (f[4] === mountpoint && post?.startsWith(`${FS_TYPE} `)) return Number(f[2]!.split(':')[1]);
   }
+  return undefined;
 }
 
-/** Ends a FUSE connection through the fusectl filesystem (every request fails with ENOTCONN). */
-export function abortConnection(id: number): void {
+const FUSECTL = '/sys/fs/fuse/connections';
+
+/** Ends a FUSE connection through fusectl (mounted here if it is not): every request fails with ENOTCONN. */
+export async function abortConnection(id: number): Promise<void> {
+  if (!existsSync(`${FUSECTL}/${id}`)) await run('mount', ['-t', 'fusectl', 'fusectl', FUSECTL]).catch(() => undefined);
   try {
-    writeFileSync(`/sys/fs/fuse/connections/${id}/abort`, '1');
+    writeFileSync(`${FUSECTL}/${id}/abort`, '1');
   } catch {
-    /* already gone, or fusectl not mounted */
+    /* already gone */
   }
 }

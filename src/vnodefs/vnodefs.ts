@@ -137,7 +137,7 @@ export class VnodeFs {
       await unmount(this.mountpoint).catch(() => undefined);
       // Bind mounts elsewhere (containers) keep the superblock alive: end the
       // connection explicitly so they fail fast and our blocked reads return.
-      if (conn !== undefined) abortConnection(conn);
+      if (conn !== undefined) await abortConnection(conn);
       await this.session.done;
     } else {
       await this.session.close();
