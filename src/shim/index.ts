@@ -3,7 +3,7 @@
 //
 //   const server = new TtrpcServer({ onConnectionClose });   // from src/ttrpc
 //   serveTaskApi(server, myTaskApi);                        // registers containerd.task.v2.Task
-//   await server.listen(managerSocketPath(containerdAddress));
+//   await server.listen(process.env[ManagerEnv.socket] ?? managerInstance(containerdAddress).socket);
 //   const events = new EventPublisher({ address: ttrpcAddress });
 //   events.publish('/tasks/exit', namespace, { containerId, id, pid, exitStatus, exitedAt });
 //
