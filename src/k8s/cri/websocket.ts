@@ -32,6 +32,8 @@ const enum ParseState { HEADER, LENGTH16, LENGTH64, MASK, PAYLOAD }
 /**
  * Events: 'message' (data: Buffer, binary: boolean), 'close' (code: number, reason: string),
  * 'error' (err: Error). 'close' is emitted exactly once, also when the socket just ends.
+ * Nothing is lost before the first listener is added: messages and the close are held
+ * until a 'message' or 'close' listener exists (add both in the same tick).
  */
 export class WebSocketClient extends EventEmitter {
   /** The subprotocol the server selected ('' if none). */
@@ -57,7 +59,30 @@ export class WebSocketClient extends EventEmitter {
     socket.on('data', (d: Buffer) => this.onData(d));
     socket.on('error', (err) => this.emit('error', err));
     socket.on('close', () => this.finish(1006, 'connection closed without a close frame'));
-    if (head.length) queueMicrotask(() => this.onData(head));
+    // Messages (and the close) that arrive before anyone listens, e.g. frames that came in
+    // the same packet as the 101 response, are held until a 'message' or 'close' listener
+    // is added, and released in order one microtask later (so both can be added first).
+    this.on('newListener', (event: string) => {
+      if ((event === 'message' || event === 'close') && this.held && !this.releasing) {
+        this.releasing = true;
+        queueMicrotask(() => this.release());
+      }
+    });
+    if (head.length) this.onData(head);
+  }
+
+  private held: [string, unknown[]][] | null = [];
+  private releasing = false;
+
+  private deliver(event: 'message' | 'close', ...args: unknown[]) {
+    if (this.held) this.held.push([event, args]);
+    else this.emit(event, ...args);
+  }
+
+  private release() {
+    const held = this.held ?? [];
+    this.held = null;
+    for (const [event, args] of held) this.emit(event, ...args);
   }
 
   /** Opens ws:// or wss:// (http:// and https:// are accepted too, as the CRI returns them). */
@@ -230,7 +255,7 @@ export class WebSocketClient extends EventEmitter {
       case Opcode.TEXT:
       case Opcode.BINARY:
         if (this.fragments.length) throw new WebSocketError('websocket: new message inside a fragmented one');
-        if (fin) { this.emit('message', payload, opcode === Opcode.BINARY); return; }
+        if (fin) { this.deliver('message', payload, opcode === Opcode.BINARY); return; }
         this.fragmentOpcode = opcode;
         this.fragments.push(payload);
         return;
@@ -240,7 +265,7 @@ export class WebSocketClient extends EventEmitter {
         if (fin) {
           const data = Buffer.concat(this.fragments);
           this.fragments = [];
-          this.emit('message', data, this.fragmentOpcode === Opcode.BINARY);
+          this.deliver('message', data, this.fragmentOpcode === Opcode.BINARY);
         }
         return;
       default:
@@ -251,6 +276,6 @@ export class WebSocketClient extends EventEmitter {
   private finish(code: number, reason: string) {
     if (this.closed) return;
     this.closed = true;
-    this.emit('close', code, reason);
+    this.deliver('close', code, reason);
   }
 }

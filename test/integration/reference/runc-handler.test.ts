@@ -19,12 +19,12 @@ for (const version of versions) {
         throw new Error(`containerd ${version} is not installed: run scripts/setup-host.sh`);
       }
       ctd = await startContainerd({ version });
-    });
+    }, { timeout: 120_000 });
     after(async () => {
       await ctd?.stop();
-    });
+    }, { timeout: 120_000 });
     for (const [name, flow] of Object.entries(referenceFlows)) {
-      test(name, async () => {
+      test(name, { timeout: 180_000 }, async () => {
         if (!ctd) throw new Error('containerd did not start');
         await flow(criEnv(ctd, 'runc'));
       });

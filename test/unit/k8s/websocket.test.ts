@@ -69,7 +69,7 @@ before(async () => {
 });
 after(() => { server.close(); });
 
-test('handshake selects the subprotocol; echo of binary and text', async () => {
+test('handshake selects the subprotocol; echo of binary and text', { timeout: 10_000 }, async () => {
   const ws = await WebSocketClient.connect(`http://127.0.0.1:${port}/x`, { protocols: ['v5.channel.k8s.io', 'v4.channel.k8s.io'] });
   assert.equal(ws.protocol, 'v4.channel.k8s.io');
   const got: [Buffer, boolean][] = [];
@@ -83,7 +83,7 @@ test('handshake selects the subprotocol; echo of binary and text', async () => {
   assert.equal(code, 1000);
 });
 
-test('16- and 64-bit payload lengths, fragmented message with an interleaved ping', async () => {
+test('16- and 64-bit payload lengths, fragmented message with an interleaved ping', { timeout: 10_000 }, async () => {
   const ws = await WebSocketClient.connect(`ws://127.0.0.1:${port}/`);
   const got: Buffer[] = [];
   ws.on('message', (d: Buffer) => got.push(d));
@@ -101,7 +101,7 @@ test('16- and 64-bit payload lengths, fragmented message with an interleaved pin
   ws.close();
 });
 
-test('server-initiated close is reported with code and reason', async () => {
+test('server-initiated close is reported with code and reason', { timeout: 10_000 }, async () => {
   const ws = await WebSocketClient.connect(`ws://127.0.0.1:${port}/`);
   const closed = new Promise<[number, string]>((r) => ws.on('close', (c: number, reason: string) => r([c, reason])));
   ws.send('server-close');
@@ -109,7 +109,7 @@ test('server-initiated close is reported with code and reason', async () => {
   assert.equal(ws.isOpen, false);
 });
 
-test('a refused upgrade reports the HTTP status and body', async () => {
+test('a refused upgrade reports the HTTP status and body', { timeout: 10_000 }, async () => {
   const srv = createServer((_req, res) => { res.writeHead(404); res.end('no such session'); });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   try {
