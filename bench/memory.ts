@@ -23,11 +23,12 @@ import {
   removeManagerDirs, removePod, round, sleep, startPod, table, vnodeRecords, type MachineInfo, type ManagerLocation, type ProcMem,
 } from './lib.js';
 
-const USAGE = `usage: node --import tsx bench/memory.ts [--vnodes N] [--containerd 2|1.7|2,1.7|all] [--sandbox-only] [--settle-ms MS] [--json]
+const USAGE = `usage: node --import tsx bench/memory.ts [--vnodes N] [--containerd 2|1.7|2,1.7|all] [--sandbox-only] [--settle-ms MS] [--cycles K] [--json] [--json-file F]
   --vnodes N       additional vNodes (pods, one namespace each) to create (default 50)
   --containerd V   containerd version(s) (default 2)
   --sandbox-only   pause-only pod sandboxes (default: sandbox + busybox sleep container)
   --settle-ms MS   wait before each measurement (default 5000; the idle manager: 2 × MS)
+  --cycles K       create and remove the N vnode pods K times; manager memory after each (default 1)
   --json           results as JSON on stdout
   --json-file F    also write the JSON results to F
 `;
@@ -192,6 +193,8 @@ interface VersionResult {
   pods: number;
   sandboxOnly: boolean;
   managerIdle: { pid?: number; rssKiB: number; pssKiB: number; afterPodsRssKiB: number; afterPodsPssKiB: number; afterRemoveRssKiB: number; afterRemovePssKiB: number };
+  /** vnode create/remove cycles: manager memory after each removal */
+  cycles: { cycle: number; rssKiB: number; pssKiB: number; withPodsRssKiB: number }[];
   vnode: { phase: Phase; perVnode: PerUnit };
   runc: { phase: Phase; perPod: PerUnit };
   otherProcesses: Record<string, number>;
@@ -222,7 +225,7 @@ function perUnit(p: Phase, overhead: Group[]): PerUnit {
   };
 }
 
-async function runVersion(version: ContainerdVersion, n: number, sandboxOnly: boolean, settleMs: number): Promise<VersionResult> {
+async function runVersion(version: ContainerdVersion, n: number, sandboxOnly: boolean, settleMs: number, cycleCount: number): Promise<VersionResult> {
   progress(`containerd ${version}: starting a private instance`);
   const ctd = await startContainerd({ version });
   try {
@@ -249,6 +252,15 @@ async function runVersion(version: ContainerdVersion, n: number, sandboxOnly: bo
 
     // 2. N vNodes
     const vp = await phase(ctd, loc, vnodeEnv, n, sandboxOnly, settleMs, others);
+    // 2b. more create/remove cycles: does the idle manager keep growing?
+    const cycles: { cycle: number; rssKiB: number; pssKiB: number; withPodsRssKiB: number }[] = [
+      { cycle: 1, rssKiB: vp.afterRemove.groups['vnode-manager'].rss, pssKiB: vp.afterRemove.groups['vnode-manager'].pss, withPodsRssKiB: vp.after.groups['vnode-manager'].rss },
+    ];
+    for (let c = 2; c <= cycleCount; c++) {
+      const cp = await phase(ctd, loc, vnodeEnv, n, sandboxOnly, settleMs, others);
+      cycles.push({ cycle: c, rssKiB: cp.afterRemove.groups['vnode-manager'].rss, pssKiB: cp.afterRemove.groups['vnode-manager'].pss, withPodsRssKiB: cp.after.groups['vnode-manager'].rss });
+      progress(`cycle ${c}/${cycleCount}: manager VmRSS ${(cp.afterRemove.groups['vnode-manager'].rss / 1024).toFixed(1)} MiB after removing the pods`);
+    }
     // 3. the runc reference, same pods
     const rp = await phase(ctd, loc, runcEnv, n, sandboxOnly, settleMs, others);
 
@@ -264,6 +276,7 @@ async function runVersion(version: ContainerdVersion, n: number, sandboxOnly: bo
         afterPodsRssKiB: mg(vp.after).rss, afterPodsPssKiB: mg(vp.after).pss,
         afterRemoveRssKiB: mg(vp.afterRemove).rss, afterRemovePssKiB: mg(vp.afterRemove).pss,
       },
+      cycles,
       vnode: { phase: vp, perVnode: perUnit(vp, ['vnode-manager', 'vnode-init', 'vnode-hold']) },
       runc: { phase: rp, perPod: perUnit(rp, ['containerd-shim-runc-v2']) },
       otherProcesses: Object.fromEntries([...others].map(([k, v]) => [k, v.size])),
@@ -296,6 +309,10 @@ function report(machine: MachineInfo, results: VersionResult[]): string {
         ['after removing them', mib1(m.afterRemoveRssKiB), mib1(m.afterRemovePssKiB), ''],
       ],
     );
+    if (r.cycles.length > 1) {
+      out += `\nmanager across ${r.cycles.length} cycles of ${r.pods} vnode pods created and removed (MiB)\n\n`;
+      out += table(['cycle', 'VmRSS with pods', 'VmRSS after removal', 'Pss after removal'], r.cycles.map((c) => [c.cycle, mib1(c.withPodsRssKiB), mib1(c.rssKiB), mib1(c.pssKiB)]));
+    }
     out += '\nprocesses of the instance, before → with the pods (count, Σ RSS MiB, Σ PSS MiB)\n\n';
     const rows: (string | number)[][] = [];
     for (const [label, p] of [['vnode', r.vnode.phase], ['runc', r.runc.phase]] as const) {
@@ -340,13 +357,14 @@ function report(machine: MachineInfo, results: VersionResult[]): string {
 }
 
 async function main(): Promise<void> {
-  const flags = parseFlags(process.argv.slice(2), { values: ['vnodes', 'containerd', 'settle-ms', 'json-file'], booleans: ['json', 'sandbox-only'] }, USAGE);
+  const flags = parseFlags(process.argv.slice(2), { values: ['vnodes', 'containerd', 'settle-ms', 'json-file', 'cycles'], booleans: ['json', 'sandbox-only'] }, USAGE);
   const n = intFlag(flags, 'vnodes', 50, 1);
   const settleMs = intFlag(flags, 'settle-ms', 5_000, 0);
   const versions = containerdVersions(flags);
   const machine = machineInfo();
   const results: VersionResult[] = [];
-  for (const v of versions) results.push(await runVersion(v, n, flags.bools.has('sandbox-only'), settleMs));
+  const cycleCount = intFlag(flags, 'cycles', 1, 1);
+  for (const v of versions) results.push(await runVersion(v, n, flags.bools.has('sandbox-only'), settleMs, cycleCount));
   const rounded = JSON.parse(JSON.stringify(results, (k, val: unknown) => (typeof val === 'number' ? round(val, 1) : k === 'slab' && typeof val === 'object' ? undefined : val))) as unknown;
   const json = JSON.stringify({ benchmark: 'memory', units: 'KiB', machine, results: rounded }, null, 2) + '\n';
   const file = flags.values.get('json-file');

@@ -13,6 +13,7 @@
 //   node --import tsx bench/pod-start.ts [--iterations N] [--warmup W] [--containerd 2|1.7|2,1.7|all] [--json]
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { startContainerd, type ContainerdInstance, type ContainerdVersion } from '../test/support/containerd.js';
 import { criEnv, type CriEnv } from '../test/support/cri.js';
 import {
@@ -20,13 +21,15 @@ import {
   removeManagerDirs, removePod, round, sleep, startPod, summarize, table, vnodeRecords, type MachineInfo, type ManagerLocation, type Step, type Summary, STEPS,
 } from './lib.js';
 
-const USAGE = `usage: node --import tsx bench/pod-start.ts [--iterations N] [--warmup W] [--containerd 2|1.7|2,1.7|all] [--pause-ms MS] [--json]
+const USAGE = `usage: node --import tsx bench/pod-start.ts [--iterations N] [--warmup W] [--containerd 2|1.7|2,1.7|all] [--pause-ms MS] [--json] [--json-file F] [--vnode-bin-dir D]
   --iterations N   measured rounds (default 15); each round starts runc, vnode (existing), runc, vnode (new)
   --warmup W       rounds run first and discarded (default 2)
   --containerd V   containerd version(s) to run against (default 2)
   --pause-ms MS    idle time after removing a pod, before the next start (default 250)
   --json           print the results as JSON on stdout instead of tables
   --json-file F    also write the JSON results to F
+  --vnode-bin-dir D  containerd finds containerd-shim-vnode-v2 in D first (experiments, e.g.
+                   bench/experiments/fast-start: a shell fast path of "start")
 `;
 
 type CaseName = 'runc' | 'vnode-existing' | 'vnode-new';
@@ -59,6 +62,8 @@ interface CaseResult {
 interface VersionResult {
   containerd: ContainerdVersion;
   containerdVersion: string;
+  /** Where containerd found containerd-shim-vnode-v2 first, when not the repo's bin/ (experiments). */
+  vnodeBinDir?: string;
   iterations: number;
   warmup: number;
   cases: Record<CaseName, CaseResult>;
@@ -74,9 +79,9 @@ async function waitVnodes(loc: ManagerLocation, n: number): Promise<void> {
   while (vnodeRecords(loc).length !== n && Date.now() < deadline) await sleep(20);
 }
 
-async function runVersion(version: ContainerdVersion, iterations: number, warmup: number, pauseMs: number): Promise<VersionResult> {
+async function runVersion(version: ContainerdVersion, iterations: number, warmup: number, pauseMs: number, vnodeBinDir?: string): Promise<VersionResult> {
   progress(`containerd ${version}: starting a private instance`);
-  const ctd: ContainerdInstance = await startContainerd({ version });
+  const ctd: ContainerdInstance = await startContainerd({ version, ...(vnodeBinDir ? { vnodeBinDir: resolve(vnodeBinDir) } : {}) });
   const notes: string[] = [];
   const samples: Sample[] = [];
   try {
@@ -125,7 +130,7 @@ async function runVersion(version: ContainerdVersion, iterations: number, warmup
     }
     await removePod(envs.vnode, anchorVnode.podId).catch((e: Error) => notes.push(`removing the vnode anchor: ${e.message}`));
     await removePod(envs.runc, anchorRunc.podId).catch((e: Error) => notes.push(`removing the runc anchor: ${e.message}`));
-    return analyse(version, ctd.fullVersion, iterations, warmup, samples, notes);
+    return { ...analyse(version, ctd.fullVersion, iterations, warmup, samples, notes), ...(vnodeBinDir ? { vnodeBinDir } : {}) };
   } finally {
     progress(`containerd ${version}: stopping and cleaning up`);
     await ctd.stop();
@@ -162,7 +167,8 @@ function report(machine: MachineInfo, results: VersionResult[]): string {
   let out = `Pod start latency: RunPodSandbox + CreateContainer + StartContainer → CONTAINER_RUNNING (busybox sleep 3600)\n`;
   out += `${machine.date}  ${machine.hostname}  kernel ${machine.kernel}  ${machine.cpus} × ${machine.cpuModel}  ${machine.memTotalMiB} MiB  node ${machine.node}  runc ${machine.runc}  load ${machine.loadavg}\n`;
   for (const r of results) {
-    out += `\ncontainerd ${r.containerdVersion}: ${r.iterations} rounds measured (${r.warmup} warm-up discarded); round = runc, vnode existing, runc, vnode new\n\n`;
+    out += `\ncontainerd ${r.containerdVersion}: ${r.iterations} rounds measured (${r.warmup} warm-up discarded); round = runc, vnode existing, runc, vnode new\n`;
+    out += r.vnodeBinDir ? `EXPERIMENT: containerd-shim-vnode-v2 from ${r.vnodeBinDir}\n\n` : '\n';
     out += table(
       ['case (ms)', 'n', 'p50', 'p90', 'mean', 'min', 'max', 'fail'],
       CASES.map((c) => {
@@ -205,14 +211,15 @@ function signed(x: number): string {
 }
 
 async function main(): Promise<void> {
-  const flags = parseFlags(process.argv.slice(2), { values: ['iterations', 'warmup', 'containerd', 'pause-ms', 'json-file'], booleans: ['json'] }, USAGE);
+  const flags = parseFlags(process.argv.slice(2), { values: ['iterations', 'warmup', 'containerd', 'pause-ms', 'json-file', 'vnode-bin-dir'], booleans: ['json'] }, USAGE);
   const iterations = intFlag(flags, 'iterations', 15, 1);
   const warmup = intFlag(flags, 'warmup', 2, 0);
   const pauseMs = intFlag(flags, 'pause-ms', 250, 0);
   const versions = containerdVersions(flags);
   const machine = machineInfo();
   const results: VersionResult[] = [];
-  for (const v of versions) results.push(await runVersion(v, iterations, warmup, pauseMs));
+  const vnodeBinDir = flags.values.get('vnode-bin-dir');
+  for (const v of versions) results.push(await runVersion(v, iterations, warmup, pauseMs, vnodeBinDir));
   const rounded = JSON.parse(JSON.stringify(results, (_k, val: unknown) => (typeof val === 'number' ? round(val, 2) : val))) as unknown;
   const json = JSON.stringify({ benchmark: 'pod-start', machine, results: rounded }, null, 2) + '\n';
   const file = flags.values.get('json-file');
