@@ -224,11 +224,12 @@ export async function startContainerd(opts: StartContainerdOptions): Promise<Con
 // ---------------------------------------------------------------------------------------------
 // config
 
-interface Paths {
+export interface ContainerdConfigPaths {
   root: string; state: string; address: string; ttrpcAddress: string; cniConfDir: string; runcRoot: string; dir: string; logLevel: string;
 }
 
-function buildConfig(version: ContainerdVersion, p: Paths): Record<string, any> {
+/** The config object (TOML keys) the launcher writes; exported for unit tests. */
+export function buildConfig(version: ContainerdVersion, p: ContainerdConfigPaths): Record<string, any> {
   const runc = {
     runtime_type: 'io.containerd.runc.v2',
     options: { SystemdCgroup: false, Root: p.runcRoot },
