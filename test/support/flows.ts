@@ -165,6 +165,7 @@ export async function flowSandboxLifecycle(env: CriEnv): Promise<void> {
     const containers = await env.cri.listContainers({ pod_sandbox_id: pod.id });
     assert.deepEqual(containers.map((c) => c.id), [cid]);
     assert.ok(cgroupProcs(env, pod).length >= 2, 'pause and sleep run in the pod cgroup');
+    assert.ok(cgroupChildren(pod).length > 0, 'sandbox and container cgroups exist below the pod cgroup');
 
     await env.cri.stopPodSandbox(pod.id);
     const stopped = await env.cri.podSandboxStatus(pod.id);
@@ -179,6 +180,7 @@ export async function flowSandboxLifecycle(env: CriEnv): Promise<void> {
     await env.cri.stopPodSandbox(pod.id).catch(() => undefined);
   });
   assert.ok(podRef);
+  assert.deepEqual(cgroupChildren(podRef), [], 'no container cgroup left below the pod cgroup');
   if (env.stateDir) {
     const leftovers = mountsContaining(podRef.id);
     assert.deepEqual(leftovers, [], 'no mount of the sandbox left');
@@ -253,6 +255,19 @@ export function cgroupProcs(env: CriEnv, pod: TestPod): number[] {
   }
   void env;
   return [...pids];
+}
+
+/** Cgroup directories left below the pod's cgroup parent, in every hierarchy (kubelet removes the pod cgroup itself). */
+export function cgroupChildren(pod: TestPod): string[] {
+  const rel = pod.config.linux?.cgroup_parent ?? '';
+  const out: string[] = [];
+  const roots = readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+    .filter((l) => / - cgroup2? /.test(l)).map((l) => l.split(' ')[4] ?? '');
+  for (const base of roots) {
+    const dir = join(base, rel);
+    try { for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) out.push(join(dir, e.name)); } catch { /* none */ }
+  }
+  return out;
 }
 
 function mountsContaining(id: string): string[] {
