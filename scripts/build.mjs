@@ -2,19 +2,26 @@
 // (dist/vnode-init) and the thin launchers in bin/ that select a component by name.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
 const bin = join(root, 'bin');
+rmSync(join(dist, 'chunks'), { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
 mkdirSync(bin, { recursive: true });
 
 await build({
-  entryPoints: [join(root, 'src/main.ts')],
-  outfile: join(dist, 'vnode.mjs'),
+  entryPoints: { vnode: join(root, 'src/main.ts') },
+  outdir: dist,
+  outExtension: { '.js': '.mjs' },
+  // Each component is a dynamic import in main.ts: with splitting, a component's
+  // dependencies load only when it runs (the shim, started per container, must not
+  // pay for the CLI's gRPC stack).
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
   platform: 'node',
   format: 'esm',
