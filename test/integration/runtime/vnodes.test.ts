@@ -2,7 +2,7 @@
 // the pods of one namespace (or one per pod), its own PID and network namespaces,
 // privileged/host* pods confined to it, and nothing left once its pods are gone.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { availableContainerdVersions, startContainerd, type ContainerdInstance } from '../../support/containerd.js';
@@ -123,6 +123,31 @@ describe(`vNodes on containerd ${version}`, () => {
       const sysctl = await env.cri.execSync(cid, ['sh', '-c', 'echo 1 > /proc/sys/kernel/sysrq'], 10);
       assert.notEqual(sysctl.exit_code, 0);
     });
+  });
+
+  it('ID-maps kubelet and containerd pod files in place, and gives hostIPC the vNode IPC namespace', async () => {
+    const uid = `idmap-${process.pid}-${Date.now()}`;
+    const volume = join('/var/lib/kubelet/pods', uid, 'volumes/kubernetes.io~empty-dir/cache');
+    mkdirSync(volume, { recursive: true });
+    writeFileSync(join(volume, 'from-host'), 'kubelet wrote this\n');
+    try {
+      await withPod(env, { namespace: 'files', hostIPC: true, uid }, async (pod) => {
+        const cid = await pod.runContainer({ name: 'v', command: SLEEP, mounts: [{ container_path: '/cache', host_path: volume }] });
+        await pod.waitForState(cid, 'CONTAINER_RUNNING');
+        // host root's files are the vNode root's, not nobody's
+        assert.equal((await exec(env, cid, ['stat', '-c', '%u:%g', '/cache/from-host', '/etc/hosts', '/etc/resolv.conf', '/dev/shm'])).trim().split('\n').join(' '), '0:0 0:0 0:0 0:0');
+        assert.equal(await exec(env, cid, ['cat', '/cache/from-host']), 'kubelet wrote this\n');
+        await exec(env, cid, ['sh', '-c', 'echo pod wrote this > /cache/from-pod && echo 10.9.8.7 extra >> /etc/hosts']);
+        // the real path, not a copy: what the pod writes is there on the host
+        assert.equal(readFileSync(join(volume, 'from-pod'), 'utf8'), 'pod wrote this\n');
+        const rec = vnodeRecords(ctd).find((r) => r.key === 'ns/files')!;
+        const inside = (await exec(env, cid, ['readlink', '/proc/self/ns/ipc'])).trim();
+        assert.equal(inside, readlinkSync(`/proc/${rec.initPid}/ns/ipc`), 'hostIPC joins the vNode IPC namespace');
+        assert.notEqual(inside, readlinkSync('/proc/self/ns/ipc'), "never the host's");
+      });
+    } finally {
+      rmSync(join('/var/lib/kubelet/pods', uid), { recursive: true, force: true });
+    }
   });
 
   it('leaves no process, mount, cgroup, state file or ID range behind once its pods are removed', async () => {
