@@ -25,6 +25,7 @@ import { VnodeError, VnodeRegistry, type Vnode } from './vnode.js';
 import { isAlive } from './procfs.js';
 import { helperPath } from './helpers.js';
 import { writeFifoLine } from '../sys/fd.js';
+import { mountOptionsOf } from '../sys/mount.js';
 
 export interface ServiceOptions {
   paths: InstancePaths;
@@ -257,6 +258,12 @@ export class TaskService implements TaskApi {
         mkdirSync(join(scratch, 'files'), { recursive: true, mode: 0o711 });
         idmapPodFile(step.source, step.target, userns);
         idmaps.push(step.target);
+        // nosuid/nodev/noexec of the source mount are locked inside a user namespace:
+        // a read-only remount by the runtime must repeat them or it fails with EPERM.
+        const locked = mountOptionsOf(step.target).filter((o) => o === 'nosuid' || o === 'nodev' || o === 'noexec');
+        for (const m of plan.spec.mounts ?? []) {
+          if (m.source === step.target) m.options = [...new Set([...(m.options ?? []), ...locked])];
+        }
       }
       for (const hp of plan.hostPaths) ensureHostPath(v.hostPathRoot, hp.path, hp.hostSource, v.record.range.start);
       writeFileSync(join(runtimeBundle, 'config.json'), JSON.stringify(plan.spec));

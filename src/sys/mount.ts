@@ -118,3 +118,13 @@ export function unmountAllUnder(dir: string): void {
     for (const mp of mps) umount(mp);
   }
 }
+
+/** Per-mount options (rw, nosuid, nodev, noexec, relatime, …) of the mount at `mountpoint`. */
+export function mountOptionsOf(mountpoint: string): string[] {
+  let found: string[] = [];
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const f = line.split(' ');
+    if (f[4] === mountpoint) found = (f[5] ?? '').split(','); // the last (topmost) one wins
+  }
+  return found;
+}

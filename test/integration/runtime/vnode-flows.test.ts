@@ -6,7 +6,7 @@ import { availableContainerdVersions, startContainerd, type ContainerdInstance }
 import { criEnv } from '../../support/cri.js';
 import { referenceFlows } from '../../support/flows.js';
 
-const versions = (process.env.VNODE_TEST_CONTAINERD_VERSIONS?.split(',') ?? availableContainerdVersions().filter((v) => v !== '1.6')) as ReturnType<typeof availableContainerdVersions>;
+const versions = (process.env.VNODE_TEST_CONTAINERD_VERSIONS?.split(',') ?? availableContainerdVersions()) as ReturnType<typeof availableContainerdVersions>;
 
 for (const version of versions) {
   describe(`vnode handler on containerd ${version}`, () => {
