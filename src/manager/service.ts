@@ -52,6 +52,9 @@ function asTaskError(e: unknown, what: string): TaskError {
 interface Live {
   stdio?: ProcessStdio;
   waiters: ((p: ProcessRecord) => void)[];
+  /** Set while Start runs: an exit seen meanwhile is reported after TaskStart / TaskExecStarted. */
+  starting?: boolean;
+  pendingExit?: { code: number; at: Date };
 }
 
 export class TaskService implements TaskApi {
@@ -155,6 +158,11 @@ export class TaskService implements TaskApi {
 
   private markExited(t: TaskRecord, p: ProcessRecord, code: number, at: Date): void {
     if (p.status === 'stopped') return;
+    const starting = this.liveOf(t, p.execId);
+    if (starting.starting) {
+      starting.pendingExit = { code, at };
+      return;
+    }
     const isInit = p === t.init;
     if (isInit && code === 137 && t.cgroup && oomKills(t.cgroup) > 0) {
       // Before the exit, as the runc shim does: CRI then reports the reason OOMKilled.
@@ -392,6 +400,19 @@ export class TaskService implements TaskApi {
     const p = this.proc(t, req.execId);
     if (p.status !== 'created') throw new TaskError(Code.FailedPrecondition, `process ${req.execId || req.id} is ${p.status}, not created`);
     const v = this.vnodeOf(t);
+    const live = this.liveOf(t, req.execId);
+    live.starting = true;
+    try {
+      return await this.startAndPublish(t, p, v, req);
+    } finally {
+      live.starting = false;
+      const pending = live.pendingExit;
+      live.pendingExit = undefined;
+      if (pending) this.markExited(t, p, pending.code, pending.at);
+    }
+  }
+
+  private async startAndPublish(t: TaskRecord, p: ProcessRecord, v: Vnode, req: { id: string; execId: string }): Promise<{ pid: number }> {
     try {
       if (!req.execId) {
         await this.runtime(t.runtime).run(v.initPid, ['start', t.id]);
@@ -467,6 +488,8 @@ export class TaskService implements TaskApi {
         const args = req.all ? ['kill', '--all', t.id, String(req.signal)] : ['kill', t.id, String(req.signal)];
         await this.runtime(t.runtime).run(v.initPid, args);
       } else {
+        // PID 0 would signal the manager's own process group: never guess.
+        if (!(p.hostPid > 0)) throw new TaskError(Code.NotFound, `process ${req.execId} has no known host PID`);
         process.kill(p.hostPid, req.signal);
       }
     } catch (e) {
