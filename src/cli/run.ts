@@ -11,6 +11,7 @@ import { CriError, type CriClient, type ContainerStatus, type PodSandboxConfig }
 import { mount, umount, mountsUnder } from '../sys/mount.js';
 import { connectCri, selectContainerd, type SelectedContainerd } from './containerd-select.js';
 import { CliError, ExitCode, UsageError } from './errors.js';
+import { attachStdin, type Attached } from './attach.js';
 import { ensureImages } from './images.js';
 import { LogFollower } from './logs.js';
 import { checkNoHostPorts, parsePodManifest, type ContainerSpec, type PodManifest } from './manifest.js';
@@ -107,12 +108,20 @@ export async function runCommand(argv: string[]): Promise<number> {
   const progress = progressTo(process.stderr, flags.quiet);
   for (const f of pod.ignored) progress(`warning: ${f} has no effect in vnode run`);
   if (pod.restartPolicy === 'Always' && !flags.detach) progress('warning: spec.restartPolicy Always: vnode run does not restart containers; it reports their exit');
-  for (const c of [...pod.initContainers, ...pod.containers]) {
-    if (c.stdin && !flags.detach) progress(`warning: container ${c.name}: stdin is not attached by vnode run`);
+  const withStdin = [...pod.initContainers, ...pod.containers].filter((c) => c.stdin);
+  if (!flags.detach && withStdin.length > 0 && !interactiveContainer(pod, flags)) {
+    progress(`warning: stdin is attached only when exactly one container (not an init container) has stdin: true; not attaching ${withStdin.map((c) => c.name).join(', ')}`);
   }
 
   const runner = new PodRunner(pod, flags, progress);
   return runner.run();
+}
+
+/** The one container whose stdin we attach (kubectl run -i): the only regular container with stdin: true. */
+export function interactiveContainer(pod: PodManifest, flags: Pick<RunFlags, 'detach'>): ContainerSpec | undefined {
+  if (flags.detach || pod.initContainers.some((c) => c.stdin)) return undefined;
+  const withStdin = pod.containers.filter((c) => c.stdin);
+  return withStdin.length === 1 ? withStdin[0] : undefined;
 }
 
 type Outcome = { kind: 'exited'; code: number } | { kind: 'signal' } | { kind: 'timeout' };
@@ -130,6 +139,8 @@ class PodRunner {
   private readonly followers: LogFollower[] = [];
   /** Containers started and not seen exited. */
   private readonly running = new Set<string>();
+  /** The container our stdin is attached to (see attach.ts). */
+  private attached: Attached | undefined;
   /** Resolves when a second Ctrl-C asks not to wait for the grace period. */
   private force: (() => void) | undefined;
 
@@ -233,12 +244,17 @@ class PodRunner {
   private async startContainer(c: ContainerSpec, prefix: boolean): Promise<string> {
     const cri = this.cri!;
     const id = await cri.createContainer(this.sandboxId!, containerConfig(this.pod, c, this.opts), this.sandboxConfig!);
-    this.followers.push(new LogFollower(join(podLogDirectory(this.pod, this.logRoot), c.name, '0.log'), prefix ? `[${c.name}] ` : '', {
+    const follower = new LogFollower(join(podLogDirectory(this.pod, this.logRoot), c.name, '0.log'), prefix ? `[${c.name}] ` : '', {
       stdout: (s) => process.stdout.write(s),
       stderr: (s) => process.stderr.write(s),
-    }));
+    });
     await cri.startContainer(id);
     this.running.add(id);
+    if (c === interactiveContainer(this.pod, this.flags)) {
+      this.attached = await attachStdin(cri, id, c.tty);
+      if (this.attached.output) return id; // the terminal's output comes through the stream
+    }
+    this.followers.push(follower);
     return id;
   }
 
@@ -291,7 +307,8 @@ class PodRunner {
     this.progress(`stopping ${this.running.size} container(s) (grace period ${grace}s; Ctrl-C again to kill now)…`);
     const forced = new Promise<void>((r) => { this.force = r; });
     const stops = Promise.all([...this.running].map(async (id) => {
-      try { await cri.stopContainer(id, grace); } catch (err) {
+      // bounded: a runtime that does not answer must not keep us from removing the pod
+      try { await cri.call('runtime', 'StopContainer', { container_id: id, timeout: grace }, (grace + 30) * 1000); } catch (err) {
         if (!(err instanceof CriError && err.code === 5)) process.stderr.write(`vnode run: stop container ${id.slice(0, 12)}: ${(err as Error).message}\n`);
       }
     }));
@@ -320,6 +337,7 @@ class PodRunner {
 
   /** StopPodSandbox + RemovePodSandbox, then what kubelet would remove: pod dir, logs, pod cgroup. */
   private async cleanup(): Promise<void> {
+    this.attached?.detach();
     const cri = this.cri;
     if (cri && this.sandboxId && this.running.size > 0) await this.stopContainers(cri);
     if (cri && this.sandboxId) {

@@ -22,12 +22,14 @@ export interface VnodeProcess {
   done: Promise<VnodeResult>;
 }
 
-export function startVnode(args: string[], env: NodeJS.ProcessEnv = {}): VnodeProcess {
+/** `input`: written to vnode's stdin, which is then closed (otherwise stdin is /dev/null). */
+export function startVnode(args: string[], env: NodeJS.ProcessEnv = {}, input?: string): VnodeProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  if (input !== undefined) child.stdin!.end(input);
   let out = '';
   let err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -39,8 +41,8 @@ export function startVnode(args: string[], env: NodeJS.ProcessEnv = {}): VnodePr
 }
 
 /** Runs vnode to completion; kills it after timeoutMs (the result then has signal SIGKILL). */
-export async function vnode(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000): Promise<VnodeResult> {
-  const p = startVnode(args, env);
+export async function vnode(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000, input?: string): Promise<VnodeResult> {
+  const p = startVnode(args, env, input);
   const timer = setTimeout(() => p.child.kill('SIGKILL'), timeoutMs);
   try {
     return await p.done;

@@ -124,6 +124,25 @@ spec:
     }
   });
 
+  it('stdin: true: our stdin reaches the container (CRI Attach), EOF included', async () => {
+    const m = manifest((uid) => `apiVersion: v1
+kind: Pod
+metadata: {name: reader, uid: ${uid}}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: main
+    image: ${image}
+    stdin: true
+    stdinOnce: true
+    command: [sh, -c, 'read x; echo "got:$x"; cat; echo eof-seen; exit 4']
+`);
+    const r = await vnode(['run', '--containerd', ctd.address, m.path], {}, 60_000, 'first\nrest\n');
+    assert.equal(r.code, 4, describeResult(r));
+    assert.equal(r.stdout, 'got:first\nrest\neof-seen\n');
+    assert.equal(await pods(), 0);
+  });
+
   it('--timeout stops the pod and exits 124', async () => {
     const m = manifest((uid) => `apiVersion: v1
 kind: Pod
