@@ -190,7 +190,9 @@ export class TaskService implements TaskApi {
   // --- Task API ---------------------------------------------------------------------
 
   async create(req: CreateTaskRequest, ctx: { namespace: string }): Promise<{ pid: number }> {
-    const ns = ctx.namespace || 'default';
+    // containerd 1.x sends no namespace in the ttrpc metadata; its bundle path names it
+    // (<state>/io.containerd.runtime.v2.task/<namespace>/<id>).
+    const ns = ctx.namespace || namespaceOfBundle(req.bundle, req.id) || 'default';
     if (this.store.get(ns, req.id)) throw new TaskError(Code.AlreadyExists, `task ${req.id} already exists in namespace ${ns}`);
     if (req.checkpoint) throw new TaskError(Code.Unimplemented, `task ${req.id}: restoring from a checkpoint is not supported by vnode`);
     let runtimeBinary: string;
@@ -644,4 +646,9 @@ export class TaskService implements TaskApi {
     // One manager serves every vNode task of this containerd: a shim's Shutdown
     // never takes it down.
   }
+}
+
+export function namespaceOfBundle(bundle: string, id: string): string | undefined {
+  const parts = resolve(bundle).split('/');
+  return parts.at(-1) === id && parts.length >= 3 ? parts.at(-2) : undefined;
 }
