@@ -30,7 +30,7 @@ export async function runtimeHandlers(cri: CriClient): Promise<string[]> {
   return [...names];
 }
 
-async function systemHasVnode(): Promise<boolean> {
+export async function systemHasVnode(): Promise<boolean> {
   if (!existsSync(SYSTEM_SOCKET)) return false;
   let cri: CriClient | undefined;
   try {

@@ -7,6 +7,7 @@ Commands:
   run POD.yaml            run a Pod manifest on this machine in a vNode (through CRI)
   ps                      list vNodes with their pods (-o json|wide)
   inspect NAME            details of one vNode (JSON)
+  delete POD [-n NS]      remove a pod that "vnode run --detach" left running
   doctor                  check this machine for what vnode needs
   containerd stop|status  vnode's own containerd (started by vnode run when needed)
   image build-busybox     build busybox from Debian's busybox-static and import it
@@ -20,6 +21,7 @@ const commands: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./run.js')).runCommand,
   ps: async () => (await import('./ps.js')).psCommand,
   inspect: async () => (await import('./inspect.js')).inspectCommand,
+  delete: async () => (await import('./delete.js')).deleteCommand,
   doctor: async () => (await import('./doctor.js')).doctorCommand,
   containerd: async () => (await import('./containerd-cmd.js')).containerdCommand,
   image: async () => (await import('./image-cmd.js')).imageCommand,

@@ -3,20 +3,21 @@
 // streams the containers' logs, waits for them to exit and removes the pod again.
 // Exit code: the containers' (the first non-zero one in manifest order, else 0);
 // 130 after Ctrl-C/SIGTERM, 124 after --timeout, 2 for a bad manifest or flags.
-import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CriError, type CriClient, type ContainerStatus, type PodSandboxConfig } from '../k8s/cri/index.js';
-import { mount, umount, mountsUnder } from '../sys/mount.js';
+import { mount } from '../sys/mount.js';
 import { connectCri, selectContainerd, type SelectedContainerd } from './containerd-select.js';
 import { CliError, ExitCode, UsageError } from './errors.js';
 import { attachStdin, type Attached } from './attach.js';
 import { ensureImages } from './images.js';
 import { LogFollower } from './logs.js';
+import { removePodFiles, removeSandbox, stopContainers } from './pod-cleanup.js';
 import { checkNoHostPorts, parsePodManifest, type ContainerSpec, type PodManifest } from './manifest.js';
 import { parseDuration, progressTo, type Progress } from './output.js';
-import { containerConfig, emptyDirPath, podCgroupParent, podLogDirectory, podSandboxConfig, runtimeHandler, type TranslateOptions } from './translate.js';
+import { containerConfig, emptyDirPath, podLogDirectory, podSandboxConfig, runtimeHandler, type TranslateOptions } from './translate.js';
 
 export const RUN_USAGE = `Usage: vnode run POD.yaml [flags]
 
@@ -31,6 +32,7 @@ Flags:
       --handler NAME         runtime handler (overrides spec.runtimeClassName)
       --timeout DURATION     stop the pod after this long (e.g. 30s, 5m) and exit 124
   -d, --detach               start the pod, print its sandbox ID and return
+                             (remove it with: vnode delete NAME -n NAMESPACE)
       --cgroup-parent PATH   cgroupfs parent of the pod's cgroup (default /vnode)
   -q, --quiet                no progress lines on stderr
 `;
@@ -302,17 +304,11 @@ class PodRunner {
   }
 
   /** As kubelet: SIGTERM, SIGKILL after terminationGracePeriodSeconds (a second Ctrl-C skips the wait); then the last logs. */
-  private async stopContainers(cri: CriClient): Promise<void> {
+  private async stopRunning(cri: CriClient): Promise<void> {
     const grace = this.pod.terminationGracePeriodSeconds;
     this.progress(`stopping ${this.running.size} container(s) (grace period ${grace}s; Ctrl-C again to kill now)…`);
     const forced = new Promise<void>((r) => { this.force = r; });
-    const stops = Promise.all([...this.running].map(async (id) => {
-      // bounded: a runtime that does not answer must not keep us from removing the pod
-      try { await cri.call('runtime', 'StopContainer', { container_id: id, timeout: grace }, (grace + 30) * 1000); } catch (err) {
-        if (!(err instanceof CriError && err.code === 5)) process.stderr.write(`vnode run: stop container ${id.slice(0, 12)}: ${(err as Error).message}\n`);
-      }
-    }));
-    await Promise.race([stops, forced]);
+    await stopContainers(cri, [...this.running], grace, forced);
     this.force = undefined;
     this.running.clear();
     for (const f of this.followers) f.flush();
@@ -339,46 +335,14 @@ class PodRunner {
   private async cleanup(): Promise<void> {
     this.attached?.detach();
     const cri = this.cri;
-    if (cri && this.sandboxId && this.running.size > 0) await this.stopContainers(cri);
+    if (cri && this.sandboxId && this.running.size > 0) await this.stopRunning(cri);
     if (cri && this.sandboxId) {
       this.progress(`removing pod ${this.pod.namespace}/${this.pod.name}…`);
-      for (const step of ['stop', 'remove'] as const) {
-        try {
-          if (step === 'stop') await cri.stopPodSandbox(this.sandboxId);
-          else await cri.removePodSandbox(this.sandboxId);
-        } catch (err) {
-          if (!(err instanceof CriError && (err.code === 5 || /not found/i.test(err.details)))) {
-            process.stderr.write(`vnode run: ${step} pod ${this.sandboxId}: ${(err as Error).message}\n`);
-          }
-        }
-      }
+      await removeSandbox(cri, this.sandboxId);
     }
-    if (this.podDirCreated) {
-      for (const m of mountsUnder(this.podDir)) {
-        try { umount(m); } catch (err) { process.stderr.write(`vnode run: unmount ${m}: ${(err as Error).message}\n`); }
-      }
-      if (mountsUnder(this.podDir).length === 0) rmSync(this.podDir, { recursive: true, force: true });
-    }
-    if (this.sandboxId) {
-      rmSync(podLogDirectory(this.pod, this.logRoot), { recursive: true, force: true });
-      removePodCgroups(podCgroupParent(this.pod, this.opts.cgroupParent), this.opts.cgroupParent);
-    }
-  }
-}
-
-/** rmdir of the pod's (now empty) cgroup in every hierarchy, as kubelet's pod cgroup manager does; the parent too when no other pod uses it. */
-function removePodCgroups(path: string, parent: string): void {
-  let mounts: string[] = [];
-  try {
-    mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
-      .filter((l) => / - cgroup2? /.test(l))
-      .map((l) => l.split(' ')[4]!)
-      .filter(Boolean);
-  } catch { return; }
-  for (const m of mounts) {
-    for (const dir of [join(m, path), join(m, parent)]) {
-      if (!existsSync(dir) || dir === m) continue;
-      try { rmdirSync(dir); } catch { /* busy (processes left) or other pods: leave it */ }
-    }
+    removePodFiles({
+      ...(this.podDirCreated ? { podDir: this.podDir } : {}),
+      ...(this.sandboxId ? { logDir: podLogDirectory(this.pod, this.logRoot), cgroupParent: this.opts.cgroupParent, uid: this.pod.uid } : {}),
+    });
   }
 }

@@ -6,6 +6,7 @@ import type {
   Capability, ContainerConfig, KeyValue, LinuxContainerResources, Mount, NamespaceOption, PodSandboxConfig, PortMapping, SecurityProfile,
 } from '../k8s/cri/index.js';
 import type { ContainerSpec, PodManifest, SeccompProfile } from './manifest.js';
+import { Annotation } from './pod-cleanup.js';
 
 export const DEFAULT_HANDLER = 'vnode';
 
@@ -72,7 +73,14 @@ export function podSandboxConfig(pod: PodManifest, o: TranslateOptions): PodSand
       'io.kubernetes.pod.namespace': pod.namespace,
       'io.kubernetes.pod.uid': pod.uid,
     },
-    annotations: { ...pod.annotations, 'kubernetes.io/config.source': 'file' },
+    annotations: {
+      ...pod.annotations,
+      'kubernetes.io/config.source': 'file',
+      // where `vnode delete` finds what to remove after a --detach run (pod-cleanup.ts)
+      [Annotation.podDir]: o.podDir,
+      [Annotation.cgroupParent]: o.cgroupParent,
+      [Annotation.gracePeriod]: String(pod.terminationGracePeriodSeconds),
+    },
     linux: {
       cgroup_parent: podCgroupParent(pod, o.cgroupParent),
       sysctls: pod.securityContext.sysctls,
@@ -176,7 +184,7 @@ export function containerConfig(pod: PodManifest, c: ContainerSpec, o: Translate
       'io.kubernetes.pod.namespace': pod.namespace,
       'io.kubernetes.pod.uid': pod.uid,
     },
-    annotations: { 'io.kubernetes.container.restartCount': '0', 'io.kubernetes.pod.terminationGracePeriod': '30' },
+    annotations: { 'io.kubernetes.container.restartCount': '0', 'io.kubernetes.pod.terminationGracePeriod': String(pod.terminationGracePeriodSeconds) },
     log_path: `${c.name}/0.log`,
     stdin: c.stdin,
     stdin_once: c.stdinOnce,

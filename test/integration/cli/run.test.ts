@@ -143,6 +143,35 @@ spec:
     assert.equal(await pods(), 0);
   });
 
+  it('--detach leaves the pod running and prints its ID; vnode delete removes it and its files', async () => {
+    const m = manifest((uid) => `apiVersion: v1
+kind: Pod
+metadata: {name: bg, namespace: cli-bg, uid: ${uid}}
+spec:
+  terminationGracePeriodSeconds: 1
+  volumes: [{name: v, emptyDir: {}}]
+  containers: [{name: main, image: ${image}, command: [sleep, '600'], volumeMounts: [{name: v, mountPath: /v}]}]
+`);
+    const r = await vnode(['run', '-d', '--containerd', ctd.address, m.path]);
+    assert.equal(r.code, 0, describeResult(r));
+    const id = r.stdout.trim();
+    assert.match(id, /^[0-9a-f]{64}$/);
+    const st = await ctd.cri.podSandboxStatus(id);
+    assert.equal(st.status.state, 'SANDBOX_READY');
+    assert.equal((await ctd.cri.listContainers({ pod_sandbox_id: id }))[0]?.state, 'CONTAINER_RUNNING');
+    assert.equal(podDirExists(m.uid), true, 'the emptyDir stays while the pod runs');
+
+    const missing = await vnode(['delete', 'bg', '--containerd', ctd.address]);
+    assert.equal(missing.code, 1, describeResult(missing));
+    assert.match(missing.stderr, /pod default\/bg not found/);
+    const d = await vnode(['delete', 'bg', '-n', 'cli-bg', '--containerd', ctd.address]);
+    assert.equal(d.code, 0, describeResult(d));
+    assert.equal(d.stdout, 'pod "bg" deleted\n');
+    assert.equal(await pods(), 0);
+    assert.equal(podDirExists(m.uid), false);
+    assert.equal(existsSync(join(logRoot, `cli-bg_bg_${m.uid}`)), false);
+  });
+
   it('--timeout stops the pod and exits 124', async () => {
     const m = manifest((uid) => `apiVersion: v1
 kind: Pod

@@ -41,7 +41,13 @@ describe('podSandboxConfig', () => {
       dns_config: { servers: [], searches: [], options: [] },
       port_mappings: [{ protocol: 'TCP', container_port: 80, host_port: 0, host_ip: '' }],
       labels: { app: 'web', 'io.kubernetes.pod.name': 'web', 'io.kubernetes.pod.namespace': 'team-a', 'io.kubernetes.pod.uid': UID },
-      annotations: { a: 'b', 'kubernetes.io/config.source': 'file' },
+      annotations: {
+        a: 'b',
+        'kubernetes.io/config.source': 'file',
+        'vnode.io/run.pod-dir': '/var/lib/kubelet/pods/u-1',
+        'vnode.io/run.cgroup-parent': '/vnode',
+        'vnode.io/run.termination-grace-period': '30',
+      },
       linux: {
         cgroup_parent: '/vnode/podu-1',
         sysctls: {},
