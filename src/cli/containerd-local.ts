@@ -323,6 +323,9 @@ async function ensureLocked(paths: LocalPaths, progress: Progress, env: NodeJS.P
 
   const bin = findContainerd(env);
   progress(`starting containerd ${bin.version} (${bin.path})…`);
+  if (bin.major === 1 && bin.minor < 7) {
+    progress(`warning: containerd ${bin.version} is older than the supported 1.7/2.x: run scripts/setup-host.sh (downloads 1.7 and 2.x), or set VNODE_CONTAINERD_BIN`);
+  }
   for (const d of [paths.dir, paths.root, paths.state, paths.cniConfDir, paths.cniIpamDir, dirname(paths.socket), paths.imagesDir]) mkdirSync(d, { recursive: true, mode: 0o711 });
   const subnet = chooseSubnet(paths);
   writeFileSync(join(paths.cniConfDir, '10-vnode.conflist'), JSON.stringify(cniConflist(paths, subnet), null, 2) + '\n');
