@@ -1,9 +1,12 @@
 // `vnode doctor` on this machine (root, kernel 6.18, hybrid cgroups): every check runs for
 // real and nothing FAILs; the JSON and the table carry every check.
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { localPaths } from '../../../src/cli/containerd-local.js';
+import { repoRoot } from '../../support/paths.js';
 import { describeResult, vnode } from './helpers.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -47,5 +50,22 @@ describe('vnode doctor', { skip: isRoot ? false : 'needs root (ID-mapped mount, 
     const c = j.checks.find((x) => x.name === 'containerd')!;
     assert.equal(c.status, 'FAIL');
     assert.match(c.fix ?? '', /apt-get install containerd/);
+  });
+});
+
+describe('the built bin/vnode (what the README runs)', { skip: existsSync(join(repoRoot, 'dist', 'vnode.mjs')) ? false : 'not built (npm run build)' }, () => {
+  it('dispatches: --help, ps -o json, doctor -o json', () => {
+    const bin = join(repoRoot, 'bin', 'vnode');
+    const help = spawnSync(bin, ['--help'], { encoding: 'utf8' });
+    assert.equal(help.status, 0, help.stderr);
+    assert.match(help.stdout, /^Usage: vnode COMMAND/);
+    const ps = spawnSync(bin, ['ps', '-o', 'json'], { encoding: 'utf8' });
+    assert.equal(ps.status, 0, ps.stderr);
+    assert.equal((JSON.parse(ps.stdout) as { kind: string }).kind, 'VnodeList');
+    const doc = spawnSync(bin, ['doctor', '-o', 'json'], { encoding: 'utf8' });
+    assert.ok(doc.status === 0 || doc.status === 1, doc.stderr);
+    assert.ok((JSON.parse(doc.stdout) as { checks: unknown[] }).checks.length >= 10);
+    const bad = spawnSync(bin, ['run'], { encoding: 'utf8' });
+    assert.equal(bad.status, 2);
   });
 });
