@@ -91,6 +91,26 @@ static void fail(const char *name, const char *fmt, ...) {
   failures++;
 }
 
+// Steps that cannot run because the mount they need could not be made.
+static void not_run(const char *const *names, const char *why) {
+  for (; *names; names++) fail(*names, "not run: %s failed", why);
+}
+
+static const char *const OVERLAY_INSIDE[] = {"inside-lower-file-owner", "inside-bottom-layer-file-owner",
+  "inside-lower-dir-owner", "inside-root-dir-owner", "inside-read-lower", "inside-create-file",
+  "inside-create-root-file", "inside-copy-up", "inside-chmod-copy-up", "inside-mkdir", "inside-chown",
+  "inside-unlink-lower", "inside-rename", NULL};
+static const char *const OVERLAY_DISK[] = {"disk-new-file-owner", "disk-chowned-file-owner", "disk-copy-up-owner",
+  "disk-copy-up-content", "disk-chmod-copy-up-owner", "disk-mkdir-owner", "disk-whiteout", "disk-lower-untouched", NULL};
+static const char *const POD_FILE_INSIDE[] = {"inside-pod-file-owner", "inside-pod-file-write", NULL};
+static const char *const POD_FILE_DISK[] = {"disk-pod-file-owner", "disk-pod-file-content", NULL};
+static const char *const POD_DIR_INSIDE[] = {"inside-pod-dir-owner", "inside-pod-dir-file-owner", "inside-pod-dir-create", NULL};
+static const char *const POD_DIR_DISK[] = {"disk-pod-dir-new-file-owner", "host-root-eoverflow", NULL};
+static const char *const TMPFS_IDMAP_INSIDE[] = {"inside-tmpfs-idmap-owner", "inside-tmpfs-idmap-create", NULL};
+static const char *const TMPFS_IDMAP_DISK[] = {"disk-tmpfs-idmap-owner", NULL};
+static const char *const TMPFS_UID_INSIDE[] = {"inside-tmpfs-uidopt-owner", "inside-tmpfs-uidopt-create", NULL};
+static const char *const TMPFS_UID_DISK[] = {"disk-tmpfs-uidopt-owner", NULL};
+
 static const char *errname(int e) {
   switch (e) {
   case EPERM: return "EPERM";
@@ -322,6 +342,8 @@ static void child_checks(const struct setup *s) {
       fail("inside-rename", "%s", errtext(errno, "rename"));
     else
       pass("inside-rename");
+  } else {
+    not_run(OVERLAY_INSIDE, "overlay-mount");
   }
 
   if (s->pod_file) {
@@ -339,6 +361,8 @@ static void child_checks(const struct setup *s) {
       else
         pass("inside-pod-file-write");
     }
+  } else {
+    not_run(POD_FILE_INSIDE, "idmap-pod-file");
   }
 
   if (s->pod_dir) {
@@ -351,6 +375,8 @@ static void child_checks(const struct setup *s) {
       fail("inside-pod-dir-create", "%s", errtext(errno, "open(O_CREAT)"));
     else
       expect_owner("inside-pod-dir-create", p, 0, 0);
+  } else {
+    not_run(POD_DIR_INSIDE, "idmap-pod-dir");
   }
 
   if (s->tmpfs_idmap) {
@@ -361,6 +387,8 @@ static void child_checks(const struct setup *s) {
       fail("inside-tmpfs-idmap-create", "%s", errtext(errno, "open(O_CREAT)"));
     else
       expect_owner("inside-tmpfs-idmap-create", p, 0, 0);
+  } else {
+    not_run(TMPFS_IDMAP_INSIDE, "idmap-tmpfs-dir");
   }
 
   if (s->tmpfs_uid) {
@@ -371,7 +399,10 @@ static void child_checks(const struct setup *s) {
       fail("inside-tmpfs-uidopt-create", "%s", errtext(errno, "open(O_CREAT)"));
     else
       expect_owner("inside-tmpfs-uidopt-create", p, 0, 0);
+  } else {
+    not_run(TMPFS_UID_INSIDE, "tmpfs-uidopt-mount");
   }
+
 }
 
 // ---------------------------------------------------------------- the parent
@@ -439,14 +470,14 @@ int main(int argc, char **argv) {
     close(go[1]);
     char c = unshare(CLONE_NEWUSER) == 0 ? 'u' : 'e';
     int e = errno;
-    if (write(ready[1], &c, 1) != 1) _exit(3);
+    if (write(ready[1], &c, 1) != 1) _exit(101);
     if (c != 'u') {
       fail("userns-child", "%s", errtext(e, "unshare(CLONE_NEWUSER)"));
       _exit(1);
     }
-    if (read(go[0], &s, sizeof s) != sizeof s) _exit(3);
+    if (read(go[0], &s, sizeof s) != sizeof s) _exit(101);
     child_checks(&s);
-    _exit(failures ? 1 : 0);
+    _exit(failures > 100 ? 100 : failures); // the parent adds them to its count
   }
   close(ready[1]);
   close(go[0]);
@@ -534,6 +565,7 @@ int main(int argc, char **argv) {
   path(p, "shm");
   if (mount("shm", p, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=1m") != 0) {
     fail("tmpfs-mount", "%s", errtext(errno, "mount(tmpfs)"));
+    fail("idmap-tmpfs-dir", "not run: tmpfs-mount failed");
   } else {
     pass("tmpfs-mount");
     path(q, "shm.mnt");
@@ -559,8 +591,8 @@ int main(int argc, char **argv) {
   close(go[1]);
   int status = 0;
   waitpid(pid, &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) > 1) fail("child", "exited abnormally (status 0x%x)", status);
-  else if (WEXITSTATUS(status) == 1) failures++; // already printed by the child
+  if (!WIFEXITED(status) || WEXITSTATUS(status) > 100) fail("child", "exited abnormally (status 0x%x)", status);
+  else failures += WEXITSTATUS(status); // already printed by the child
 
   if (s.overlay) {
     path(p, "upper/new-root-file");
@@ -594,12 +626,18 @@ int main(int argc, char **argv) {
       fail("disk-lower-untouched", "a lower layer changed");
     else
       pass("disk-lower-untouched");
+  } else {
+    not_run(OVERLAY_DISK, "overlay-mount");
   }
+
   if (s.pod_file) {
     path(p, "pod/etc-hosts");
     expect_owner("disk-pod-file-owner", p, 0, 0);
     expect_content("disk-pod-file-content", p, "127.0.0.1 localhost\n10.0.0.2 pod\n");
+  } else {
+    not_run(POD_FILE_DISK, "idmap-pod-file");
   }
+
   if (s.pod_dir) {
     // Through a direct ID-mapped mount the mapping is reversed on write: the
     // container's root (host 1048576) writes files owned by 0 on disk, like the rest
@@ -614,14 +652,22 @@ int main(int argc, char **argv) {
       fail("host-root-eoverflow", "%s", errtext(errno, "open(O_CREAT) as host root, want EOVERFLOW"));
     else
       pass("host-root-eoverflow");
+  } else {
+    not_run(POD_DIR_DISK, "idmap-pod-dir");
   }
+
   if (s.tmpfs_idmap) {
     path(p, "shm/sem.x");
     expect_owner("disk-tmpfs-idmap-owner", p, 0, 0);
+  } else {
+    not_run(TMPFS_IDMAP_DISK, "idmap-tmpfs-dir");
   }
+
   if (s.tmpfs_uid) {
     path(p, "shm-uid/sem.y");
     expect_owner("disk-tmpfs-uidopt-owner", p, RANGE, RANGE);
+  } else {
+    not_run(TMPFS_UID_DISK, "tmpfs-uidopt-mount");
   }
 
   // Clean up: the mounts die with the namespace, the scratch files we remove.
