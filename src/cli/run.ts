@@ -132,6 +132,8 @@ class PodRunner {
   private cri: CriClient | undefined;
   private sandboxId: string | undefined;
   private podDirCreated = false;
+  /** RunPodSandbox was called: a failed one can leave a NOTREADY sandbox behind. */
+  private sandboxAttempted = false;
   private readonly podDir: string;
   private readonly logRoot: string;
   private opts: TranslateOptions;
@@ -214,6 +216,7 @@ class PodRunner {
     const handler = runtimeHandler(this.pod, this.flags.handler);
     this.progress(`creating pod ${this.pod.namespace}/${this.pod.name} (runtime handler ${handler}, containerd ${sel.address})…`);
     try {
+      this.sandboxAttempted = true;
       this.sandboxId = await cri.runPodSandbox(sandbox, handler);
     } catch (err) {
       if (err instanceof CriError && /handler|runtime/i.test(err.details) && /not found|no runtime|unknown/i.test(err.details)) {
@@ -339,10 +342,17 @@ class PodRunner {
     if (cri && this.sandboxId) {
       this.progress(`removing pod ${this.pod.namespace}/${this.pod.name}…`);
       await removeSandbox(cri, this.sandboxId);
+    } else if (cri && this.sandboxAttempted) {
+      // RunPodSandbox failed: what containerd kept of it is found by the pod's uid, as kubelet's GC would
+      try {
+        for (const p of await cri.listPodSandbox({ label_selector: { 'io.kubernetes.pod.uid': this.pod.uid } })) await removeSandbox(cri, p.id);
+      } catch (err) {
+        process.stderr.write(`vnode run: looking for what is left of pod ${this.pod.namespace}/${this.pod.name}: ${(err as Error).message}\n`);
+      }
     }
     removePodFiles({
       ...(this.podDirCreated ? { podDir: this.podDir } : {}),
-      ...(this.sandboxId ? { logDir: podLogDirectory(this.pod, this.logRoot), cgroupParent: this.opts.cgroupParent, uid: this.pod.uid } : {}),
+      ...(this.sandboxAttempted ? { logDir: podLogDirectory(this.pod, this.logRoot), cgroupParent: this.opts.cgroupParent, uid: this.pod.uid } : {}),
     });
   }
 }
