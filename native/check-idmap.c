@@ -14,9 +14,15 @@
 //   - ID-maps each lower layer (open_tree(OPEN_TREE_CLONE|AT_RECURSIVE) +
 //     mount_setattr(MOUNT_ATTR_IDMAP, userns fd) + move_mount), chowns upper and work
 //     to 1048576 and mounts overlay over them as host root;
-//   - ID-maps the pod file, the pod dir and the tmpfs directly;
+//   - ID-maps the pod file, the pod dir and the tmpfs directly (a direct ID-mapped
+//     mount reverses the mapping on write: the container's root writes files owned
+//     by 0 on disk, unlike the overlay's upper dir, which holds 1048576);
+//   - for comparison, the alternatives that need no ID-mapped tmpfs: a tmpfs mounted
+//     with uid=/gid= of the range's root, and a plain bind of a host-root tmpfs;
 //   - the child (setresuid/setresgid 0 inside) checks what it sees and writes;
 //   - the parent checks what landed on disk.
+// A step that cannot run because an earlier mount failed is reported as
+// "FAIL name: not run: <step> failed", so every kernel prints the same step names.
 //
 // Build: gcc -static -O2 -Wall -o check-idmap native/check-idmap.c
 #define _GNU_SOURCE
@@ -110,6 +116,8 @@ static const char *const TMPFS_IDMAP_INSIDE[] = {"inside-tmpfs-idmap-owner", "in
 static const char *const TMPFS_IDMAP_DISK[] = {"disk-tmpfs-idmap-owner", NULL};
 static const char *const TMPFS_UID_INSIDE[] = {"inside-tmpfs-uidopt-owner", "inside-tmpfs-uidopt-create", NULL};
 static const char *const TMPFS_UID_DISK[] = {"disk-tmpfs-uidopt-owner", NULL};
+static const char *const TMPFS_BIND_INSIDE[] = {"inside-tmpfs-plain-bind-owner", "inside-tmpfs-plain-bind-read-0644",
+  "inside-tmpfs-plain-bind-0600-denied", NULL};
 
 static const char *errname(int e) {
   switch (e) {
@@ -227,6 +235,7 @@ struct setup {
   int pod_dir;
   int tmpfs_idmap;
   int tmpfs_uid;
+  int tmpfs_bind;
 };
 
 static int must(const char *what, int rc) {
@@ -403,6 +412,24 @@ static void child_checks(const struct setup *s) {
     not_run(TMPFS_UID_INSIDE, "tmpfs-uidopt-mount");
   }
 
+
+  // Without ID-mapped tmpfs (kubelet's secret and projected-token tmpfs on Linux < 6.3),
+  // a plain bind is what remains: host root's files show as the overflow ID (65534)
+  // and only their "other" permission bits apply.
+  if (s->tmpfs_bind) {
+    path(p, "secret.mnt/token");
+    expect_owner("inside-tmpfs-plain-bind-owner", p, 65534, 65534);
+    expect_content("inside-tmpfs-plain-bind-read-0644", p, "token\n");
+    path(p, "secret.mnt/key");
+    if (read_file(p, buf, sizeof buf) == 0)
+      fail("inside-tmpfs-plain-bind-0600-denied", "a 0600 file of host root was readable");
+    else if (errno != EACCES)
+      fail("inside-tmpfs-plain-bind-0600-denied", "%s", errtext(errno, "open, want EACCES"));
+    else
+      pass("inside-tmpfs-plain-bind-0600-denied");
+  } else {
+    not_run(TMPFS_BIND_INSIDE, "tmpfs-plain-bind");
+  }
 }
 
 // ---------------------------------------------------------------- the parent
@@ -440,7 +467,7 @@ int main(int argc, char **argv) {
   char p[4096], q[4096], r[4096];
   // The image: two layers, everything 0:0 (we are host root).
   const char *dirs[] = {"lower0", "lower0/etc", "lower1", "lower1/etc", "lower1/bin", "l0", "l1", "upper", "work",
-                        "merged", "pod", "pod/volume", "pod/volume.mnt", "shm", "shm.mnt", "shm-uid"};
+                        "merged", "pod", "pod/volume", "pod/volume.mnt", "shm", "shm.mnt", "shm-uid", "secret", "secret.mnt"};
   for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
     path(p, dirs[i]);
     must(p, mkdir(p, 0755));
@@ -586,6 +613,26 @@ int main(int argc, char **argv) {
     s.tmpfs_uid = 1;
   }
 
+  // A kubelet-style secret volume: tmpfs with host-root files, bound without ID-mapping.
+  path(p, "secret");
+  path(q, "secret.mnt");
+  if (mount("secret", p, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") != 0) {
+    fail("tmpfs-plain-bind", "%s", errtext(errno, "mount(tmpfs)"));
+  } else {
+    path(r, "secret/token");
+    int ok = write_file(r, "token\n", 0644) == 0;
+    path(r, "secret/key");
+    ok = ok && write_file(r, "key\n", 0600) == 0;
+    if (!ok)
+      fail("tmpfs-plain-bind", "%s", errtext(errno, "write secret files"));
+    else if (mount(p, q, NULL, MS_BIND | MS_REC, NULL) != 0)
+      fail("tmpfs-plain-bind", "%s", errtext(errno, "mount(MS_BIND)"));
+    else {
+      pass("tmpfs-plain-bind");
+      s.tmpfs_bind = 1;
+    }
+  }
+
   // Let the child run its checks, then look at what landed on disk.
   if (write(go[1], &s, sizeof s) != sizeof s) must("write(go)", -1);
   close(go[1]);
@@ -672,7 +719,7 @@ int main(int argc, char **argv) {
 
   // Clean up: the mounts die with the namespace, the scratch files we remove.
   close(userns);
-  const char *mnts[] = {"merged", "l0", "l1", "pod/etc-hosts.mnt", "pod/volume.mnt", "shm.mnt", "shm", "shm-uid"};
+  const char *mnts[] = {"merged", "l0", "l1", "pod/etc-hosts.mnt", "pod/volume.mnt", "shm.mnt", "shm", "shm-uid", "secret.mnt", "secret"};
   for (size_t i = 0; i < sizeof mnts / sizeof *mnts; i++) {
     path(p, mnts[i]);
     umount2(p, MNT_DETACH);
