@@ -10,6 +10,11 @@ import type { Progress } from './output.js';
 
 export const SYSTEM_SOCKET = '/run/containerd/containerd.sock';
 
+/** Where the system's containerd is looked for: /run/containerd/containerd.sock, or VNODE_SYSTEM_CONTAINERD (tests). */
+export function systemSocket(env: NodeJS.ProcessEnv = process.env): string {
+  return env.VNODE_SYSTEM_CONTAINERD || SYSTEM_SOCKET;
+}
+
 export interface SelectedContainerd {
   address: string;
   source: 'flag' | 'env' | 'system' | 'vnode';
@@ -30,11 +35,11 @@ export async function runtimeHandlers(cri: CriClient): Promise<string[]> {
   return [...names];
 }
 
-export async function systemHasVnode(): Promise<boolean> {
-  if (!existsSync(SYSTEM_SOCKET)) return false;
+export async function systemHasVnode(socket = systemSocket()): Promise<boolean> {
+  if (!existsSync(socket)) return false;
   let cri: CriClient | undefined;
   try {
-    cri = await CriClient.connect(SYSTEM_SOCKET, { waitMs: 1_500, timeoutMs: 3_000 });
+    cri = await CriClient.connect(socket, { waitMs: 1_500, timeoutMs: 3_000 });
     return (await runtimeHandlers(cri)).includes('vnode');
   } catch {
     return false;
@@ -46,7 +51,7 @@ export async function systemHasVnode(): Promise<boolean> {
 export async function selectContainerd(flag: string | undefined, progress: Progress, env: NodeJS.ProcessEnv = process.env): Promise<SelectedContainerd> {
   if (flag) return { address: flag, source: 'flag' };
   if (env.CONTAINERD_ADDRESS) return { address: env.CONTAINERD_ADDRESS, source: 'env' };
-  if (await systemHasVnode()) return { address: SYSTEM_SOCKET, source: 'system' };
+  if (await systemHasVnode(systemSocket(env))) return { address: systemSocket(env), source: 'system' };
   const local = await ensureLocalContainerd(progress, env);
   return { address: local.address, source: 'vnode', local };
 }

@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { CriClient } from '../k8s/cri/index.js';
 import { localPaths, runningPid } from './containerd-local.js';
-import { SYSTEM_SOCKET, systemHasVnode } from './containerd-select.js';
+import { systemHasVnode, systemSocket } from './containerd-select.js';
 import { ExitCode, NotFoundError, UsageError } from './errors.js';
 import { progressTo } from './output.js';
 import { Annotation, removePod } from './pod-cleanup.js';
@@ -42,7 +42,7 @@ export async function deleteCommand(argv: string[]): Promise<number> {
   const progress = progressTo(process.stderr, v.quiet ?? false);
   const local = localPaths();
   // the containerd `vnode run` would have chosen, without starting vnode's own
-  const address = v.containerd || process.env.CONTAINERD_ADDRESS || ((await systemHasVnode()) ? SYSTEM_SOCKET : runningPid(local) !== undefined ? local.socket : undefined);
+  const address = v.containerd || process.env.CONTAINERD_ADDRESS || ((await systemHasVnode()) ? systemSocket() : runningPid(local) !== undefined ? local.socket : undefined);
   if (!address) throw new NotFoundError(`pod ${namespace}/${name}: no containerd with a vnode handler runs here (vnode's own is stopped); pass --containerd`);
   const cri = await CriClient.connect(address, { waitMs: 5_000 });
   try {

@@ -235,6 +235,17 @@ spec:
     assert.ok(names.includes('vnode') && names.includes('runc'), `handlers: ${names.join(', ')}`);
   });
 
+  it('without --containerd: uses the system containerd when it has a vnode handler (VNODE_SYSTEM_CONTAINERD points at it here)', async () => {
+    const m = manifest((uid) => `apiVersion: v1\nkind: Pod\nmetadata: {name: sys, uid: ${uid}}\nspec:\n  restartPolicy: Never\n  containers: [{name: main, image: ${image}, command: [echo, via-system]}]\n`);
+    // if the system containerd were not chosen, vnode would try to start its own: no binary, so the run fails
+    const r = await vnode(['run', m.path], { CONTAINERD_ADDRESS: '', VNODE_SYSTEM_CONTAINERD: ctd.address, VNODE_CONTAINERD_BIN: '/nonexistent/containerd', VNODE_RUN_DIR: '/nonexistent-vnode-run-dir' });
+    assert.equal(r.code, 0, describeResult(r));
+    assert.equal(r.stdout, 'via-system\n');
+    assert.match(r.stderr, new RegExp(`containerd ${ctd.address.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)…`));
+    assert.doesNotMatch(r.stderr, /starting containerd/);
+    assert.equal(await pods(), 0);
+  });
+
   it('usage errors exit 2', async () => {
     const r = await vnode(['run']);
     assert.equal(r.code, 2, describeResult(r));
