@@ -37,6 +37,9 @@ die() { echo "check-kernel-6.1: $*" >&2; exit 2; }
 log() { echo "== $*"; }
 [ "$(id -u)" = 0 ] || die "must run as root (mounts, user namespaces)"
 mkdir -p "$CACHE"
+# One run at a time per tree (the staging directory and logs are shared).
+exec 9> "$CACHE/.lock"
+flock 9
 
 # ---------------------------------------------------------------- tools
 need_pkgs=()
@@ -46,7 +49,8 @@ command -v mkfs.ext4 >/dev/null || need_pkgs+=(e2fsprogs)
 if [ "$RUN_GUEST" = 1 ]; then
   command -v qemu-system-x86_64 >/dev/null || need_pkgs+=(qemu-system-x86)
   command -v cpio >/dev/null || need_pkgs+=(cpio)
-  [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx insmod || need_pkgs+=(busybox-static)
+  # The initramfs needs the statically linked busybox (the "busybox" package's is dynamic).
+  dpkg-query -W -f '${Status}' busybox-static 2>/dev/null | grep -q 'install ok installed' || need_pkgs+=(busybox-static)
 fi
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   log "installing ${need_pkgs[*]}"
@@ -149,7 +153,7 @@ if [ "$RUN_GUEST" = 1 ]; then
   STAGE=$CACHE/initramfs
   rm -rf "$STAGE"
   mkdir -p "$STAGE"/{bin,dev,proc,sys,mnt,modules}
-  cp /bin/busybox "$STAGE/bin/busybox"
+  cp "$(dpkg -L busybox-static | grep -m1 '/busybox$')" "$STAGE/bin/busybox"
   cp "$CHECK" "$STAGE/check-idmap"
   mknod "$STAGE/dev/console" c 5 1
   : > "$STAGE/modules/order"
