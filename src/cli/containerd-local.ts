@@ -322,6 +322,10 @@ async function ensureLocked(paths: LocalPaths, progress: Progress, env: NodeJS.P
   if (process.getuid?.() !== 0) throw new CliError('starting containerd needs root: run vnode as root, or pass --containerd ADDRESS');
 
   const bin = findContainerd(env);
+  const shim = join(productRoot(), 'bin', 'containerd-shim-vnode-v2');
+  if (!existsSync(shim) || !existsSync(join(productRoot(), 'dist', 'vnode.mjs'))) {
+    throw new CliError(`${shim} (and dist/vnode.mjs) missing: run npm ci && npm run build first; containerd finds the vnode shim there`);
+  }
   progress(`starting containerd ${bin.version} (${bin.path})…`);
   if (bin.major === 1 && bin.minor < 7) {
     progress(`warning: containerd ${bin.version} is older than the supported 1.7/2.x: run scripts/setup-host.sh (downloads 1.7 and 2.x), or set VNODE_CONTAINERD_BIN`);

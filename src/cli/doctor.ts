@@ -8,7 +8,8 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { helperPath } from '../manager/helpers.js';
 import { idmapBind, umount } from '../sys/mount.js';
-import { containerdCandidates, containerdVersion, localPaths } from './containerd-local.js';
+import { containerdCandidates, containerdVersion, localPaths, runningPid } from './containerd-local.js';
+import { systemHasVnode, systemSocket } from './containerd-select.js';
 import { ExitCode, UsageError } from './errors.js';
 import { formatTable } from './output.js';
 import { parseOutput } from './ps.js';
@@ -175,6 +176,19 @@ export function cgroupLayout(): { layout: 'v2' | 'hybrid' | 'v1'; detail: string
   return { layout: 'v1', detail: `cgroup v1 (${ctrls.join(', ')})` };
 }
 
+/** Which containerd `vnode run` would use, without starting anything. */
+async function checkRunTarget(): Promise<CheckResult> {
+  const name = 'vnode run target';
+  if (process.env.CONTAINERD_ADDRESS) return ok(name, `$CONTAINERD_ADDRESS = ${process.env.CONTAINERD_ADDRESS}`);
+  const sys = systemSocket();
+  if (await systemHasVnode(sys)) return ok(name, `${sys} (it has a vnode runtime handler)`);
+  const paths = localPaths();
+  const pid = runningPid(paths);
+  const why = existsSync(sys) ? `${sys} has no vnode runtime handler` : `no ${sys}`;
+  if (pid !== undefined) return ok(name, `vnode's own containerd (pid ${pid}, ${paths.socket}); ${why}`);
+  return ok(name, `vnode's own containerd, started by the first vnode run (${paths.socket}); ${why}`);
+}
+
 function checkCgroups(): CheckResult {
   const { layout, detail } = cgroupLayout();
   for (const c of layout === 'v2' ? [] : ['cpu', 'memory', 'pids']) {
@@ -233,6 +247,7 @@ export async function runChecks(): Promise<CheckResult[]> {
     checkOverlay(),
     checkOciRuntime(),
     checkContainerd(),
+    await checkRunTarget(),
     checkCgroups(),
     checkCapSysResource(),
     checkHelperBuilt(),
