@@ -41,6 +41,7 @@ export interface HandlerStats {
   requests: number;
   errors: number;
   malformed: number;
+  interrupts: number;
   openHandles: number;
 }
 
@@ -50,7 +51,7 @@ export class Handler {
   private nextFh = 1;
   private readonly mountedAt = Math.floor(Date.now() / 1000);
   initialized = false;
-  readonly stats: HandlerStats = { requests: 0, errors: 0, malformed: 0, openHandles: 0 };
+  readonly stats: HandlerStats = { requests: 0, errors: 0, malformed: 0, interrupts: 0, openHandles: 0 };
 
   constructor(
     readonly template: Template,
@@ -103,9 +104,11 @@ export class Handler {
     switch (h.opcode) {
       case Op.INIT:
         return this.init(u, b);
+      case Op.INTERRUPT:
+        this.stats.interrupts++;
+        return null;
       case Op.FORGET:
       case Op.BATCH_FORGET:
-      case Op.INTERRUPT:
         // Every request is answered before the next is read, so an interrupt always
         // arrives for a request that is already complete: nothing to do, no reply.
         return null;
@@ -126,7 +129,8 @@ export class Handler {
         this.stats.openHandles = this.handles.size;
         return okReply(u, null);
       case Op.FLUSH:
-        return okReply(u, null);
+        // Nothing to flush: ENOSYS makes the kernel stop sending FLUSH on every close.
+        return errorReply(u, E.ENOSYS);
       case Op.OPENDIR: {
         const node = this.node(h.nodeid);
         if (!node) return errorReply(u, E.ENOENT);

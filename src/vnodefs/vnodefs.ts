@@ -115,7 +115,7 @@ export class VnodeFs {
     return bindMountsFor(this.pathOf(id), opts);
   }
 
-  stats(): { vnodes: number; requests: number; errors: number; malformed: number; openHandles: number; wakeups: number; drained: number } {
+  stats(): { vnodes: number; requests: number; errors: number; malformed: number; interrupts: number; openHandles: number; wakeups: number; drained: number } {
     return { vnodes: this.vnodes.size, ...this.handler.stats, wakeups: this.session.stats.wakeups, drained: this.session.stats.drained };
   }
 
