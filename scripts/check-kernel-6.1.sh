@@ -13,6 +13,7 @@
 # "[host]" or "[6.1]", then a summary. Exit status 0 only if both checks pass
 # (1 if a check failed, 2 on a setup error, 124 if the guest timed out).
 set -euo pipefail
+export LC_ALL=C
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=$ROOT/.cache/kernel
@@ -27,7 +28,7 @@ while [ $# -gt 0 ]; do
     --no-guest) RUN_GUEST=0 ;;
     --timeout) TIMEOUT=$2; shift ;;
     --mem) MEM=$2; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
   shift
@@ -198,7 +199,8 @@ EOF
   log "booting under qemu (TCG, ${MEM} MiB, timeout ${TIMEOUT}s)"
   t0=$(date +%s.%N)
   set +e
-  timeout --foreground -k 5 "$TIMEOUT" qemu-system-x86_64 -nographic -no-reboot -m "$MEM" \
+  # -nic none: no network card, so no iPXE option ROM to load (the guest needs no network).
+  timeout --foreground -k 5 "$TIMEOUT" qemu-system-x86_64 -nographic -no-reboot -m "$MEM" -nic none \
     -kernel "$VMLINUZ" -initrd "$CACHE/initramfs.cpio.gz" \
     -append "console=ttyS0 panic=-1 quiet" < /dev/null > "$CACHE/guest-6.1.log" 2>&1
   qrc=$?
@@ -235,7 +237,11 @@ if [ "$RUN_HOST" = 1 ]; then
 fi
 if [ "$RUN_GUEST" = 1 ]; then
   echo "guest ${KREL:-6.1}: $(count "$GUEST_OUT" PASS) PASS, $(count "$GUEST_OUT" FAIL) FAIL, exit $GUEST_RC"
-  echo "guest boot: qemu wall time ${BOOT_SECS}s (start to poweroff); guest uptime at init ${UP:-?}s, at poweroff ${DONE:-?}s"
+  if [ "$GUEST_RC" = 124 ]; then
+    echo "guest boot: timed out after ${TIMEOUT}s"
+  else
+    echo "guest boot: qemu wall time ${BOOT_SECS}s (start to poweroff); guest uptime at init ${UP:-?}s, at poweroff ${DONE:-?}s"
+  fi
   if [ "$RUN_HOST" = 1 ]; then
     # Steps whose result differs between the two kernels.
     join -a1 -a2 -e MISSING -o 0,1.2,2.2 \
