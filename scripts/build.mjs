@@ -38,9 +38,19 @@ for (const helper of ['vnode-init', 'vnode-tty', 'vnode-hold']) {
   execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-Werror', '-static', '-o', join(dist, helper), join(root, `native/${helper}.c`)], { stdio: 'inherit' });
 }
 
-for (const name of ['vnode', 'vnode-manager', 'containerd-shim-vnode-v2', 'vnode-cni']) {
-  const path = join(bin, name);
-  writeFileSync(path, `#!/usr/bin/env node\nimport '../dist/vnode.mjs';\n`);
-  chmodSync(path, 0o755);
+// Launchers: one per component name (main.ts dispatches on it), in dist/bin/; bin/ holds
+// the ones people and containerd call.
+const components = ['vnode', 'vnode-manager', 'containerd-shim-vnode-v2', 'vnode-cni'];
+mkdirSync(join(dist, 'bin'), { recursive: true });
+for (const name of components) {
+  for (const [dir, rel] of [[join(dist, 'bin'), '../vnode.mjs'], [bin, '../dist/vnode.mjs']]) {
+    if (dir === bin && name === 'containerd-shim-vnode-v2') continue;
+    const path = join(dir, name);
+    writeFileSync(path, `#!/usr/bin/env node\nimport '${rel}';\n`);
+    chmodSync(path, 0o755);
+  }
 }
-console.log('built dist/vnode.mjs, dist/vnode-init, bin/{vnode,vnode-manager,containerd-shim-vnode-v2,vnode-cni}');
+// containerd execs the shim for every sandbox and container only to learn the manager's
+// address: a C front answers that when the manager runs and hands all else to Node.js.
+execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-Werror', '-static', '-o', join(bin, 'containerd-shim-vnode-v2'), join(root, 'native/shim-start.c')], { stdio: 'inherit' });
+console.log('built dist/vnode.mjs (+ chunks), dist/{vnode-init,vnode-tty,vnode-hold}, dist/bin/*, bin/{vnode,vnode-manager,containerd-shim-vnode-v2,vnode-cni}');

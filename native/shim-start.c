@@ -1,0 +1,145 @@
+/*
+ * containerd-shim-vnode-v2 (front): containerd execs the shim once per sandbox and per
+ * container just to learn the manager's address. When the manager of this containerd
+ * instance already answers, this prints the address itself (a few milliseconds);
+ * everything else (spawning the manager, `delete`, flags) goes to the Node.js shim.
+ *
+ * The instance directory must be the one the Node.js shim computes
+ * (src/shim/instance.ts): <VNODE_RUN_DIR or /run/vnode>/<first 12 hex digits of
+ * sha256(absolute, normalised path of containerd's socket)>.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+/* ---- SHA-256 (FIPS 180-4) --------------------------------------------------- */
+static const uint32_t K[64] = {
+  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+  0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+  0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+  0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+  0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+#define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+
+static void sha256_block(uint32_t h[8], const unsigned char *p) {
+  uint32_t w[64];
+  for (int i = 0; i < 16; i++) w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+  for (int i = 16; i < 64; i++) {
+    uint32_t s0 = ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ (w[i - 15] >> 3);
+    uint32_t s1 = ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ (w[i - 2] >> 10);
+    w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+  }
+  uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], k = h[7];
+  for (int i = 0; i < 64; i++) {
+    uint32_t t1 = k + (ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + w[i];
+    uint32_t t2 = (ROR(a, 2) ^ ROR(a, 13) ^ ROR(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+    k = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
+  }
+  h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += k;
+}
+
+static void sha256_hex(const char *msg, char out[65]) {
+  uint32_t h[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
+  size_t len = strlen(msg), i = 0;
+  unsigned char block[64];
+  for (; i + 64 <= len; i += 64) sha256_block(h, (const unsigned char *)msg + i);
+  size_t rest = len - i;
+  memset(block, 0, 64);
+  memcpy(block, msg + i, rest);
+  block[rest] = 0x80;
+  if (rest >= 56) { sha256_block(h, block); memset(block, 0, 64); }
+  uint64_t bits = (uint64_t)len * 8;
+  for (int j = 0; j < 8; j++) block[63 - j] = (unsigned char)(bits >> (8 * j));
+  sha256_block(h, block);
+  for (int j = 0; j < 8; j++) snprintf(out + 8 * j, 9, "%08x", h[j]);
+}
+
+/* ---- path.resolve(): absolute, no "", ".", ".." components, no trailing slash ---- */
+static int resolve_path(const char *in, char *out, size_t cap) {
+  char buf[PATH_MAX * 2];
+  if (in[0] == '/') snprintf(buf, sizeof buf, "%s", in);
+  else {
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd)) return -1;
+    snprintf(buf, sizeof buf, "%s/%s", cwd, in);
+  }
+  size_t n = 0;
+  out[0] = 0;
+  for (char *save = NULL, *part = strtok_r(buf, "/", &save); part; part = strtok_r(NULL, "/", &save)) {
+    if (!strcmp(part, ".")) continue;
+    if (!strcmp(part, "..")) { while (n > 0 && out[n - 1] != '/') n--; if (n > 0) n--; out[n] = 0; continue; }
+    size_t l = strlen(part);
+    if (n + 1 + l + 1 > cap) return -1;
+    out[n++] = '/';
+    memcpy(out + n, part, l);
+    n += l;
+    out[n] = 0;
+  }
+  if (n == 0) { out[0] = '/'; out[1] = 0; }
+  return 0;
+}
+
+static int manager_answers(const char *sock) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return 0;
+  struct sockaddr_un a = { .sun_family = AF_UNIX };
+  if (strlen(sock) >= sizeof a.sun_path) { close(fd); return 0; }
+  strcpy(a.sun_path, sock);
+  int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+  close(fd);
+  return ok;
+}
+
+int main(int argc, char **argv) {
+  const char *address = NULL;
+  for (int i = 1; i + 1 < argc; i++) {
+    if (!strcmp(argv[i], "-address") || !strcmp(argv[i], "--address")) address = argv[i + 1];
+  }
+  int is_start = argc > 1 && !strcmp(argv[argc - 1], "start");
+  if (is_start && address && *address) {
+    const char *path = strncmp(address, "unix://", 7) ? address : address + 7;
+    char abs[PATH_MAX], hex[65], sock[PATH_MAX + 128];
+    const char *run = getenv("VNODE_RUN_DIR");
+    if (!run || !*run) run = "/run/vnode";
+    if (resolve_path(path, abs, sizeof abs) == 0) {
+      sha256_hex(abs, hex);
+      hex[12] = 0;
+      snprintf(sock, sizeof sock, "%s/%s/manager.sock", run, hex);
+      if (manager_answers(sock)) {
+        /* containerd 2.x passes runtime options on stdin: take them, as the shim would. */
+        char drain[4096];
+        while (read(0, drain, sizeof drain) > 0) {}
+        printf("unix://%s", sock);
+        return fflush(stdout) == 0 ? 0 : 1;
+      }
+    }
+  }
+  /* Everything else: the Node.js shim, with our arguments. */
+  char self[PATH_MAX], script[PATH_MAX + 64];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n < 0) { perror("containerd-shim-vnode-v2: readlink /proc/self/exe"); return 1; }
+  self[n] = 0;
+  char *slash = strrchr(self, '/');
+  if (slash) *slash = 0;
+  snprintf(script, sizeof script, "%s/../dist/bin/containerd-shim-vnode-v2", self);
+  char **nargv = calloc((size_t)argc + 2, sizeof *nargv);
+  if (!nargv) return 1;
+  nargv[0] = "node";
+  nargv[1] = script;
+  for (int i = 1; i < argc; i++) nargv[i + 1] = argv[i];
+  execvp("node", nargv);
+  fprintf(stderr, "containerd-shim-vnode-v2: cannot run node: %s\n", strerror(errno));
+  return 127;
+}
