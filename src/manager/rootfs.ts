@@ -2,9 +2,10 @@
 // lower layer gets an ID-mapped clone, the (fresh, empty) upper and work directories
 // are handed to the vNode's root, and overlay is mounted over them by host root.
 // Image layers are never chowned or copied.
-import { chownSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { idmapBind, mount, unmountAllUnder } from '../sys/mount.js';
+import { SyscallError } from '../sys/libc.js';
+import { idmapBind, mount, MS_BIND, MS_REC, unmountAllUnder } from '../sys/mount.js';
 
 export interface RootfsMount {
   type: string;
@@ -71,8 +72,21 @@ export function unmountRootfs(p: Pick<RootfsPlan, 'target' | 'scratch'>): void {
   }
 }
 
-/** An ID-mapped clone of a kubelet/containerd pod file or directory at `target`. */
-export function idmapPodFile(source: string, target: string, usernsFile: string): void {
+const TMPFS_MAGIC = 0x01021994;
+const EINVAL = 22;
+
+/**
+ * Linux before 6.3 cannot ID-map tmpfs (mount_setattr says EINVAL): there a pod file
+ * on tmpfs (/dev/shm, secrets, projected tokens) is bind-mounted as it is, so its
+ * host-root files show as nobody:nogroup and are reachable through their "other"
+ * permission bits (/dev/shm is 1777, secrets 0644 by default).
+ */
+export function plainBindInstead(err: unknown, fsType: number | bigint): boolean {
+  return err instanceof SyscallError && err.syscall === 'mount_setattr' && err.errno === EINVAL && Number(fsType) === TMPFS_MAGIC;
+}
+
+/** An ID-mapped clone of a kubelet/containerd pod file or directory at `target`. Returns how it was mounted. */
+export function idmapPodFile(source: string, target: string, usernsFile: string): 'idmapped' | 'plain' {
   let isDir: boolean;
   try {
     isDir = statSync(source).isDirectory();
@@ -81,7 +95,14 @@ export function idmapPodFile(source: string, target: string, usernsFile: string)
   }
   if (isDir) mkdirSync(target, { recursive: true });
   else writeFileSync(target, '', { flag: 'a' });
-  idmapBind(source, target, usernsFile);
+  try {
+    idmapBind(source, target, usernsFile);
+    return 'idmapped';
+  } catch (e) {
+    if (!plainBindInstead(e, statfsSync(source).type)) throw e;
+    mount(source, target, null, MS_BIND | MS_REC);
+    return 'plain';
+  }
 }
 
 /** Creates a hostPath location inside the vNode's private root, owned by the vNode's root. */
