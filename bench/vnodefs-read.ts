@@ -2,7 +2,7 @@
 // through LXCFS, side by side in one run: 1 reader and 50 concurrent readers, plus
 // the CPU time each server used. Needs root, /dev/fuse, cgroup v1 or v2, lxcfs and cc.
 //
-//   node --import tsx bench/vnodefs-read.ts [--reads N] [--waiters N]
+//   node --import tsx bench/vnodefs-read.ts [--reads N] [--waiters N] [--cache-ms N]
 //
 // Readers are small C programs (compiled here from the source below) so the client
 // adds as little as possible: open, read to EOF, close, timed with CLOCK_MONOTONIC.
@@ -53,6 +53,8 @@ const opt = (name: string, def: number): number => {
 if (args[0] === '--serve') {
   // Child mode: serve vnodefs until stdin closes.
   const { VnodeFs } = await import('../src/vnodefs/index.js');
+  const { setReadCacheTtl } = await import('../src/vnodefs/cgroup.js');
+  if (args[2] !== undefined) setReadCacheTtl(Number(args[2]));
   const fs = await VnodeFs.mount(JSON.parse(args[1]!) as Parameters<typeof VnodeFs.mount>[0]);
   process.stdout.write('ready\n');
   process.stdin.resume();
@@ -108,6 +110,7 @@ async function runReaders(reader: string, path: string, readers: number, reads: 
 async function main(): Promise<void> {
   const reads = opt('--reads', 2000);
   const waiters = opt('--waiters', 1);
+  const cacheMs = opt('--cache-ms', 100);
   const work = mkdtempSync(join(tmpdir(), 'vnodefs-bench-'));
   const reader = join(work, 'reader');
   writeFileSync(join(work, 'reader.c'), READER_C);
@@ -145,7 +148,7 @@ async function main(): Promise<void> {
   const servers: { name: string; pid: number; base: string; stop: () => Promise<void> }[] = [];
   try {
     const self = fileURLToPath(import.meta.url);
-    const vfs = spawn(process.execPath, ['--import', 'tsx', self, '--serve', JSON.stringify({ mountpoint: vfsMp, waiters, holder: false, vnodes: { bench: { cgroup, startedAt: Date.now() } } })], {
+    const vfs = spawn(process.execPath, ['--import', 'tsx', self, '--serve', JSON.stringify({ mountpoint: vfsMp, waiters, holder: false, vnodes: { bench: { cgroup, startedAt: Date.now() } } }), String(cacheMs)], {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     await new Promise<void>((resolve, reject) => {
@@ -191,7 +194,7 @@ async function main(): Promise<void> {
         }
       }
     }
-    printTable(rows, waiters);
+    printTable(rows, `waiters=${waiters}, read cache ${cacheMs} ms`);
   } finally {
     for (const s of servers.reverse()) await s.stop().catch(() => undefined);
     for (const d of dirs) rmdirSync(d);
@@ -199,8 +202,8 @@ async function main(): Promise<void> {
   }
 }
 
-function printTable(rows: Row[], waiters: number): void {
-  console.log(`vnodefs (waiters=${waiters}) vs lxcfs ${execFileSync('sh', ['-c', 'lxcfs --version 2>&1']).toString().trim()} — latency in µs per open+read+close`);
+function printTable(rows: Row[], config: string): void {
+  console.log(`vnodefs (${config}) vs lxcfs ${execFileSync('sh', ['-c', 'lxcfs --version 2>&1']).toString().trim()} — latency in µs per open+read+close`);
   console.log('file     readers | vnodefs p50   p99  cpu ms | lxcfs p50   p99  cpu ms | p50 ratio p99 ratio | reads');
   for (let i = 0; i < rows.length; i += 2) {
     const v = rows[i]!;

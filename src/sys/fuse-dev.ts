@@ -38,3 +38,15 @@ export function pidfdGetfd(pidfd: number, targetFd: number): number {
   if (fd < 0) throw new SyscallError('pidfd_getfd', errno(), `fd ${targetFd}`);
   return fd;
 }
+
+let readFn: Fn | undefined;
+
+/**
+ * read(2) that reports failure as a negative errno instead of throwing: the server
+ * polls a non-blocking /dev/fuse clone and expects EAGAIN most of the time.
+ */
+export function readNoThrow(fd: number, buf: Buffer, length: number): number {
+  readFn ??= libc().func('long read(int fd, void *buf, size_t count)') as Fn;
+  const n = Number(readFn(fd, buf, length));
+  return n < 0 ? -errno() : n;
+}

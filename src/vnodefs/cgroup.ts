@@ -1,7 +1,7 @@
 // Reads the values vnodefs needs from a vNode's cgroup (v1 controllers or the v2
 // unified hierarchy) and normalizes them. Every read is synchronous and small:
 // cgroupfs files are generated in memory by the kernel.
-import { readFileSync, readdirSync } from 'node:fs';
+import { closeSync, openSync, readSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /** Where a vNode's cgroup lives: v1 (one directory per controller) or v2 (one directory). */
@@ -9,12 +9,62 @@ export type CgroupLocation =
   | { version: 1; paths: Partial<Record<'memory' | 'cpu' | 'cpuacct' | 'cpuset' | 'pids' | 'blkio', string>> }
   | { version: 2; path: string };
 
-export function readText(path: string): string | undefined {
+// One buffer for every read: cgroupfs and procfs files are small and read whole.
+let scratch = Buffer.allocUnsafe(64 * 1024);
+
+function readWhole(path: string): string | undefined {
+  let fd: number;
   try {
-    return readFileSync(path, 'latin1');
+    fd = openSync(path, 'r');
   } catch {
     return undefined;
   }
+  try {
+    let n = 0;
+    for (;;) {
+      if (n === scratch.length) {
+        const bigger = Buffer.allocUnsafe(scratch.length * 2);
+        scratch.copy(bigger, 0, 0, n);
+        scratch = bigger;
+      }
+      const r = readSync(fd, scratch, n, scratch.length - n, null);
+      if (r === 0) break;
+      n += r;
+    }
+    return scratch.toString('latin1', 0, n);
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Values are re-read at most every `cacheTtlMs` per path (the kernel's own counters
+ * behind them are batched per CPU anyway). Many readers opening the same file at once
+ * then cost one set of reads, not one per reader. 0 disables the cache.
+ */
+let cacheTtlMs = 100;
+const cache = new Map<string, { at: number; text: string | undefined }>();
+let lastSweep = 0;
+
+export function setReadCacheTtl(ms: number): void {
+  cacheTtlMs = ms;
+  cache.clear();
+}
+
+export function readText(path: string, ttlMs = cacheTtlMs): string | undefined {
+  if (ttlMs <= 0 || cacheTtlMs <= 0) return readWhole(path);
+  const now = performance.now();
+  const hit = cache.get(path);
+  if (hit && now - hit.at < ttlMs) return hit.text;
+  if (now - lastSweep > 10_000) {
+    lastSweep = now;
+    for (const [k, v] of cache) if (now - v.at > 10_000) cache.delete(k);
+  }
+  const text = readWhole(path);
+  cache.set(path, { at: now, text });
+  return text;
 }
 
 /** A single number from a file; "max" and v1's huge "unlimited" values give null. */

@@ -10,14 +10,16 @@ export interface HostRoots {
 }
 
 export const HOST_ROOTS: HostRoots = { proc: '/proc', sys: '/sys' };
+const HOST_TTL_MS = 1000;
 
 export class HostFiles {
   constructor(readonly roots: HostRoots = HOST_ROOTS) {}
+  /** Host files serve as templates (line sets, CPU models, device names): re-read at most every second. */
   proc(name: string): string | undefined {
-    return readText(join(this.roots.proc, name));
+    return readText(join(this.roots.proc, name), HOST_TTL_MS);
   }
   sys(name: string): string | undefined {
-    return readText(join(this.roots.sys, name));
+    return readText(join(this.roots.sys, name), HOST_TTL_MS);
   }
   /** Online host CPUs (host numbering). */
   onlineCpus(): number[] {
@@ -35,6 +37,8 @@ export interface LoadSnapshot {
   running: number;
   total: number;
   lastPid: number;
+  /** Context switches of the vNode's live tasks. */
+  ctxt: number;
 }
 
 export interface GenContext {

@@ -12,31 +12,28 @@ export interface TaskCounts {
   uninterruptible: number;
   total: number;
   lastPid: number;
+  /** Context switches of the live tasks (voluntary + involuntary). */
+  ctxt: number;
 }
 
-/** Scans the tasks of a cgroup: states from /proc/<tid>/stat, PIDs as the vNode sees them. */
+/** Scans the tasks of a cgroup: one /proc/<tid>/status each for state, PID as the vNode sees it and context switches. */
 export function countTasks(cg: CgroupReader, nsLevel: number, procRoot = '/proc'): TaskCounts {
-  const c: TaskCounts = { running: 0, uninterruptible: 0, total: 0, lastPid: 0 };
+  const c: TaskCounts = { running: 0, uninterruptible: 0, total: 0, lastPid: 0, ctxt: 0 };
   for (const tid of cg.tids()) {
     let st: string;
     try {
-      st = readFileSync(`${procRoot}/${tid}/stat`, 'latin1');
+      st = readFileSync(`${procRoot}/${tid}/status`, 'latin1');
     } catch {
       continue;
     }
     c.total++;
-    const state = st.charAt(st.lastIndexOf(')') + 2);
+    const state = /^State:\s+(\S)/m.exec(st)?.[1];
     if (state === 'R') c.running++;
     else if (state === 'D') c.uninterruptible++;
-    if (nsLevel > 0) {
-      try {
-        const ns = /^NSpid:\s+(.*)$/m.exec(readFileSync(`${procRoot}/${tid}/status`, 'latin1'))?.[1]?.split(/\s+/);
-        const pid = Number(ns?.[nsLevel - 1] ?? 0);
-        if (pid > c.lastPid) c.lastPid = pid;
-      } catch {
-        /* task exited */
-      }
-    } else if (tid > c.lastPid) c.lastPid = tid;
+    const ns = /^NSpid:\s+(.*)$/m.exec(st)?.[1]?.trim().split(/\s+/);
+    const pid = nsLevel > 0 ? Number(ns?.[nsLevel - 1] ?? 0) : tid;
+    if (pid > c.lastPid) c.lastPid = pid;
+    c.ctxt += Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(st)?.[1] ?? 0) + Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(st)?.[1] ?? 0);
   }
   return c;
 }
@@ -52,8 +49,13 @@ export function nsLevelOf(pid: number | undefined, procRoot = '/proc'): number {
   }
 }
 
+/** A task scan is reused for this long by readers of loadavg and stat. */
+const SCAN_TTL_MS = 1000;
+
 export class LoadTracker {
   private avg: [number, number, number] = [0, 0, 0];
+  private scan: TaskCounts | undefined;
+  private scannedAt = -Infinity;
   constructor(
     private readonly cg: CgroupReader,
     private readonly nsLevel: number,
@@ -61,8 +63,18 @@ export class LoadTracker {
 
   /** Folds one sample into the averages (called every SAMPLE_INTERVAL_MS). */
   sample(): void {
-    const c = countTasks(this.cg, this.nsLevel);
+    const c = this.tasks(true);
     this.fold(c.running + c.uninterruptible);
+  }
+
+  /** The latest task scan, refreshed if older than a second (or when `fresh`). */
+  tasks(fresh = false): TaskCounts {
+    const now = performance.now();
+    if (fresh || !this.scan || now - this.scannedAt > SCAN_TTL_MS) {
+      this.scan = countTasks(this.cg, this.nsLevel);
+      this.scannedAt = now;
+    }
+    return this.scan;
   }
 
   fold(active: number): void {
@@ -70,7 +82,7 @@ export class LoadTracker {
   }
 
   snapshot(): LoadSnapshot {
-    const c = countTasks(this.cg, this.nsLevel);
-    return { avg: [...this.avg], running: c.running, total: c.total, lastPid: c.lastPid };
+    const c = this.tasks();
+    return { avg: [...this.avg], running: c.running, total: c.total, lastPid: c.lastPid, ctxt: c.ctxt };
   }
 }

@@ -11,10 +11,14 @@
 // answers it and drains whatever else is queued through a non-blocking clone with
 // synchronous reads, up to `batch` requests, before arming the read again. Under load
 // the pool is touched once per batch, not once per request.
-import { closeSync, read, readSync, writeSync } from 'node:fs';
+import { closeSync, read, writeSync } from 'node:fs';
+import { constants } from 'node:os';
+import { readNoThrow } from '../sys/fuse-dev.js';
 import { cloneFuseDevice } from './device.js';
 import type { Handler } from './handler.js';
 import { READ_BUFFER_SIZE } from './protocol.js';
+
+const E = constants.errno;
 
 export interface SessionOptions {
   /** Blocking reads kept outstanding in the threadpool (default 1). */
@@ -99,12 +103,9 @@ export class Session {
   private drain(): boolean {
     const limit = this.opts.batch ?? 64;
     for (let k = 0; k < limit; k++) {
-      let n: number;
-      try {
-        n = readSync(this.nonblocking, this.drainBuf, 0, this.drainBuf.length, null);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'EAGAIN' || code === 'ENOENT' || code === 'EINTR') return false;
+      const n = readNoThrow(this.nonblocking, this.drainBuf, this.drainBuf.length);
+      if (n < 0) {
+        if (n === -E.EAGAIN || n === -E.ENOENT || n === -E.EINTR) return false;
         this.finish();
         return false;
       }

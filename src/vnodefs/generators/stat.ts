@@ -1,7 +1,6 @@
 // /proc/stat of a vNode: its CPU times per virtual CPU, boot time = vNode start,
 // task counts from its own tasks. Interrupt and softirq counters are host-wide in
 // the kernel, so they are shown as zero rather than leaking the host's.
-import { readFileSync } from 'node:fs';
 import type { GenContext } from '../context.js';
 import { vcpuTimes } from './cputime.js';
 
@@ -20,28 +19,11 @@ export function stat(ctx: GenContext): string {
   times.forEach((t, i) => (out += line(`cpu${i}`, t)));
   const load = ctx.load();
   out += 'intr 0\n';
-  out += `ctxt ${contextSwitches(ctx)}\n`;
+  out += `ctxt ${load.ctxt}\n`;
   out += `btime ${Math.floor(ctx.startedAt / 1000)}\n`;
   out += `processes ${load.lastPid}\n`;
   out += `procs_running ${Math.max(1, load.running)}\n`;
   out += 'procs_blocked 0\n';
   out += 'softirq 0 0 0 0 0 0 0 0 0 0 0\n';
   return out;
-}
-
-/** Sum of the context switches of the vNode's live tasks (the kernel keeps no per-cgroup total). */
-function contextSwitches(ctx: GenContext): number {
-  let n = 0;
-  for (const tid of ctx.cgroup.tids(4096)) {
-    let t: string;
-    try {
-      t = readFileSync(`/proc/${tid}/status`, 'latin1');
-    } catch {
-      continue;
-    }
-    const v = /voluntary_ctxt_switches:\s+(\d+)/.exec(t);
-    const nv = /nonvoluntary_ctxt_switches:\s+(\d+)/.exec(t);
-    n += Number(v?.[1] ?? 0) + Number(nv?.[1] ?? 0);
-  }
-  return n;
 }
