@@ -292,12 +292,59 @@ export function vnodeRecords(loc: ManagerLocation): VnodeRecordLite[] {
   return out;
 }
 
-/** Removes the run directory (/run/vnode/<id>) and data directory (/var/lib/vnode/<id>) of the
- *  manager of this containerd instance once it is gone, unless something is still mounted there. */
-export function removeManagerDirs(containerdAddress: string): void {
+/** pid from a "<pid> <starttime>" file, if that process still runs with that start time. */
+function livePid(file: string): number | undefined {
+  const text = readText(file);
+  if (!text) return undefined;
+  const [pidS, start] = text.trim().split(/\s+/);
+  const pid = Number(pidS);
+  if (!(pid > 0)) return undefined;
+  const stat = readText(`/proc/${pid}/stat`);
+  if (!stat) return undefined;
+  const st = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  return start === undefined || st === start ? pid : undefined;
+}
+
+/**
+ * After the benchmark's containerd is stopped: stops the vnode manager of that instance and
+ * its connection holder (vnode-hold) if they still run and hold no task (both were started
+ * for this benchmark's containerd; identified by pid and start time), then removes the run
+ * directory (/run/vnode/<id>) and data directory (/var/lib/vnode/<id>), unless something is
+ * still mounted there.
+ */
+export async function removeManagerDirs(containerdAddress: string): Promise<void> {
   const inst = managerInstance(containerdAddress);
-  const loc = managerLocation(containerdAddress);
-  if (managerPid(loc) !== undefined) return;
+  const tasksDir = join(inst.dir, 'state', 'tasks');
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync(tasksDir).filter((f) => f.endsWith('.json'));
+  } catch {
+    /* none */
+  }
+  if (tasks.length > 0) {
+    progress(`left ${inst.dir} in place: the manager still has ${tasks.length} task(s)`);
+    return;
+  }
+  for (const file of [inst.pidFile, join(inst.dir, 'hold.pid')]) {
+    const pid = livePid(file);
+    if (pid === undefined) continue;
+    progress(`stopping ${file.endsWith('hold.pid') ? 'vnode-hold' : 'vnode-manager'} pid ${pid} of the stopped containerd`);
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      continue;
+    }
+    const deadline = Date.now() + 5_000;
+    while (livePid(file) !== undefined && Date.now() < deadline) await sleep(50);
+    if (livePid(file) !== undefined) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+      await sleep(100);
+    }
+  }
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
   for (const dir of [inst.dir, join(process.env.VNODE_DATA_DIR ?? '/var/lib/vnode', inst.id)]) {
     if (mounts.includes(` ${dir}/`) || mounts.includes(` ${dir} `)) {

@@ -284,7 +284,7 @@ async function runVersion(version: ContainerdVersion, n: number, sandboxOnly: bo
   } finally {
     progress(`containerd ${version}: stopping and cleaning up`);
     await ctd.stop();
-    removeManagerDirs(ctd.address);
+    await removeManagerDirs(ctd.address);
   }
 }
 

@@ -134,7 +134,7 @@ async function runVersion(version: ContainerdVersion, iterations: number, warmup
   } finally {
     progress(`containerd ${version}: stopping and cleaning up`);
     await ctd.stop();
-    removeManagerDirs(ctd.address);
+    await removeManagerDirs(ctd.address);
   }
 }
 

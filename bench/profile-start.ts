@@ -245,7 +245,7 @@ async function main(): Promise<void> {
     if (strace) strace.kill('SIGKILL');
     rmSync(traceFile, { force: true });
     await ctd.stop();
-    removeManagerDirs(ctd.address);
+    await removeManagerDirs(ctd.address);
   }
 }
 
