@@ -292,7 +292,7 @@ export function vnodeRecords(loc: ManagerLocation): VnodeRecordLite[] {
   return out;
 }
 
-/** pid from a "<pid> <starttime>" file, if that process still runs with that start time. */
+/** pid from a "<pid> <starttime>" file, if that process still runs (not a zombie) with that start time. */
 function livePid(file: string): number | undefined {
   const text = readText(file);
   if (!text) return undefined;
@@ -301,14 +301,16 @@ function livePid(file: string): number | undefined {
   if (!(pid > 0)) return undefined;
   const stat = readText(`/proc/${pid}/stat`);
   if (!stat) return undefined;
-  const st = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  return start === undefined || st === start ? pid : undefined;
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (fields[0] === 'Z' || fields[0] === 'X') return undefined; // killed, not yet reaped by its (sub)reaper
+  return start === undefined || fields[19] === start ? pid : undefined;
 }
 
 /**
  * After the benchmark's containerd is stopped: stops the vnode manager of that instance and
  * its connection holder (vnode-hold) if they still run and hold no task (both were started
- * for this benchmark's containerd; identified by pid and start time), then removes the run
+ * for this benchmark's containerd; identified by pid and start time; right after stop() they
+ * are usually zombies not yet reaped, which count as gone), then removes the run
  * directory (/run/vnode/<id>) and data directory (/var/lib/vnode/<id>), unless something is
  * still mounted there.
  */
