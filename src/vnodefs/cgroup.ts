@@ -113,18 +113,32 @@ export function parseCpuList(s: string): number[] {
   return out;
 }
 
-/** The cgroup directory and its ancestors that carry `file`, nearest first. */
+/** Contents of `file` in the cgroup directory and its ancestors that carry it, nearest first. */
 function chain(dir: string, file: string): string[] {
-  const out: string[] = [];
+  return chainDirs(dir, file).map(([, text]) => text);
+}
+
+/** Like chain(), with the directory of each. */
+function chainDirs(dir: string, file: string): [string, string][] {
+  const out: [string, string][] = [];
   let d = dir;
   for (let i = 0; i < 64; i++) {
-    if (readText(join(d, file)) === undefined) break;
-    out.push(d);
+    const text = readText(join(d, file));
+    if (text === undefined) break;
+    out.push([d, text]);
     const up = dirname(d);
     if (up === d) break;
     d = up;
   }
   return out;
+}
+
+function limitOf(text: string): number | null | undefined {
+  const t = text.trim();
+  if (t === 'max' || t === '-1') return null;
+  const n = Number(t);
+  if (!Number.isFinite(n) || t === '') return undefined;
+  return n >= 2 ** 62 ? null : n;
 }
 
 function minLimit(values: (number | null | undefined)[]): number | null {
@@ -191,8 +205,8 @@ export class CgroupReader {
     if (this.loc.version === 2) {
       const usage = readNumber(join(d, 'memory.current'));
       if (usage === undefined) return undefined;
-      const limit = minLimit(chain(d, 'memory.max').map((p) => readLimit(join(p, 'memory.max'))));
-      const swapLimit = minLimit(chain(d, 'memory.swap.max').map((p) => readLimit(join(p, 'memory.swap.max'))));
+      const limit = minLimit(chain(d, 'memory.max').map(limitOf));
+      const swapLimit = minLimit(chain(d, 'memory.swap.max').map(limitOf));
       const swapUsage = readNumber(join(d, 'memory.swap.current')) ?? 0;
       const noSwapFile = readText(join(d, 'memory.swap.max')) === undefined;
       return { limit, usage, swapLimit: noSwapFile ? 0 : swapLimit, swapUsage, stat: readKeyed(join(d, 'memory.stat')) };
@@ -242,10 +256,10 @@ export class CgroupReader {
       const cpu = this.dir('cpu');
       if (cpu) {
         quota = minQuota(
-          chain(cpu, 'cpu.cfs_quota_us').map((p) => {
-            const q = readNumber(join(p, 'cpu.cfs_quota_us'));
+          chainDirs(cpu, 'cpu.cfs_quota_us').map(([p, text]) => {
+            const q = Number(text.trim());
             const per = readNumber(join(p, 'cpu.cfs_period_us'));
-            return q === undefined || q < 0 || !per ? null : q / per;
+            return !Number.isFinite(q) || q < 0 || !per ? null : q / per;
           }),
         );
       }
