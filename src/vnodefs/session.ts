@@ -151,9 +151,16 @@ export class Session {
    * Stops serving. Blocking reads in the threadpool cannot be cancelled; they end
    * when the connection ends (unmount) or when one more request arrives.
    */
-  close(): Promise<void> {
+  close(wake?: () => void): Promise<void> {
     this.closed = true;
     this.settle();
+    // Each blocked read needs one request to return: `wake` makes the kernel send one.
+    for (let i = 0; i < this.pending; i++) wake?.();
     return this.done;
+  }
+
+  /** Blocking reads still outstanding in the threadpool. */
+  get outstanding(): number {
+    return this.pending;
   }
 }

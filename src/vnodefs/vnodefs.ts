@@ -1,6 +1,7 @@
 // VnodeFs: one FUSE mount per node that serves every vNode's files, one directory
 // per vNode (<mountpoint>/<vnode-id>/...). A vNode costs a few objects in this
 // process and no thread, descriptor or process of its own.
+import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { HOST_ROOTS, HostFiles, type HostRoots } from './context.js';
@@ -140,7 +141,12 @@ export class VnodeFs {
       if (conn !== undefined) await abortConnection(conn);
       await this.session.done;
     } else {
-      await this.session.close();
+      // A lookup of a name that does not exist is never cached: each one reaches a
+      // blocked read of ours, which answers it and stops.
+      const wake = (): void => {
+        spawn('stat', [join(this.mountpoint, `.vnodefs-wake-${process.pid}-${Math.random().toString(36).slice(2)}`)], { stdio: 'ignore' }).on('error', () => undefined);
+      };
+      await this.session.close(wake);
     }
     closeSync(this.masterFd);
   }

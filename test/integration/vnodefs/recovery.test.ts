@@ -103,6 +103,26 @@ test('a READ the dead server had taken but not answered fails once with ECONNABO
   assert.match(out, /rc=1\n\d+\.\d\d \d+\.\d\d \d+\.\d\d \d+\/\d+ \d+\n$/);
 });
 
+test('upgrade: a server detaches without unmounting, its successor takes over, the mount never fails', { skip, timeout: 20_000 }, async () => {
+  for (const old of servers) await old.kill9();
+  const s = start();
+  const ready = await s.next();
+  assert.equal(ready.recovered, true);
+  assert.deepEqual(await s.request({ cmd: 'detach' }), { detached: true });
+  await new Promise((r) => s.child.once('exit', r));
+  assert.equal(s.child.exitCode, 0);
+  assert.ok(alive(ready.holderPid as number));
+  const waiting = spawn('head', ['-1', `${mountpoint}/a/proc/meminfo`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  waiting.stdout.on('data', (d: Buffer) => (out += d));
+  const exited = new Promise<number | null>((r) => waiting.on('exit', (code) => r(code)));
+  await waitFor(() => wchan(waiting.pid!) === 'request_wait_answer', 10_000, 'reader waiting for the successor');
+  const s2 = start();
+  assert.equal((await s2.next()).recovered, true);
+  assert.equal(await exited, 0);
+  assert.equal(out, 'MemTotal:         196608 kB\n');
+});
+
 function threadWchans(pid: number): string[] {
   return readdirSync(`/proc/${pid}/task`).map((t) => wchan(Number(t)) || readFileSync(`/proc/${pid}/task/${t}/wchan`, 'utf8'));
 }
