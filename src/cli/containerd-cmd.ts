@@ -1,6 +1,6 @@
 // `vnode containerd status|stop [--purge]`: vnode's own containerd (see containerd-local.ts).
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CriClient, CriError } from '../k8s/cri/index.js';
@@ -73,7 +73,7 @@ async function terminate(pid: number, graceMs: number): Promise<void> {
 async function removeAllPods(address: string, progress: Progress): Promise<void> {
   let cri: CriClient | undefined;
   try {
-    cri = await CriClient.connect(address, { waitMs: 5_000, timeoutMs: 60_000 });
+    cri = await CriClient.connect(address, { waitMs: 5_000, timeoutMs: 30_000 });
     const pods = await cri.listPodSandbox();
     if (pods.length) progress(`removing ${pods.length} pod(s)…`);
     for (const p of pods) {
@@ -113,14 +113,17 @@ function livePid(pidFile: string): number | undefined {
 
 /**
  * The manager of this containerd instance and its connection holder (vnode-hold), when no
- * task is left. Returns the instance directory when they are gone ('' when left running).
+ * task is left — or, with `force` (purge), regardless: then also every vNode init of the
+ * instance (which takes the vNode's processes with it) and every process whose command
+ * line names the instance's directory or containerd's socket (shims). Returns the
+ * instance directory when they are gone ('' when left running).
  */
-async function stopManager(paths: LocalPaths, progress: Progress): Promise<string> {
+async function stopManager(paths: LocalPaths, progress: Progress, force: boolean): Promise<string> {
   const inst = managerInstance(paths.socket, { ...process.env, VNODE_RUN_DIR: paths.runDir });
   const tasksDir = join(inst.dir, 'state', 'tasks');
   const tasks = existsSync(tasksDir) ? readdirSync(tasksDir).filter((f) => f.endsWith('.json')) : [];
-  if (tasks.length > 0) {
-    progress(`warning: the vnode manager of ${paths.socket} still has ${tasks.length} task(s); left running`);
+  if (tasks.length > 0 && !force) {
+    progress(`warning: the vnode manager of ${paths.socket} still has ${tasks.length} task(s); left running (--purge stops everything)`);
     return '';
   }
   for (const [what, file] of [['vnode manager', inst.pidFile], ['vnode-hold', join(inst.dir, 'hold.pid')]] as const) {
@@ -129,7 +132,79 @@ async function stopManager(paths: LocalPaths, progress: Progress): Promise<strin
     progress(`stopping the ${what} (pid ${pid})…`);
     await terminate(pid, 5_000);
   }
+  if (force) {
+    for (const v of readJson<{ name: string; initPid: number; initStartTime: string; range: { start: number } }>(join(inst.dir, 'state', 'vnodes'))) {
+      if (startTime(v.initPid) === v.initStartTime) {
+        progress(`killing vNode ${v.name} (init pid ${v.initPid})…`);
+        try { process.kill(v.initPid, 'SIGKILL'); } catch { /* gone */ }
+      }
+    }
+    for (const pid of processesNaming([inst.dir, paths.socket, paths.state])) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+    releaseLeases(`${inst.dir}#`);
+  }
   return inst.dir;
+}
+
+function readJson<T>(dir: string): T[] {
+  let names: string[] = [];
+  try { names = readdirSync(dir).filter((f) => f.endsWith('.json')); } catch { return []; }
+  const out: T[] = [];
+  for (const n of names) {
+    try { out.push(JSON.parse(readFileSync(join(dir, n), 'utf8')) as T); } catch { /* skip */ }
+  }
+  return out;
+}
+
+/** Processes (other than us) whose command line contains one of `needles`. */
+function processesNaming(needles: string[]): number[] {
+  const out: number[] = [];
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    let cmd = '';
+    try { cmd = readFileSync(`/proc/${pid}/cmdline`, 'latin1'); } catch { continue; }
+    if (needles.some((n) => cmd.includes(n))) out.push(Number(pid));
+  }
+  return out;
+}
+
+/** Gives back the ID ranges the instance's vNodes leased (owner "<instance dir>#<vNode>"). */
+function releaseLeases(ownerPrefix: string): void {
+  const dir = process.env.VNODE_ID_POOL_DIR ?? '/run/vnode/idpool';
+  let names: string[] = [];
+  try { names = readdirSync(dir).filter((n) => /^\d+$/.test(n)); } catch { return; }
+  for (const n of names) {
+    try {
+      const lease = JSON.parse(readFileSync(join(dir, n), 'utf8')) as { owner?: string };
+      if (lease.owner?.startsWith(ownerPrefix)) rmSync(join(dir, n), { force: true });
+    } catch { /* not a lease */ }
+  }
+}
+
+/** rmdir of a cgroup subtree in every hierarchy, deepest first; retried while killed processes leave. */
+async function removeCgroupTree(path: string): Promise<void> {
+  for (let i = 0; i < 30 && cgroupTreeOnce(path); i++) await sleep(100);
+}
+
+/** One pass; true when something is left. */
+function cgroupTreeOnce(path: string): boolean {
+  const roots = readdirSync('/sys/fs/cgroup').map((c) => join('/sys/fs/cgroup', c));
+  if (existsSync('/sys/fs/cgroup/cgroup.controllers')) roots.push('/sys/fs/cgroup');
+  const walk = (dir: string) => {
+    // what the runtime left (e.g. a stuck `runc init`) dies with the tree
+    try {
+      for (const p of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
+        try { process.kill(Number(p), 'SIGKILL'); } catch { /* gone */ }
+      }
+    } catch { /* no procs file */ }
+    let subs: string[] = [];
+    try { subs = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(dir, e.name)); } catch { return; }
+    for (const d of subs) walk(d);
+    try { rmdirSync(dir); } catch { /* busy */ }
+  };
+  for (const r of roots) if (existsSync(join(r, path))) walk(join(r, path));
+  return roots.some((r) => existsSync(join(r, path)));
 }
 
 export async function stopLocalContainerd(paths: LocalPaths, progress: Progress, purge: boolean): Promise<void> {
@@ -139,16 +214,16 @@ export async function stopLocalContainerd(paths: LocalPaths, progress: Progress,
     await removeAllPods(paths.socket, progress);
     progress(`stopping containerd (pid ${pid})…`);
     await terminate(pid, 10_000);
-    managerDir = await stopManager(paths, progress);
   } else {
     progress(`vnode's containerd is not running (${paths.socket})`);
-    managerDir = await stopManager(paths, progress);
   }
+  managerDir = await stopManager(paths, progress, purge);
   rmSync(paths.pidFile, { force: true });
   rmSync(paths.socket, { force: true });
   rmSync(paths.ttrpcSocket, { force: true });
   if (!purge) return;
   progress(`purging ${paths.dir} and ${dirname(paths.socket)}…`);
+  await removeCgroupTree(paths.cgroupParent);
   for (const dir of [paths.dir, dirname(paths.socket), managerDir].filter(Boolean)) {
     for (let round = 0; round < 5; round++) {
       const mps = mountsUnder(dir);

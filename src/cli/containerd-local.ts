@@ -42,7 +42,7 @@ export interface LocalPaths {
   imagesDir: string;
   /** Bridge of the CNI network: vnode0 for the default dirs, vn<hash> otherwise. */
   bridge: string;
-  /** Prefix of the cgroups of pods this containerd runs for `vnode run`. */
+  /** Parent of the cgroups of pods `vnode run` runs on this containerd (/vnode-local). */
   cgroupParent: string;
 }
 
@@ -68,7 +68,8 @@ export function localPaths(env: NodeJS.ProcessEnv = process.env): LocalPaths {
     logFile: join(run, 'containerd.log'),
     imagesDir: join(dataDir, 'images'),
     bridge: isDefault ? 'vnode0' : `vn${hash}`,
-    cgroupParent: isDefault ? '/vnode' : `/vnode-${hash}`,
+    // its own parent (not `vnode run --containerd`'s /vnode): `containerd stop --purge` empties it
+    cgroupParent: isDefault ? '/vnode-local' : `/vnode-local-${hash}`,
   };
 }
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { runtimeHandlers } from '../../../src/cli/containerd-select.js';
 import { instanceId } from '../../../src/shim/instance.js';
 import { availableContainerdVersions, startContainerd, type ContainerdInstance } from '../../support/containerd.js';
@@ -24,6 +24,14 @@ describe(`vnode run on a private containerd ${version}`, { skip: isRoot ? false 
   after(async () => {
     await ctd?.stop();
     removeManifests();
+  });
+  // A test that failed half-way (or a runtime that hung) must not fail the next ones: no pod survives a test.
+  afterEach(async () => {
+    for (const p of await ctd.cri.listPodSandbox()) {
+      for (const m of ['StopPodSandbox', 'RemovePodSandbox']) {
+        try { await ctd.cri.call('runtime', m, { pod_sandbox_id: p.id }, 30_000); } catch (err) { console.error(`afterEach: ${m} ${p.id}: ${(err as Error).message}`); }
+      }
+    }
   });
 
   const pods = async () => (await ctd.cri.listPodSandbox()).length;

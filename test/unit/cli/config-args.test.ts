@@ -14,14 +14,14 @@ describe('vnode\'s own containerd: paths and config', () => {
     assert.equal(d.config, '/var/lib/vnode/containerd/config.toml');
     assert.equal(d.root, '/var/lib/vnode/containerd/root');
     assert.equal(d.bridge, 'vnode0');
-    assert.equal(d.cgroupParent, '/vnode');
+    assert.equal(d.cgroupParent, '/vnode-local');
     const p = localPaths({ VNODE_RUN_DIR: '/tmp/r', VNODE_DATA_DIR: '/tmp/d' });
     assert.equal(p.socket, '/tmp/r/containerd/containerd.sock');
     assert.equal(p.state, '/tmp/r/containerd/state');
     assert.equal(p.root, '/tmp/d/containerd/root');
     assert.match(p.bridge, /^vn[0-9a-f]{8}$/);
     assert.ok(p.bridge.length <= 15, 'fits IFNAMSIZ');
-    assert.match(p.cgroupParent, /^\/vnode-[0-9a-f]{8}$/);
+    assert.match(p.cgroupParent, /^\/vnode-local-[0-9a-f]{8}$/);
   });
 
   it('containerd 2.x: config version 3 with the CRI settings ENVIRONMENT.md asks for', () => {
