@@ -15,6 +15,7 @@ const children: ChildProcess[] = [];
 
 function spawnTracked(cmd: string, args: string[]): ChildProcess {
   const c = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  c.stdin!.on('error', () => undefined);
   children.push(c);
   return c;
 }
