@@ -39,8 +39,8 @@ export interface PodFiles {
 export async function removeSandbox(cri: CriClient, sandboxId: string): Promise<void> {
   for (const step of ['stop', 'remove'] as const) {
     try {
-      if (step === 'stop') await cri.stopPodSandbox(sandboxId);
-      else await cri.removePodSandbox(sandboxId);
+      // bounded, so that a runtime that hangs costs a minute, not the CRI client's default two
+      await cri.call('runtime', step === 'stop' ? 'StopPodSandbox' : 'RemovePodSandbox', { pod_sandbox_id: sandboxId }, 60_000);
     } catch (err) {
       if (!notFound(err)) process.stderr.write(`vnode: ${step} pod ${sandboxId.slice(0, 12)}: ${(err as Error).message}\n`);
     }
