@@ -23,12 +23,14 @@ import {
   removeManagerDirs, removePod, round, sleep, startPod, table, vnodeRecords, type MachineInfo, type ManagerLocation, type ProcMem,
 } from './lib.js';
 
-const USAGE = `usage: node --import tsx bench/memory.ts [--vnodes N] [--containerd 2|1.7|2,1.7|all] [--sandbox-only] [--settle-ms MS] [--cycles K] [--json] [--json-file F]
+const USAGE = `usage: node --import tsx bench/memory.ts [--vnodes N] [--containerd 2|1.7|2,1.7|all] [--sandbox-only] [--settle-ms MS] [--cycles K] [--manager-node-options O] [--json] [--json-file F]
   --vnodes N       additional vNodes (pods, one namespace each) to create (default 50)
   --containerd V   containerd version(s) (default 2)
   --sandbox-only   pause-only pod sandboxes (default: sandbox + busybox sleep container)
   --settle-ms MS   wait before each measurement (default 5000; the idle manager: 2 × MS)
   --cycles K       create and remove the N vnode pods K times; manager memory after each (default 1)
+  --manager-node-options O  NODE_OPTIONS in containerd's environment, inherited by the Node.js
+                   shim and the manager it spawns (experiments, e.g. "--max-semi-space-size=1")
   --json           results as JSON on stdout
   --json-file F    also write the JSON results to F
 `;
@@ -192,6 +194,8 @@ interface VersionResult {
   containerdVersion: string;
   pods: number;
   sandboxOnly: boolean;
+  /** NODE_OPTIONS given to the shims and the manager (experiments). */
+  nodeOptions?: string;
   managerIdle: { pid?: number; rssKiB: number; pssKiB: number; afterPodsRssKiB: number; afterPodsPssKiB: number; afterRemoveRssKiB: number; afterRemovePssKiB: number };
   /** vnode create/remove cycles: manager memory after each removal */
   cycles: { cycle: number; rssKiB: number; pssKiB: number; withPodsRssKiB: number }[];
@@ -225,9 +229,9 @@ function perUnit(p: Phase, overhead: Group[]): PerUnit {
   };
 }
 
-async function runVersion(version: ContainerdVersion, n: number, sandboxOnly: boolean, settleMs: number, cycleCount: number): Promise<VersionResult> {
-  progress(`containerd ${version}: starting a private instance`);
-  const ctd = await startContainerd({ version });
+async function runVersion(version: ContainerdVersion, n: number, sandboxOnly: boolean, settleMs: number, cycleCount: number, nodeOptions?: string): Promise<VersionResult> {
+  progress(`containerd ${version}: starting a private instance${nodeOptions ? ` (NODE_OPTIONS=${nodeOptions} for shims and manager)` : ''}`);
+  const ctd = await startContainerd({ version, ...(nodeOptions ? { env: { NODE_OPTIONS: nodeOptions } } : {}) });
   try {
     progress(`containerd ${ctd.fullVersion} (${ctd.id}) ready`);
     const loc = managerLocation(ctd.address);
@@ -239,6 +243,15 @@ async function runVersion(version: ContainerdVersion, n: number, sandboxOnly: bo
     const anchor = await startPod(vnodeEnv, 'bench-mem-anchor', { sandboxOnly });
     const mgr = managerPid(loc);
     progress(`anchor pod running; manager pid ${mgr ?? '?'}; letting it idle ${(2 * settleMs) / 1000} s`);
+    if (nodeOptions && mgr) {
+      let seen = '';
+      try {
+        seen = readFileSync(`/proc/${mgr}/environ`, 'latin1').split('\0').find((e) => e.startsWith('NODE_OPTIONS=')) ?? '';
+      } catch {
+        /* gone */
+      }
+      progress(`manager environment: ${seen || 'no NODE_OPTIONS (the experiment does not apply)'}`);
+    }
     await sleep(2 * settleMs);
     const idleReads: ProcMem[] = [];
     for (let i = 0; i < 5 && mgr; i++) {
@@ -271,6 +284,7 @@ async function runVersion(version: ContainerdVersion, n: number, sandboxOnly: bo
       containerdVersion: ctd.fullVersion,
       pods: n,
       sandboxOnly,
+      ...(nodeOptions ? { nodeOptions } : {}),
       managerIdle: {
         pid: mgr, rssKiB: idleRss, pssKiB: idlePss,
         afterPodsRssKiB: mg(vp.after).rss, afterPodsPssKiB: mg(vp.after).pss,
@@ -300,7 +314,8 @@ function report(machine: MachineInfo, results: VersionResult[]): string {
   out += `${machine.date}  ${machine.hostname}  kernel ${machine.kernel}  ${machine.cpus} × ${machine.cpuModel}  ${machine.memTotalMiB} MiB  node ${machine.node}  runc ${machine.runc}\n`;
   for (const r of results) {
     const m = r.managerIdle;
-    out += `\ncontainerd ${r.containerdVersion}: ${r.pods} pods per handler, ${r.sandboxOnly ? 'pause-only sandboxes' : 'sandbox + busybox sleep container'}, one namespace (vNode) each\n\n`;
+    out += `\ncontainerd ${r.containerdVersion}: ${r.pods} pods per handler, ${r.sandboxOnly ? 'pause-only sandboxes' : 'sandbox + busybox sleep container'}, one namespace (vNode) each\n`;
+    out += r.nodeOptions ? `EXPERIMENT: NODE_OPTIONS=${r.nodeOptions} for the shims and the manager\n\n` : '\n';
     out += table(
       ['vnode-manager (MiB)', 'VmRSS', 'Pss', 'budget'],
       [
@@ -357,14 +372,15 @@ function report(machine: MachineInfo, results: VersionResult[]): string {
 }
 
 async function main(): Promise<void> {
-  const flags = parseFlags(process.argv.slice(2), { values: ['vnodes', 'containerd', 'settle-ms', 'json-file', 'cycles'], booleans: ['json', 'sandbox-only'] }, USAGE);
+  const flags = parseFlags(process.argv.slice(2), { values: ['vnodes', 'containerd', 'settle-ms', 'json-file', 'cycles', 'manager-node-options'], booleans: ['json', 'sandbox-only'] }, USAGE);
   const n = intFlag(flags, 'vnodes', 50, 1);
   const settleMs = intFlag(flags, 'settle-ms', 5_000, 0);
   const versions = containerdVersions(flags);
   const machine = machineInfo();
   const results: VersionResult[] = [];
   const cycleCount = intFlag(flags, 'cycles', 1, 1);
-  for (const v of versions) results.push(await runVersion(v, n, flags.bools.has('sandbox-only'), settleMs, cycleCount));
+  const nodeOptions = flags.values.get('manager-node-options');
+  for (const v of versions) results.push(await runVersion(v, n, flags.bools.has('sandbox-only'), settleMs, cycleCount, nodeOptions));
   const rounded = JSON.parse(JSON.stringify(results, (k, val: unknown) => (typeof val === 'number' ? round(val, 1) : k === 'slab' && typeof val === 'object' ? undefined : val))) as unknown;
   const json = JSON.stringify({ benchmark: 'memory', units: 'KiB', machine, results: rounded }, null, 2) + '\n';
   const file = flags.values.get('json-file');
