@@ -96,7 +96,7 @@ async function runReaders(reader: string, path: string, readers: number, reads: 
   }
   await new Promise((r) => setTimeout(r, 200 + readers * 5)); // let every reader reach the barrier
   for (const { c } of children) c.stdin!.end('g');
-  await Promise.all(children.map(({ c }) => new Promise((r) => c.on('exit', r))));
+  await Promise.all(children.map(({ c }) => new Promise((r) => c.on('close', r)))); // close: stdout fully read
   const all = new BigInt64Array(readers * reads);
   let at = 0;
   for (const { c, out } of children) {

@@ -23,6 +23,7 @@ import {
   type RequestHeader,
 } from './codec.js';
 import type { HostFiles } from './context.js';
+import { VnodefsError } from './device.js';
 import { vcpuCount } from './generators/cpus.js';
 import { DT_DIR, DT_REG, FOPEN_DIRECT_IO, InitFlag, MAX_WRITE, Op, PROTOCOL_MAJOR, PROTOCOL_MINOR, ROOT_ID } from './protocol.js';
 import { Template, nodeIdOf, splitNodeId, type TemplateEntry } from './tree.js';
@@ -61,7 +62,7 @@ export class Handler {
 
   addVnode(v: Vnode): void {
     const other = this.vnodes.get(v.slot);
-    if (other && other.id !== v.id) throw new Error(`vnodefs: vNode ids ${other.id} and ${v.id} share slot ${v.slot}`);
+    if (other && other.id !== v.id) throw new VnodefsError('VNODEFS_SLOT_COLLISION', `vNode ids ${other.id} and ${v.id} hash to the same node-id slot ${v.slot}`);
     this.vnodes.set(v.slot, v);
   }
 
