@@ -73,11 +73,14 @@ export function localPaths(env: NodeJS.ProcessEnv = process.env): LocalPaths {
   };
 }
 
-/** The repository (or install) root: the directory holding bin/containerd-shim-vnode-v2. */
+/**
+ * The repository (or install) root: the directory with bin/containerd-shim-vnode-v2 and
+ * dist/vnode.mjs. This module runs from src/cli (tsx), dist/ or dist/chunks/ (bundle).
+ */
 export function productRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
-    if (existsSync(join(dir, 'bin', 'containerd-shim-vnode-v2'))) return dir;
+    if (existsSync(join(dir, 'bin', 'containerd-shim-vnode-v2')) && existsSync(join(dir, 'dist', 'vnode.mjs'))) return dir;
     dir = dirname(dir);
   }
   // dist/vnode.mjs or src/cli/*.ts: the root is one or two levels up

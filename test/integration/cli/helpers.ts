@@ -22,9 +22,17 @@ export interface VnodeProcess {
   done: Promise<VnodeResult>;
 }
 
-/** `input`: written to vnode's stdin, which is then closed (otherwise stdin is /dev/null). */
+/** The built launcher, what the README runs (after npm run build). */
+export const BIN_VNODE = join(repoRoot, 'bin', 'vnode');
+export const isBuilt = () => existsSync(join(repoRoot, 'dist', 'vnode.mjs')) && existsSync(BIN_VNODE);
+
+/**
+ * `input`: written to vnode's stdin, which is then closed (otherwise stdin is /dev/null).
+ * VNODE_TEST_BIN=1 in `env` runs the built bin/vnode instead of the sources.
+ */
 export function startVnode(args: string[], env: NodeJS.ProcessEnv = {}, input?: string): VnodeProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], {
+  const [file, pre] = env['VNODE_TEST_BIN'] === '1' ? [BIN_VNODE, []] : [process.execPath, ['--import', 'tsx', ENTRY]];
+  const child = spawn(file, [...pre, ...args], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],

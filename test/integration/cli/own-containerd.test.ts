@@ -2,6 +2,7 @@
 // vnode starts and configures its own containerd (here under temporary VNODE_RUN_DIR /
 // VNODE_DATA_DIR so that a developer's own is left alone), builds busybox, reuses the
 // containerd on the next run; `vnode containerd stop --purge` takes everything down.
+// Runs the built bin/vnode (the README's command) when it is built, else the sources.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { localPaths, runningPid } from '../../../src/cli/containerd-local.js';
-import { describeResult, manifest, podDirExists, removeManifests, vnode } from './helpers.js';
+import { describeResult, isBuilt, manifest, podDirExists, removeManifests, vnode } from './helpers.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -40,7 +41,10 @@ describe('vnode run with its own containerd', { skip: isRoot ? false : 'needs ro
   before(() => {
     base = mkdtempSync(join(tmpdir(), 'vnode-own-ctd-'));
     // CONTAINERD_ADDRESS would select another containerd; the system socket must not have a vnode handler either.
-    env = { VNODE_RUN_DIR: join(base, 'run'), VNODE_DATA_DIR: join(base, 'data'), CONTAINERD_ADDRESS: '', VNODE_SYSTEM_CONTAINERD: join(base, 'no-system-containerd.sock') };
+    env = {
+      VNODE_RUN_DIR: join(base, 'run'), VNODE_DATA_DIR: join(base, 'data'), CONTAINERD_ADDRESS: '', VNODE_SYSTEM_CONTAINERD: join(base, 'no-system-containerd.sock'),
+      VNODE_TEST_BIN: isBuilt() ? '1' : '',
+    };
   });
 
   after(async () => {
@@ -52,7 +56,8 @@ describe('vnode run with its own containerd', { skip: isRoot ? false : 'needs ro
     removeManifests();
   });
 
-  it('starts containerd, builds busybox, runs the pod; reuses it; stop --purge removes everything', async () => {
+  it('starts containerd, builds busybox, runs the pod; reuses it; stop --purge removes everything', async (t) => {
+    t.diagnostic(isBuilt() ? 'running bin/vnode (built)' : 'running the sources (not built)');
     const paths = localPaths(env);
     const m = manifest((uid) => `apiVersion: v1
 kind: Pod
