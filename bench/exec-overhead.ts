@@ -43,7 +43,7 @@ async function main(): Promise<void> {
 
   const rows: Row[] = [
     { name: 'node -e 0', argv: [process.execPath, '-e', '0'], what: 'bare Node.js start-up' },
-    { name: 'containerd-shim-vnode-v2 -v', argv: [join(repoBinDir, 'containerd-shim-vnode-v2'), '-v'], what: 'Node + loading dist/vnode.mjs (what each shim exec pays before any work)' },
+    { name: 'containerd-shim-vnode-v2 -v', argv: [join(repoBinDir, 'containerd-shim-vnode-v2'), '-v'], what: 'the shim launcher with a flag: Node.js + its bundle (with the C front, start alone skips Node.js)' },
     ...(runcShim ? [{ name: 'containerd-shim-runc-v2 -v', argv: [runcShim, '-v'], what: "containerd's Go shim" }] : []),
     { name: 'runc --version', argv: [runc, '--version'], what: 'plain runc exec' },
     { name: 'nsenter --pid -- runc --version', argv: ['nsenter', '--target', target, '--pid', '--', runc, '--version'], what: 'joining the vNode PID namespace' },
