@@ -49,6 +49,8 @@ export interface GenContext {
   /** Now, ms since the epoch (passed in so tests are deterministic). */
   now: number;
   load: () => LoadSnapshot;
+  /** Sysctl values this vNode wrote (path under /proc/sys → value), if any. */
+  sysctls?: Map<string, string>;
 }
 
 /** The host CPUs a vNode may use, and how many virtual CPUs it shows. */

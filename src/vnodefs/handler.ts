@@ -13,18 +13,21 @@ import {
   decodeInit,
   decodeOpenFlags,
   decodeRead,
+  decodeWrite,
   entryOut,
   errorReply,
   initOut,
   okReply,
   openOut,
   statfsOut,
+  writeOut,
   type Attr,
   type RequestHeader,
 } from './codec.js';
 import type { HostFiles } from './context.js';
 import { VnodefsError } from './device.js';
 import { vcpuCount } from './generators/cpus.js';
+import { parseSysctlWrite } from './generators/sysctl.js';
 import { DT_DIR, DT_REG, FOPEN_DIRECT_IO, InitFlag, MAX_WRITE, Op, PROTOCOL_MAJOR, PROTOCOL_MINOR, ROOT_ID } from './protocol.js';
 import { Template, nodeIdOf, splitNodeId, type TemplateEntry } from './tree.js';
 import type { Vnode } from './vnode.js';
@@ -38,6 +41,13 @@ const O_ACCMODE = 3;
 
 type Node = { kind: 'root' } | { kind: 'entry'; vnode: Vnode; entry: TemplateEntry };
 
+/** An open file: the snapshot rendered at open, and what was opened. */
+interface Handle {
+  content: Buffer;
+  vnode: Vnode;
+  entry: TemplateEntry;
+}
+
 export interface HandlerStats {
   requests: number;
   errors: number;
@@ -48,7 +58,7 @@ export interface HandlerStats {
 
 export class Handler {
   private readonly vnodes = new Map<number, Vnode>();
-  private readonly handles = new Map<number, Buffer>();
+  private readonly handles = new Map<number, Handle>();
   private nextFh = 1;
   private readonly mountedAt = Math.floor(Date.now() / 1000);
   initialized = false;
@@ -148,12 +158,18 @@ export class Handler {
         const node = this.node(h.nodeid);
         if (!node) return errorReply(u, E.ENOENT);
         const mask = b.length >= 4 ? b.readUInt32LE(0) : 0;
-        return mask & 2 ? errorReply(u, E.EACCES) : okReply(u, null);
+        const writable = node.kind === 'entry' && node.entry.sysctl !== undefined && node.vnode.mayWrite(h.uid);
+        return mask & 2 && !writable ? errorReply(u, E.EACCES) : okReply(u, null);
       }
-      case Op.SETATTR:
-        return errorReply(u, this.node(h.nodeid) ? E.EPERM : E.ENOENT);
+      case Op.SETATTR: {
+        // open(O_TRUNC) of a writable sysctl arrives as a truncation: nothing to do.
+        const node = this.node(h.nodeid);
+        if (!node) return errorReply(u, E.ENOENT);
+        if (node.kind === 'entry' && node.entry.sysctl && node.vnode.mayWrite(h.uid)) return okReply(u, attrOut(this.attr(h.nodeid, node), VALID_SEC));
+        return errorReply(u, E.EPERM);
+      }
       case Op.WRITE:
-        return errorReply(u, E.EBADF);
+        return this.write(h, b);
       case Op.MKDIR:
       case Op.MKNOD:
       case Op.CREATE:
@@ -215,7 +231,7 @@ export class Handler {
     return {
       ino: nodeid,
       size: 0,
-      mode: dir ? S_IFDIR | 0o555 : S_IFREG | 0o444,
+      mode: dir ? S_IFDIR | 0o555 : S_IFREG | (node.entry.sysctl ? 0o644 : 0o444),
       nlink: dir ? 2 + nchildren : 1,
       uid: 0,
       gid: 0,
@@ -252,26 +268,45 @@ export class Handler {
     const node = this.node(h.nodeid);
     if (!node) return errorReply(h.unique, E.ENOENT);
     if (node.kind === 'root' || node.entry.dir) return errorReply(h.unique, E.EISDIR);
-    if ((flags & O_ACCMODE) !== 0 /* O_RDONLY */) return errorReply(h.unique, E.EACCES);
+    if ((flags & O_ACCMODE) !== 0 /* O_RDONLY */ && !(node.entry.sysctl && node.vnode.mayWrite(h.uid))) return errorReply(h.unique, E.EACCES);
     const fh = this.nextFh++;
-    this.handles.set(fh, this.render(node.vnode, node.entry, h.pid));
+    this.handles.set(fh, { content: this.render(node.vnode, node.entry, h.pid), vnode: node.vnode, entry: node.entry });
     this.stats.openHandles = this.handles.size;
     return okReply(h.unique, openOut(fh, FOPEN_DIRECT_IO));
   }
 
   private read(h: RequestHeader, b: Buffer): Buffer {
     const r = decodeRead(b);
-    let content = this.handles.get(r.fh);
-    if (!content) {
-      // A handle opened before a server restart: render afresh from the node id.
-      const node = this.node(h.nodeid);
-      if (!node || node.kind === 'root' || node.entry.dir) return errorReply(h.unique, E.EBADF);
-      content = this.render(node.vnode, node.entry, h.pid);
-      this.handles.set(r.fh, content);
-      this.stats.openHandles = this.handles.size;
-    }
+    const content = this.handleOf(h, r.fh)?.content;
+    if (!content) return errorReply(h.unique, E.EBADF);
     const start = Math.min(r.offset, content.length);
     return okReply(h.unique, content.subarray(start, Math.min(content.length, start + r.size)));
+  }
+
+  /** The open file `fh`; one opened before a server restart is rendered afresh from the node id. */
+  private handleOf(h: RequestHeader, fh: number): Handle | undefined {
+    let handle = this.handles.get(fh);
+    if (handle) return handle;
+    const node = this.node(h.nodeid);
+    if (!node || node.kind === 'root' || node.entry.dir) return undefined;
+    handle = { content: this.render(node.vnode, node.entry, h.pid), vnode: node.vnode, entry: node.entry };
+    this.handles.set(fh, handle);
+    this.stats.openHandles = this.handles.size;
+    return handle;
+  }
+
+  /** A write to a per-vNode sysctl: validated like the kernel would, kept for this vNode only. */
+  private write(h: RequestHeader, b: Buffer): Buffer {
+    const w = decodeWrite(b);
+    const handle = this.handleOf(h, w.fh);
+    const name = handle?.entry.sysctl;
+    if (!handle || !name) return errorReply(h.unique, E.EBADF);
+    if (!handle.vnode.mayWrite(h.uid)) return errorReply(h.unique, E.EACCES);
+    if (w.offset !== 0) return errorReply(h.unique, E.EINVAL);
+    const value = parseSysctlWrite(this.host.proc(`sys/${name}`) ?? '', w.data.toString('latin1'));
+    if (value === undefined) return errorReply(h.unique, E.EINVAL);
+    handle.vnode.sysctls.set(name, value);
+    return okReply(h.unique, writeOut(w.size));
   }
 
   private readdir(h: RequestHeader, b: Buffer): Buffer {

@@ -3,7 +3,7 @@
 // after the container's own /proc and /sys mounts.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROC_FILES } from './generators/index.js';
+import { PROC_FILES, SYSCTL_FILES } from './generators/index.js';
 
 export interface BindMount {
   /** File or directory inside the vnodefs mount (host path). */
@@ -27,6 +27,7 @@ export const MASKED_DIRS = [
 ];
 
 const RO = ['bind', 'ro', 'nosuid', 'nodev', 'noexec'];
+const RW = ['bind', 'nosuid', 'nodev', 'noexec'];
 
 export interface BindMountOptions {
   /** Whether a destination exists on this host (a bind needs its target); default: existsSync. */
@@ -37,12 +38,14 @@ export interface BindMountOptions {
 export function bindMountsFor(vnodeDir: string, opts: BindMountOptions = {}): BindMount[] {
   const exists = opts.exists ?? existsSync;
   const out: BindMount[] = [];
-  const add = (source: string, destination: string): void => {
-    if (exists(destination)) out.push({ source, destination, type: 'bind', options: [...RO] });
+  const add = (source: string, destination: string, options = RO): void => {
+    if (exists(destination)) out.push({ source, destination, type: 'bind', options: [...options] });
   };
   for (const name of Object.keys(PROC_FILES)) add(join(vnodeDir, 'proc', name), `/proc/${name}`);
   add(join(vnodeDir, 'sys/devices/system/cpu'), '/sys/devices/system/cpu');
   for (const name of MASKED_PROC_FILES) add(join(vnodeDir, 'masked/file'), `/proc/${name}`);
   for (const dir of MASKED_DIRS) add(join(vnodeDir, 'masked/dir'), dir);
+  // Per-vNode sysctls are writable: they must not end up below a read-only /proc/sys.
+  for (const name of Object.keys(SYSCTL_FILES)) add(join(vnodeDir, 'proc/sys', name), `/proc/sys/${name}`, RW);
   return out;
 }

@@ -8,7 +8,7 @@
 //
 // Node ids are computed, not allocated: slot(vnode) * 2^20 + template index. A
 // restarted server therefore understands the node ids the kernel already holds.
-import { PROC_FILES, SYS_CPU_FILES, SYS_VCPU_FILES, empty, type Generator } from './generators/index.js';
+import { PROC_FILES, SYSCTL_FILES, SYS_CPU_FILES, SYS_VCPU_FILES, empty, type Generator } from './generators/index.js';
 
 export const SLOT_SHIFT = 2 ** 20;
 
@@ -21,8 +21,8 @@ export interface TemplateEntry {
   gen?: Generator;
   /** For entries under sys/devices/system/cpu/cpuN: N (visible only when N < vCPU count). */
   cpu?: number;
-  /** Writable files accept writes (none yet besides tests); all others are read-only. */
-  writable?: boolean;
+  /** For writable per-vNode sysctls: the name under /proc/sys (e.g. "vm/max_map_count"). */
+  sysctl?: string;
 }
 
 export class Template {
@@ -37,6 +37,9 @@ export class Template {
     }
     this.add('masked/file', empty);
     this.dirAt('masked/dir');
+    for (const [name, gen] of Object.entries(SYSCTL_FILES)) this.add(`proc/sys/${name}`, gen, undefined, name);
+    // The order above is part of the kernel's state (node ids survive a manager
+    // restart): add new entries at the end only.
     if (this.entries.length >= SLOT_SHIFT) throw new RangeError('vnodefs template too large');
   }
 
@@ -81,12 +84,13 @@ export class Template {
     return at;
   }
 
-  private add(path: string, gen: Generator, cpu?: number): void {
+  private add(path: string, gen: Generator, cpu?: number, sysctl?: string): void {
     const slash = path.lastIndexOf('/');
     const parent = this.dirAt(path.slice(0, slash), cpu);
     const index = this.entries.length;
     const e: TemplateEntry = { index, name: path.slice(slash + 1), parent, dir: false, children: [], gen };
     if (cpu !== undefined) e.cpu = cpu;
+    if (sysctl !== undefined) e.sysctl = sysctl;
     this.entries.push(e);
     this.entries[parent]!.children.push(index);
   }

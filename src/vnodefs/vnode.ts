@@ -13,12 +13,21 @@ export interface VnodeSpec {
   startedAt: number;
   /** Host PID of the init of the vNode's PID namespace, for PIDs as the vNode sees them. */
   pidNamespaceInitPid?: number;
+  /**
+   * Host UID of the vNode's root. When set, only it (and host root) may write the
+   * vNode's sysctls; otherwise any process that can reach the files may.
+   */
+  rootHostUid?: number;
+  /** Sysctl values to start from (e.g. saved before a manager restart). */
+  sysctls?: Record<string, string>;
 }
 
 export class Vnode {
   readonly slot: number;
   readonly cgroup: CgroupReader;
   readonly load: LoadTracker;
+  /** Sysctls this vNode wrote: name under /proc/sys → value. */
+  readonly sysctls: Map<string, string>;
 
   constructor(
     readonly id: string,
@@ -27,12 +36,17 @@ export class Vnode {
     this.slot = slotOf(id);
     this.cgroup = new CgroupReader(spec.cgroup);
     this.load = new LoadTracker(this.cgroup, nsLevelOf(spec.pidNamespaceInitPid));
+    this.sysctls = new Map(Object.entries(spec.sysctls ?? {}));
+  }
+
+  mayWrite(uid: number): boolean {
+    return this.spec.rootHostUid === undefined || uid === 0 || uid === this.spec.rootHostUid;
   }
 
   /** The generator context for a read by host process `pid` at time `now`. */
   context(pid: number, host: HostFiles, now: number): GenContext {
     const loc = readerLocation(this.spec.cgroup, pid);
     const cgroup = loc === this.spec.cgroup ? this.cgroup : new CgroupReader(loc);
-    return { cgroup, host, startedAt: this.spec.startedAt, now, load: () => this.load.snapshot() };
+    return { cgroup, host, startedAt: this.spec.startedAt, now, load: () => this.load.snapshot(), sysctls: this.sysctls };
   }
 }

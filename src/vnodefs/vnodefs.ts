@@ -105,6 +105,17 @@ export class VnodeFs {
     this.vnodes.delete(id);
   }
 
+  /**
+   * Sysctl values a vNode has written (name under /proc/sys → value). They live in
+   * this process: save them with the vNode's state and pass them back as
+   * `VnodeSpec.sysctls` after a manager restart.
+   */
+  sysctlsOf(id: string): Record<string, string> {
+    const v = this.vnodes.get(id);
+    if (!v) throw new VnodefsError('VNODEFS_UNKNOWN', `vNode ${id} is not served`);
+    return Object.fromEntries(v.sysctls);
+  }
+
   /** Host path of a vNode's directory in the mount. */
   pathOf(id: string): string {
     return join(this.mountpoint, id);

@@ -9,6 +9,7 @@ import { meminfo } from './meminfo.js';
 import { pressure } from './pressure.js';
 import { stat } from './stat.js';
 import { swaps } from './swaps.js';
+import { EMULATED_SYSCTLS, sysctl } from './sysctl.js';
 import { uptime } from './uptime.js';
 
 /** Generator of one file; `cpu` is the virtual CPU index for files under cpuN/. */
@@ -26,6 +27,9 @@ export const PROC_FILES: Record<string, Generator> = {
   'pressure/memory': pressure('memory'),
   'pressure/io': pressure('io'),
 };
+
+/** Writable per-vNode sysctls under proc/sys/. */
+export const SYSCTL_FILES: Record<string, Generator> = Object.fromEntries(EMULATED_SYSCTLS.map((name) => [name, sysctl(name)]));
 
 /** Files of sys/devices/system/cpu/ (besides the cpuN directories). */
 export const SYS_CPU_FILES: Record<string, Generator> = {

@@ -119,3 +119,16 @@ test('writes are refused with the exact errno: EACCES on open for write, EROFS t
   const r3 = await runContainer(big, [], `mkdir ${fs!.pathOf('big')}/proc/x`);
   assert.match(r3.stderr, /Permission denied/);
 });
+
+test('sysctls the kernel does not namespace are per vNode: written value reads back, host and other vNodes keep theirs', { skip }, async () => {
+  const hostValue = readFileSync('/proc/sys/vm/max_map_count', 'utf8');
+  const wanted = String(Number(hostValue) + 1234);
+  const r = await runContainer(big, fs!.bindMounts('big'), `echo ${wanted} > /proc/sys/vm/max_map_count && cat /proc/sys/vm/max_map_count; /bin/echo bogus > /proc/sys/vm/max_map_count; echo "rc=$?"`);
+  assert.equal(r.stdout, `${wanted}\nrc=1\n`);
+  assert.match(r.stderr, /Invalid argument/);
+  assert.equal(readFileSync('/proc/sys/vm/max_map_count', 'utf8'), hostValue);
+  const other = await runContainer(small, fs!.bindMounts('small'), 'cat /proc/sys/vm/max_map_count');
+  assert.equal(other.stdout, hostValue);
+  const again = await runContainer(big, fs!.bindMounts('big'), 'cat /proc/sys/vm/max_map_count');
+  assert.equal(again.stdout, `${wanted}\n`);
+});

@@ -139,7 +139,7 @@ test('READDIR lists entries with offsets; a small buffer resumes where it stoppe
       at += (24 + len + 7) & ~7;
     }
   }
-  assert.deepEqual(names, ['.', '..', 'meminfo', 'cpuinfo', 'stat', 'uptime', 'loadavg', 'diskstats', 'swaps', 'pressure']);
+  assert.deepEqual(names, ['.', '..', 'meminfo', 'cpuinfo', 'stat', 'uptime', 'loadavg', 'diskstats', 'swaps', 'pressure', 'sys']);
 });
 
 test('unknown opcodes get ENOSYS, truncated bodies EINVAL, and FORGET/INTERRUPT no reply', () => {
@@ -156,6 +156,68 @@ test('unknown opcodes get ENOSYS, truncated bodies EINVAL, and FORGET/INTERRUPT 
   assert.equal(-r.readInt32LE(4), E.EINVAL);
   assert.equal(h.handle(Buffer.alloc(8), 8), null);
   assert.equal(h.stats.malformed, 4);
+});
+
+function writeIn(fh: number, offset: number, data: string): Buffer {
+  const d = Buffer.from(data);
+  const b = Buffer.alloc(Size.WRITE_IN + d.length);
+  b.writeBigUInt64LE(BigInt(fh), 0);
+  b.writeBigUInt64LE(BigInt(offset), 8);
+  b.writeUInt32LE(d.length, 16);
+  d.copy(b, Size.WRITE_IN);
+  return b;
+}
+
+function openFh(h: Handler, ino: number, flags: number): number {
+  const f = Buffer.alloc(8);
+  f.writeUInt32LE(flags, 0);
+  const r = call(h, req(Op.OPEN, ino, f));
+  assert.equal(r.error, 0);
+  return Number(r.payload.readBigUInt64LE(0));
+}
+
+function readAll(h: Handler, ino: number): string {
+  return call(h, req(Op.READ, ino, readIn(openFh(h, ino, 0), 0, 4096))).payload.toString();
+}
+
+test('sysctls: a vNode reads back what it wrote, another vNode and the host keep theirs; bad values get EINVAL', () => {
+  const h = setup();
+  h.addVnode(new Vnode('vn-b', { cgroup: V1_A, startedAt: STARTED }));
+  const a = lookupPath(h, 'vn-a/proc/sys/vm/max_map_count');
+  const b = lookupPath(h, 'vn-b/proc/sys/vm/max_map_count');
+  assert.equal(readAll(h, a), '65530\n');
+  const fh = openFh(h, a, 1 /* O_WRONLY */);
+  assert.equal(call(h, req(Op.WRITE, a, writeIn(fh, 0, '262144\n'))).payload.readUInt32LE(0), 7);
+  assert.equal(readAll(h, a), '262144\n');
+  assert.equal(readAll(h, b), '65530\n');
+  assert.equal(host.proc('sys/vm/max_map_count'), '65530\n');
+  assert.equal(call(h, req(Op.WRITE, a, writeIn(fh, 0, 'lots\n'))).error, E.EINVAL);
+  assert.equal(call(h, req(Op.WRITE, a, writeIn(fh, 3, '1\n'))).error, E.EINVAL);
+  const core = lookupPath(h, 'vn-a/proc/sys/kernel/core_pattern');
+  call(h, req(Op.WRITE, core, writeIn(openFh(h, core, 1), 0, '|/bin/false %p\n')));
+  assert.equal(readAll(h, core), '|/bin/false %p\n');
+});
+
+test('sysctls: only the vNode root (or host root) may write when rootHostUid is set', () => {
+  const h = new Handler(new Template(8), host, () => NOW);
+  h.addVnode(new Vnode('vn-a', { cgroup: V1_A, startedAt: STARTED, rootHostUid: 200000 }));
+  const ino = lookupPath(h, 'vn-a/proc/sys/vm/max_map_count');
+  const f = Buffer.alloc(8);
+  f.writeUInt32LE(1, 0);
+  const asUser = req(Op.OPEN, ino, f);
+  asUser.writeUInt32LE(200001, 24);
+  assert.equal(call(h, asUser).error, E.EACCES);
+  const asRoot = req(Op.OPEN, ino, f);
+  asRoot.writeUInt32LE(200000, 24);
+  assert.equal(call(h, asRoot).error, 0);
+  // read-only generated files stay read-only for the vNode root too
+  const mem = req(Op.OPEN, lookupPath(h, 'vn-a/proc/meminfo'), f);
+  mem.writeUInt32LE(200000, 24);
+  assert.equal(call(h, mem).error, E.EACCES);
+});
+
+test('FLUSH is answered ENOSYS so the kernel stops sending it', () => {
+  assert.equal(call(setup(), req(Op.FLUSH, ROOT_ID, Buffer.alloc(24))).error, E.ENOSYS);
 });
 
 test('DirentWriter pads names to 8 bytes and stops when full', () => {
