@@ -29,7 +29,7 @@ import { VnodefsError } from './device.js';
 import { vcpuCount } from './generators/cpus.js';
 import { parseSysctlWrite } from './generators/sysctl.js';
 import { DT_DIR, DT_REG, FOPEN_DIRECT_IO, InitFlag, MAX_WRITE, Op, PROTOCOL_MAJOR, PROTOCOL_MINOR, ROOT_ID } from './protocol.js';
-import { Template, nodeIdOf, splitNodeId, type TemplateEntry } from './tree.js';
+import { Template, nodeIdOf, slotOf, splitNodeId, type TemplateEntry } from './tree.js';
 import type { Vnode } from './vnode.js';
 
 const E = C.errno;
@@ -245,8 +245,8 @@ export class Handler {
     let nodeid: number;
     let node: Node;
     if (parent.kind === 'root') {
-      const v = [...this.vnodes.values()].find((x) => x.id === name);
-      if (!v) return errorReply(h.unique, E.ENOENT);
+      const v = this.vnodes.get(slotOf(name));
+      if (!v || v.id !== name) return errorReply(h.unique, E.ENOENT);
       nodeid = nodeIdOf(v.slot, 0);
       node = { kind: 'entry', vnode: v, entry: this.template.get(0)! };
     } else {

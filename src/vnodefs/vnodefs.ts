@@ -15,6 +15,8 @@ import { Template, VNODE_ID_PATTERN } from './tree.js';
 import { Vnode, type VnodeSpec } from './vnode.js';
 import { parseCpuList } from './cgroup.js';
 
+const SAMPLE_SLICES = 20;
+
 export interface MountOptions extends SessionOptions {
   /** Absolute directory to mount on (created if missing), e.g. /run/vnode/vnodefs. */
   mountpoint: string;
@@ -84,7 +86,7 @@ export class VnodeFs {
     const fs = new VnodeFs(mp, master, handler, session, holderPid, recovered);
     for (const [id, v] of pending) fs.vnodes.set(id, v);
     session.start();
-    fs.timer = setInterval(() => fs.sample(), SAMPLE_INTERVAL_MS);
+    fs.timer = setInterval(() => fs.sample(), SAMPLE_INTERVAL_MS / SAMPLE_SLICES);
     fs.timer.unref();
     return fs;
   }
@@ -131,8 +133,15 @@ export class VnodeFs {
     return { vnodes: this.vnodes.size, ...this.handler.stats, wakeups: this.session.stats.wakeups, drained: this.session.stats.drained };
   }
 
+  private tick = 0;
+
+  /**
+   * Each vNode is sampled every SAMPLE_INTERVAL_MS, but the vNodes are spread over
+   * SAMPLE_SLICES ticks so no single tick scans every vNode's tasks at once.
+   */
   private sample(): void {
-    for (const v of this.vnodes.values()) v.load.sample();
+    const slice = this.tick++ % SAMPLE_SLICES;
+    for (const v of this.vnodes.values()) if (v.slot % SAMPLE_SLICES === slice) v.load.sample();
   }
 
   /**
