@@ -50,6 +50,10 @@ export async function main(argv: string[]): Promise<number> {
   await server.listen(socket);
   if (replayed) log(`replayed ${replayed} pending Wait call(s)`);
   log(`serving ${socket} for containerd at ${ttrpcAddress} (${service.store.all().length} tasks, ${service.vnodes.list().length} vNodes, ${kept.length} connections reloaded)`);
+  // One manager serves every pod of this containerd: a stray error in one request's
+  // plumbing (a peer that went away mid-write) must not take all of them down.
+  process.on('uncaughtException', (e) => log(`uncaught: ${(e as Error).stack ?? e}`));
+  process.on('unhandledRejection', (e) => log(`unhandled rejection: ${(e as Error)?.stack ?? e}`));
   const stop = async (sig: string) => {
     log(`${sig}: stopping (containers keep running)`);
     await server.close?.();

@@ -75,7 +75,11 @@ export class OciRuntime {
       let err = '';
       child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
       child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-      if (child.stdin) child.stdin.end(opts.input ?? '');
+      if (child.stdin) {
+        // The runtime may exit without reading its input (an error): EPIPE is not ours to report.
+        child.stdin.on('error', () => undefined);
+        child.stdin.end(opts.input ?? '');
+      }
       const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs) : undefined;
       child.on('error', (e) => {
         clearTimeout(timer);

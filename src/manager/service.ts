@@ -147,10 +147,12 @@ export class TaskService implements TaskApi {
     if (this.unclaimed.size > 4096) this.unclaimed.delete(this.unclaimed.keys().next().value!);
   }
 
-  private claimEarlyExit(t: TaskRecord, p: ProcessRecord): void {
+  /** An exit the vNode init logged before we knew the PID was this process's (it ran and ended fast). */
+  private claimEarlyExit(t: TaskRecord, p: ProcessRecord, since: number): void {
     const k = `${t.vnode}:${p.vnodePid}`;
     const r = this.unclaimed.get(k);
-    if (r) {
+    // Only an exit after the process was created: an older one is a reused PID's.
+    if (r && r.at.getTime() >= since - 1000) {
       this.unclaimed.delete(k);
       this.markExited(t, p, exitCodeOf(r.status), r.at);
     }
@@ -297,10 +299,11 @@ export class TaskService implements TaskApi {
         rootfsMounts: req.rootfs,
       };
       const pidFile = join(scratch, 'init.pid');
+      const since = Date.now();
       await this.startProcess(t, init, v, ['create', '--bundle', runtimeBundle, '--pid-file', pidFile], pidFile, undo);
       t.cgroup = cgroupOf(init.hostPid);
       this.store.put(t);
-      this.claimEarlyExit(t, init);
+      this.claimEarlyExit(t, init, since);
       this.o.events.publish('/tasks/create', ns, {
         containerId: req.id,
         bundle,
@@ -431,10 +434,11 @@ export class TaskService implements TaskApi {
       const spec = { ...(p.spec as object), terminal: p.terminal } as { oomScoreAdj?: number };
       if ((spec.oomScoreAdj ?? 0) < 0) spec.oomScoreAdj = 0;
       writeFileSync(procFile, JSON.stringify(spec));
+      const since = Date.now();
       await this.startProcess(t, p, v, ['exec', '--detach', '--process', procFile, '--pid-file', pidFile], pidFile, []);
       if (p.status === 'created') p.status = 'running';
       this.store.save(t);
-      this.claimEarlyExit(t, p);
+      this.claimEarlyExit(t, p, since);
       this.o.events.publish('/tasks/exec-started', t.namespace, { containerId: t.id, execId: req.execId, pid: p.hostPid });
       return { pid: p.hostPid };
     } catch (e) {

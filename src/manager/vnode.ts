@@ -92,6 +92,11 @@ export class Vnode {
 export class VnodeRegistry {
   private readonly vnodes = new Map<string, Vnode>();
   private readonly pool: IdPool;
+  /** acquire/release of one key run one after the other: two pods of a namespace arriving
+   * together must get one vNode, and a vNode being removed must not be handed out. */
+  private readonly queues = new Map<string, Promise<unknown>>();
+  /** Names taken by vNodes being created. */
+  private readonly reserved = new Set<string>();
 
   constructor(
     private readonly paths: InstancePaths,
@@ -146,8 +151,23 @@ export class VnodeRegistry {
     writeFileSync(join(this.paths.state, 'vnodes', `${v.name}.json`), JSON.stringify(v.record, null, 1));
   }
 
+  private serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.queues.get(key) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.queues.set(key, tail);
+    void tail.then(() => {
+      if (this.queues.get(key) === tail) this.queues.delete(key);
+    });
+    return run;
+  }
+
   /** The vNode for `key`, created if needed, with `member` added. */
-  async acquire(key: string, member: string): Promise<Vnode> {
+  acquire(key: string, member: string): Promise<Vnode> {
+    return this.serialized(key, () => this.acquireNow(key, member));
+  }
+
+  private async acquireNow(key: string, member: string): Promise<Vnode> {
     let v = this.byKey(key);
     if (v && !v.alive()) {
       await this.destroy(v);
@@ -163,6 +183,12 @@ export class VnodeRegistry {
 
   /** Drops `member`; the vNode goes with its last member. */
   async release(member: string): Promise<void> {
+    const key = this.byMember(member)?.record.key;
+    if (key === undefined) return;
+    return this.serialized(key, () => this.releaseNow(member));
+  }
+
+  private async releaseNow(member: string): Promise<void> {
     const v = this.byMember(member);
     if (!v) return;
     v.record.members = v.record.members.filter((m) => m !== member);
@@ -171,7 +197,16 @@ export class VnodeRegistry {
   }
 
   private async create(key: string): Promise<Vnode> {
-    const name = vnodeName(key, (n) => this.vnodes.has(n));
+    const name = vnodeName(key, (n) => this.vnodes.has(n) || this.reserved.has(n));
+    this.reserved.add(name);
+    try {
+      return await this.createNamed(key, name);
+    } finally {
+      this.reserved.delete(name);
+    }
+  }
+
+  private async createNamed(key: string, name: string): Promise<Vnode> {
     const range = this.pool.allocate(this.owner(name));
     const dir = join(this.paths.vnodes, name);
     try {

@@ -19,6 +19,7 @@ import { stringify } from 'smol-toml';
 import { cacheDir, repoBinDir } from './paths.js';
 import { BUSYBOX_IMAGE, PAUSE_IMAGE, importTestImages } from './images.js';
 import { CriClient } from '../../src/k8s/cri/index.js';
+import { managerInstance } from '../../src/shim/instance.js';
 
 export type ContainerdVersion = '1.6' | '1.7' | '2';
 
@@ -515,12 +516,28 @@ function removeCgroupTree(path: string) {
 function cleanupInstance(rec: InstanceRecord) {
   for (const m of cgroupMounts()) removeCgroupTree(join(m, rec.cgroupParent));
   unmountAll(rec.dir);
+  cleanupVnodeManager(rec.address);
   try {
     execFileSync('ip', ['link', 'show', rec.bridge], { stdio: 'ignore' });
     execFileSync('ip', ['link', 'del', rec.bridge], { stdio: 'ignore' });
   } catch { /* no bridge */ }
   if (mountsUnder(rec.dir).length === 0) {
     try { rmSync(rec.dir, { recursive: true, force: true, maxRetries: 3 }); } catch (err) { console.error(`cleanup: rm ${rec.dir}:`, err); }
+  }
+}
+
+/** What the vnode manager of this instance kept on the host: its run and data dirs and ID leases. */
+function cleanupVnodeManager(address: string) {
+  const inst = managerInstance(address);
+  unmountAll(inst.dir);
+  rmSync(inst.dir, { recursive: true, force: true });
+  rmSync(join('/var/lib/vnode', inst.id), { recursive: true, force: true });
+  const pool = '/run/vnode/idpool';
+  if (!existsSync(pool)) return;
+  for (const f of readdirSync(pool)) {
+    try {
+      if ((JSON.parse(readFileSync(join(pool, f), 'utf8')) as { owner?: string }).owner?.startsWith(`${inst.dir}#`)) rmSync(join(pool, f), { force: true });
+    } catch { /* not a lease */ }
   }
 }
 

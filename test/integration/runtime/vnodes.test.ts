@@ -61,6 +61,27 @@ describe(`vNodes on containerd ${version}`, () => {
     }
   });
 
+  it('gives pods of one namespace that arrive together one vNode, and removes it once', async () => {
+    const initsBefore = vnodeInitPids();
+    let range = 0;
+    const pods = await Promise.all([1, 2, 3, 4].map(() => TestPod.run(env, { namespace: 'together' })));
+    try {
+      const cids = await Promise.all(pods.map((p) => p.runContainer({ name: 'c', command: ['sh', '-c', 'echo hi; sleep 3600'] })));
+      await Promise.all(pods.map((p, i) => p.waitForState(cids[i]!, 'CONTAINER_RUNNING')));
+      const maps = await Promise.all(cids.map((c) => uidMapOf(env, c)));
+      assert.equal(new Set(maps.map((m) => m.outside)).size, 1, 'one range for the namespace');
+      const recs = vnodeRecords(ctd).filter((r) => r.key === 'ns/together');
+      assert.equal(recs.length, 1, 'one vNode');
+      range = recs[0]!.range.start;
+      assert.equal(recs[0]!.members.length, 8, 'four sandboxes and four containers');
+    } finally {
+      await Promise.all(pods.map((p) => p.remove()));
+    }
+    assert.deepEqual(vnodeRecords(ctd).filter((r) => r.key === 'ns/together'), []);
+    assert.equal(leasesOf(ctd).includes(String(range)), false, 'its ID range is given back');
+    assert.deepEqual(vnodeInitPids().filter((p) => !initsBefore.includes(p)), [], 'no vNode init left');
+  });
+
   it('sees only its own processes in a normal pod, the whole vNode (and nothing else) in a hostPID pod', async () => {
     const other = await TestPod.run(env, { namespace: 'vis-other' });
     const normal = await TestPod.run(env, { namespace: 'vis' });
