@@ -2,7 +2,7 @@
 // through LXCFS, side by side in one run: 1 reader and 50 concurrent readers, plus
 // the CPU time each server used. Needs root, /dev/fuse, cgroup v1 or v2, lxcfs and cc.
 //
-//   node --import tsx bench/vnodefs-read.ts [--reads N] [--waiters N] [--cache-ms N]
+//   node --import tsx bench/vnodefs-read.ts [--reads N] [--waiters N] [--cache-ms N] [--spin-us N]
 //
 // Readers are small C programs (compiled here from the source below) so the client
 // adds as little as possible: open, read to EOF, close, timed with CLOCK_MONOTONIC.
@@ -111,6 +111,7 @@ async function main(): Promise<void> {
   const reads = opt('--reads', 2000);
   const waiters = opt('--waiters', 1);
   const cacheMs = opt('--cache-ms', 100);
+  const spinUs = opt('--spin-us', 0);
   const work = mkdtempSync(join(tmpdir(), 'vnodefs-bench-'));
   const reader = join(work, 'reader');
   writeFileSync(join(work, 'reader.c'), READER_C);
@@ -148,7 +149,7 @@ async function main(): Promise<void> {
   const servers: { name: string; pid: number; base: string; stop: () => Promise<void> }[] = [];
   try {
     const self = fileURLToPath(import.meta.url);
-    const vfs = spawn(process.execPath, ['--import', 'tsx', self, '--serve', JSON.stringify({ mountpoint: vfsMp, waiters, holder: false, vnodes: { bench: { cgroup, startedAt: Date.now() } } }), String(cacheMs)], {
+    const vfs = spawn(process.execPath, ['--import', 'tsx', self, '--serve', JSON.stringify({ mountpoint: vfsMp, waiters, spinUs, holder: false, vnodes: { bench: { cgroup, startedAt: Date.now() } } }), String(cacheMs)], {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     await new Promise<void>((resolve, reject) => {
@@ -194,7 +195,7 @@ async function main(): Promise<void> {
         }
       }
     }
-    printTable(rows, `waiters=${waiters}, read cache ${cacheMs} ms`);
+    printTable(rows, `waiters=${waiters}, read cache ${cacheMs} ms, spin ${spinUs} µs`);
   } finally {
     for (const s of servers.reverse()) await s.stop().catch(() => undefined);
     for (const d of dirs) rmdirSync(d);
