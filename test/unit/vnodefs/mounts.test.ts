@@ -22,3 +22,15 @@ test('bind mounts cover the generated files, masked files and directories that e
     assert.ok(x.options.includes('ro') && x.options.includes('bind'));
   }
 });
+
+test('per-vNode sysctls are bound read-write, everything else read-only', () => {
+  const m = bindMountsFor('/run/vnode/fs/vn1', { exists: (p) => p === '/proc/sys/vm/max_map_count' || p === '/proc/meminfo' });
+  assert.deepEqual(
+    m.map((x) => [x.destination, x.options.includes('ro')]),
+    [
+      ['/proc/meminfo', true],
+      ['/proc/sys/vm/max_map_count', false],
+    ],
+  );
+  assert.equal(m[1]!.source, '/run/vnode/fs/vn1/proc/sys/vm/max_map_count');
+});
