@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { ConnectionHolder, holderFiles } from './connection-holder.js';
 import { WaitJournal } from './request-journal.js';
 import { instancePaths } from './paths.js';
+import { ProcView } from './proc-view.js';
 import { TaskService } from './service.js';
 
 export const DEFAULT_POD_FILE_PREFIXES = ['/var/lib/kubelet/pods', '/var/lib/containerd', '/run/containerd', '/var/run/containerd'];
@@ -29,7 +30,17 @@ export async function main(argv: string[]): Promise<number> {
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
   const events = new EventPublisher({ address: ttrpcAddress, onError: (e, ev) => log(`event ${ev.topic}: ${e.message}`) });
   const prefixes = [...DEFAULT_POD_FILE_PREFIXES, ...(env.VNODE_POD_FILE_PREFIXES ?? '').split(':').filter(Boolean)];
-  const service = new TaskService({ paths, events, perPod: env.VNODE_PER_POD === 'true', log, podFilePrefixes: prefixes });
+  // vnodefs first: after a crash it takes its FUSE connection back before containers
+  // that were blocked reading /proc time out.
+  let procView: ProcView | undefined;
+  if (env.VNODE_VNODEFS !== 'false') {
+    try {
+      procView = await ProcView.mount(join(paths.dir, 'vnodefs'), TaskService.viewsOnDisk(paths.state));
+    } catch (e) {
+      log(`vnodefs unavailable, containers will see the kernel's /proc and /sys: ${(e as Error).message}`);
+    }
+  }
+  const service = new TaskService({ paths, events, perPod: env.VNODE_PER_POD === 'true', log, podFilePrefixes: prefixes, procView });
   service.reload();
   const holder = new ConnectionHolder(holderFiles(paths.dir), log);
   const kept = await holder.start();

@@ -23,6 +23,8 @@ import { openStdio, StdioError, type ProcessStdio } from './stdio.js';
 import { taskKey, TaskStore, type ProcessRecord, type TaskRecord } from './task-store.js';
 import { VnodeError, VnodeRegistry, type Vnode } from './vnode.js';
 import { isAlive } from './procfs.js';
+import { isUnifiedHost } from './cgroups.js';
+import { podCgroupOf, taskCgroupOf, viewId, type ProcView } from './proc-view.js';
 import { helperPath } from './helpers.js';
 import { writeFifoLine } from '../sys/fd.js';
 import { mountOptionsOf } from '../sys/mount.js';
@@ -34,6 +36,8 @@ export interface ServiceOptions {
   log: (msg: string) => void;
   /** Host paths whose bind mounts are pod files (ID-mapped in place). */
   podFilePrefixes: string[];
+  /** vnodefs: per-pod /proc and /sys files; absent = containers see the kernel's. */
+  procView?: ProcView;
 }
 
 const VERSION = '0.1.0';
@@ -75,6 +79,17 @@ export class TaskService implements TaskApi {
     for (let d = o.paths.mounts; d !== '/' && d !== '.'; d = dirname(d)) {
       if ((statSync(d).mode & 0o111) !== 0o111) chmodSync(d, statSync(d).mode | 0o111);
     }
+  }
+
+  /** vnodefs entries of the tasks on disk (to serve them again from the first request after a restart). */
+  static viewsOnDisk(stateDir: string): Record<string, import('../vnodefs/index.js').VnodeSpec> {
+    const out: Record<string, import('../vnodefs/index.js').VnodeSpec> = {};
+    for (const t of new TaskStore(stateDir).load()) {
+      if (!t.view) continue;
+      // sysctls a vNode wrote live in the task record only from the last save on
+      out[t.view.id] = t.view.spec;
+    }
+    return out;
   }
 
   /** After a restart: reload tasks and vNodes, then catch up with exits that happened meanwhile. */
@@ -257,6 +272,27 @@ export class TaskService implements TaskApi {
         isSandbox: who.kind === 'sandbox',
       });
 
+      // vnodefs over /proc and /sys: a pod's containers use their sandbox's entry; a task
+      // without CRI gets its own. The pause container reads nothing there.
+      let view: TaskRecord['view'];
+      const pv = this.o.procView;
+      const place = (viewId: string) => {
+        const { mounts, maskedPaths } = pv!.placement(viewId);
+        plan.spec.mounts = [...(plan.spec.mounts ?? []), ...mounts];
+        plan.spec.linux!.maskedPaths = [...new Set([...(plan.spec.linux!.maskedPaths ?? []), ...maskedPaths])];
+      };
+      if (pv && who.kind === 'container' && sandbox?.view && pv.has(sandbox.view.id)) {
+        place(sandbox.view.id);
+      } else if (pv && who.kind === 'task') {
+        const cg = taskCgroupOf(plan.spec.linux?.cgroupsPath, isUnifiedHost());
+        if (cg) {
+          view = { id: viewId('task', `${ns}_${req.id}`), spec: { cgroup: cg, startedAt: Date.parse(v.record.createdAt), pidNamespaceInitPid: v.initPid, rootHostUid: v.record.range.start } };
+          pv.add(view.id, view.spec);
+          undo.push(() => pv.remove(view!.id));
+          place(view.id);
+        }
+      }
+
       const userns = v.nsFile('user');
       if (req.rootfs.length > 0) {
         mountRootfs(req.rootfs, { target: rootfs, scratch: join(scratch, 'layers'), usernsFile: userns, rootId: v.record.range.start });
@@ -297,11 +333,16 @@ export class TaskService implements TaskApi {
         init,
         execs: {},
         rootfsMounts: req.rootfs,
+        view,
       };
       const pidFile = join(scratch, 'init.pid');
       const since = Date.now();
       await this.startProcess(t, init, v, ['create', '--bundle', runtimeBundle, '--pid-file', pidFile], pidFile, undo);
       t.cgroup = cgroupOf(init.hostPid);
+      if (pv && who.kind === 'sandbox' && t.cgroup) {
+        t.view = { id: viewId('pod', req.id), spec: { cgroup: podCgroupOf(t.cgroup), startedAt: Date.parse(v.record.createdAt), pidNamespaceInitPid: v.initPid, rootHostUid: v.record.range.start } };
+        pv.add(t.view.id, t.view.spec);
+      }
       this.store.put(t);
       this.claimEarlyExit(t, init, since);
       this.o.events.publish('/tasks/create', ns, {
@@ -551,6 +592,7 @@ export class TaskService implements TaskApi {
       this.markExited(t, t.init, 137, new Date());
     }
     for (const p of [t.init, ...Object.values(t.execs)]) this.stopTtyRelay(p);
+    if (t.view) this.o.procView?.remove(t.view.id);
     unmountRootfs({ target: t.rootfs, scratch: t.scratch });
     this.store.remove(t);
     for (const k of [...this.live.keys()]) if (k.startsWith(`${taskKey(t.namespace, t.id)}#`)) this.live.delete(k);

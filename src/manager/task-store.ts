@@ -45,6 +45,8 @@ export interface TaskRecord {
   rootfsMounts: { type: string; source: string; target: string; options: string[] }[];
   /** The container's cgroup, recorded at create: it must be readable after its processes are gone (OOM check). */
   cgroup?: { dirs: Record<string, string>; unified: boolean };
+  /** The vnodefs entry this task owns (a sandbox's or a task's without CRI), re-served after a restart. */
+  view?: { id: string; spec: import('../vnodefs/index.js').VnodeSpec };
 }
 
 export function taskKey(namespace: string, id: string): string {

@@ -163,6 +163,8 @@ function spawnManager(inst: ManagerInstance, args: ShimArgs, env: NodeJS.Process
   const out = openSync(inst.logFile, 'a', 0o600);
   const childEnv: NodeJS.ProcessEnv = {
     ...env,
+    // vnodefs keeps one libuv pool thread blocked reading /dev/fuse at all times.
+    UV_THREADPOOL_SIZE: env.UV_THREADPOOL_SIZE ?? '8',
     [ManagerEnv.socket]: inst.socket,
     [ManagerEnv.containerdAddress]: args.address,
     [ManagerEnv.containerdTtrpcAddress]: args.ttrpcAddress,

@@ -129,7 +129,7 @@ export class Handler {
         return this.lookup(h, cstring(b));
       case Op.GETATTR: {
         const node = this.node(h.nodeid);
-        return node ? okReply(u, attrOut(this.attr(h.nodeid, node), VALID_SEC)) : errorReply(u, E.ENOENT);
+        return node ? okReply(u, attrOut(this.attr(h.nodeid, node, h.pid), VALID_SEC)) : errorReply(u, E.ENOENT);
       }
       case Op.OPEN:
         return this.open(h, decodeOpenFlags(b));
@@ -165,7 +165,7 @@ export class Handler {
         // open(O_TRUNC) of a writable sysctl arrives as a truncation: nothing to do.
         const node = this.node(h.nodeid);
         if (!node) return errorReply(u, E.ENOENT);
-        if (node.kind === 'entry' && node.entry.sysctl && node.vnode.mayWrite(h.uid)) return okReply(u, attrOut(this.attr(h.nodeid, node), VALID_SEC));
+        if (node.kind === 'entry' && node.entry.sysctl && node.vnode.mayWrite(h.uid)) return okReply(u, attrOut(this.attr(h.nodeid, node, h.pid), VALID_SEC));
         return errorReply(u, E.EPERM);
       }
       case Op.WRITE:
@@ -225,18 +225,34 @@ export class Handler {
     return e.cpu < vcpuCount(vnode.context(0, this.host, this.now()));
   }
 
-  private attr(nodeid: number, node: Node): Attr {
+  private attr(nodeid: number, node: Node, pid = 0): Attr {
     const dir = node.kind === 'root' || node.entry.dir;
     const nchildren = node.kind === 'root' ? this.vnodes.size : node.entry.children.length;
     return {
       ino: nodeid,
-      size: 0,
+      size: this.sizeOf(node, pid),
       mode: dir ? S_IFDIR | 0o555 : S_IFREG | (node.entry.sysctl ? 0o644 : 0o444),
       nlink: dir ? 2 + nchildren : 1,
       uid: 0,
       gid: 0,
       mtimeSec: node.kind === 'root' ? this.mountedAt : Math.floor(node.vnode.spec.startedAt / 1000),
     };
+  }
+
+  /**
+   * The size of a generated file as the reader would read it now. Reads are direct I/O,
+   * but Linux 6.5 up to the fix "fuse: use copy_splice_read for FOPEN_DIRECT_IO" serves
+   * splice and sendfile (busybox cat) from the page cache, bounded by this size: with 0
+   * they read nothing. The kernel learns the size at LOOKUP and GETATTR only, so a file
+   * whose length changes later (uptime gaining a digit) can still be cut short there.
+   */
+  private sizeOf(node: Node, pid: number): number {
+    if (node.kind === 'root' || node.entry.dir || !node.entry.gen) return 0;
+    try {
+      return this.render(node.vnode, node.entry, pid).length;
+    } catch {
+      return 0;
+    }
   }
 
   private lookup(h: RequestHeader, name: string): Buffer {
@@ -256,7 +272,7 @@ export class Handler {
       nodeid = nodeIdOf(parent.vnode.slot, e.index);
       node = { kind: 'entry', vnode: parent.vnode, entry: e };
     }
-    return okReply(h.unique, entryOut(this.attr(nodeid, node), VALID_SEC));
+    return okReply(h.unique, entryOut(this.attr(nodeid, node, h.pid), VALID_SEC));
   }
 
   private render(vnode: Vnode, entry: TemplateEntry, pid: number): Buffer {

@@ -84,7 +84,8 @@ describe('the Task API refuses bad bundles and options', () => {
     socket = join(runDir, 'inst', 'manager.sock');
     mkdirSync(join(runDir, 'inst'), { recursive: true });
     manager = spawn(process.execPath, [join(repo, 'bin/vnode-manager')], {
-      env: { ...process.env, VNODE_MANAGER_SOCKET: socket, VNODE_CONTAINERD_TTRPC_ADDRESS: join(dir, 'no-containerd.sock'), VNODE_DATA_DIR: join(dir, 'data') },
+      // no vnodefs: this manager is killed at the end, and what it served would hang the cleanup
+      env: { ...process.env, VNODE_MANAGER_SOCKET: socket, VNODE_CONTAINERD_TTRPC_ADDRESS: join(dir, 'no-containerd.sock'), VNODE_DATA_DIR: join(dir, 'data'), VNODE_VNODEFS: 'false' },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     client = new TtrpcClient(socket, { connectTimeoutMs: 1000 });

@@ -24,7 +24,8 @@ describe('containerd-shim-vnode-v2 C front', () => {
   });
 
   function run(args: string[], input = '') {
-    return spawnSync(front, args, { env: { ...process.env, VNODE_RUN_DIR: runDir }, input, encoding: 'utf8', cwd: '/tmp' });
+    // If the front ever fell back to the Node.js shim for `start`, it must not leave a real manager behind.
+    return spawnSync(front, args, { env: { ...process.env, VNODE_RUN_DIR: runDir, VNODE_MANAGER_BIN: '/bin/false' }, input, encoding: 'utf8', cwd: '/tmp' });
   }
 
   it('answers start with the address the Node.js shim computes, for every address form', async () => {

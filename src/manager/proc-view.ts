@@ -1,0 +1,88 @@
+// The per-pod view of /proc and /sys that vnodefs serves inside vNodes. One vnodefs
+// entry per pod (per task without CRI): its base cgroup is the pod's, so a container
+// reads its own limits, else its pod's; uptime counts from the vNode's start and PIDs
+// are the vNode's. (A Kubernetes namespace has no cgroup of its own for a per-namespace
+// vNode to be measured by; with VNODE_PER_POD=true a pod is its vNode.)
+import { dirname, join } from 'node:path';
+import type { OciMount } from '../oci/spec.js';
+import { VnodeFs, type VnodeSpec } from '../vnodefs/index.js';
+import type { CgroupLocation as VnodefsCgroup } from '../vnodefs/index.js';
+import type { CgroupLocation } from './cgroups.js';
+
+const CTRLS = ['memory', 'cpu', 'cpuacct', 'cpuset', 'pids', 'blkio'] as const;
+
+/** The /proc paths runc (1.1) lets a bind mount cover; anything else in /proc it refuses. */
+export const RUNC_PROC_BINDS = new Set([
+  '/proc/cpuinfo', '/proc/diskstats', '/proc/meminfo', '/proc/stat', '/proc/swaps', '/proc/uptime', '/proc/loadavg', '/proc/slabinfo', '/proc/net/dev', '/proc/sys/kernel/ns_last_pid',
+]);
+
+/** The vnodefs base cgroup for a pod: the parent of its sandbox's cgroup. */
+export function podCgroupOf(sandbox: CgroupLocation): VnodefsCgroup {
+  if (sandbox.unified) return { version: 2, path: dirname(sandbox.dirs['']!) };
+  const paths: Partial<Record<(typeof CTRLS)[number], string>> = {};
+  for (const c of CTRLS) if (sandbox.dirs[c]) paths[c] = dirname(sandbox.dirs[c]!);
+  return { version: 1, paths };
+}
+
+/** A task's own cgroup, from the spec's cgroupsPath (cgroupfs form), before the runtime makes it. */
+export function taskCgroupOf(cgroupsPath: string | undefined, unified: boolean): VnodefsCgroup | undefined {
+  if (!cgroupsPath || !cgroupsPath.startsWith('/') || cgroupsPath.includes(':')) return undefined;
+  if (unified) return { version: 2, path: join('/sys/fs/cgroup', cgroupsPath) };
+  const paths: Partial<Record<(typeof CTRLS)[number], string>> = {};
+  for (const c of CTRLS) paths[c] = join('/sys/fs/cgroup', c, cgroupsPath);
+  return { version: 1, paths };
+}
+
+/** vnodefs entry ids: short, and within vnodefs' id pattern. */
+export function viewId(kind: 'pod' | 'task', id: string): string {
+  return `${kind}-${id.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 48)}`;
+}
+
+export class ProcView {
+  constructor(readonly fs: VnodeFs) {}
+
+  static async mount(mountpoint: string, entries: Record<string, VnodeSpec>): Promise<ProcView> {
+    return new ProcView(await VnodeFs.mount({ mountpoint, vnodes: entries }));
+  }
+
+  add(id: string, spec: VnodeSpec): void {
+    this.fs.addVnode(id, spec);
+  }
+
+  remove(id: string): void {
+    this.fs.removeVnode(id);
+  }
+
+  has(id: string): boolean {
+    try {
+      this.fs.sysctlsOf(id);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * What puts the entry's files into a container: bind mounts over /proc and /sys (after
+   * the container's own), and the /proc files to mask. runc binds over /proc only at the
+   * few paths LXCFS uses (RUNC_PROC_BINDS); a host-only file elsewhere in /proc is masked
+   * the OCI way (maskedPaths), and per-vNode /proc/sys and /proc/pressure files cannot be
+   * placed at all (the kernel's stay: namespaced sysctls act normally, non-namespaced
+   * ones are read-only in a vNode).
+   */
+  placement(id: string): { mounts: OciMount[]; maskedPaths: string[] } {
+    const mounts: OciMount[] = [];
+    const maskedPaths: string[] = [];
+    const maskedSource = join(this.fs.pathOf(id), 'masked/file');
+    for (const m of this.fs.bindMounts(id)) {
+      const inProc = m.destination.startsWith('/proc/');
+      if (!inProc || RUNC_PROC_BINDS.has(m.destination)) mounts.push({ destination: m.destination, type: m.type, source: m.source, options: m.options });
+      else if (m.source === maskedSource) maskedPaths.push(m.destination);
+    }
+    return { mounts, maskedPaths };
+  }
+
+  sysctls(id: string): Record<string, string> {
+    return this.fs.sysctlsOf(id);
+  }
+}
