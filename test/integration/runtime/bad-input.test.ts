@@ -106,9 +106,14 @@ describe('the Task API refuses bad bundles and options', () => {
   });
   after(async () => {
     client?.close();
-    manager?.kill('SIGKILL');
+    if (manager && manager.exitCode === null) {
+      const exited = new Promise((r) => manager.once('exit', r));
+      manager.kill('SIGKILL');
+      await exited;
+    }
     // the connection holder exits by itself once its manager is gone and it holds nothing
-    rmSync(dir, { recursive: true, force: true });
+    // vnode-hold may still be rewriting its list as it notices the manager is gone
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   });
 
   function bundle(name: string, config: string | object): string {
