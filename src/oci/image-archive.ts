@@ -23,6 +23,8 @@ export interface ImageSpec {
   workingDir?: string;
   user?: string;
   labels?: Record<string, string>;
+  /** Replaces the manifest descriptor's annotations in index.json (default: both name annotations). */
+  indexAnnotations?: Record<string, string>;
 }
 
 export interface ImageArchiveInfo {
@@ -83,7 +85,7 @@ export function buildOciArchive(spec: ImageSpec, createdBy = 'vnode'): { archive
         digest: manifestDigest,
         size: manifestJson.length,
         platform: { architecture: goArch(), os: 'linux' },
-        annotations: { 'io.containerd.image.name': spec.ref, 'org.opencontainers.image.ref.name': tag },
+        annotations: spec.indexAnnotations ?? { 'io.containerd.image.name': spec.ref, 'org.opencontainers.image.ref.name': tag },
       },
     ],
   };

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { buildOciArchive } from '../../support/images.js';
-import { buildTar, listTar } from '../../support/tar.js';
+import { buildTar, listTar } from '../../../src/oci/image-tar.js';
 
 test('tar writer: GNU tar lists files, dirs, symlinks, long paths, modes', () => {
   const long = `${'d'.repeat(90)}/${'e'.repeat(60)}/file`;
