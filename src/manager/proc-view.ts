@@ -79,6 +79,8 @@ export class ProcView {
       if (!inProc || RUNC_PROC_BINDS.has(m.destination)) mounts.push({ destination: m.destination, type: m.type, source: m.source, options: m.options });
       else if (m.source === maskedSource) maskedPaths.push(m.destination);
     }
+    // The host's pressure stall figures must not show through where ours cannot go.
+    maskedPaths.push('/proc/pressure');
     return { mounts, maskedPaths };
   }
 

@@ -338,7 +338,8 @@ export class TaskService implements TaskApi {
       const pidFile = join(scratch, 'init.pid');
       const since = Date.now();
       await this.startProcess(t, init, v, ['create', '--bundle', runtimeBundle, '--pid-file', pidFile], pidFile, undo);
-      t.cgroup = cgroupOf(init.hostPid);
+      t.cgroup = init.hostPid > 0 ? cgroupOf(init.hostPid) : undefined;
+      if (!t.cgroup) this.o.log(`create ${req.id}: no cgroup found for host pid ${init.hostPid} (vNode pid ${init.vnodePid})`);
       if (pv && who.kind === 'sandbox' && t.cgroup) {
         t.view = { id: viewId('pod', req.id), spec: { cgroup: podCgroupOf(t.cgroup), startedAt: Date.parse(v.record.createdAt), pidNamespaceInitPid: v.initPid, rootHostUid: v.record.range.start } };
         pv.add(t.view.id, t.view.spec);

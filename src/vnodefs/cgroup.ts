@@ -53,8 +53,15 @@ export function setReadCacheTtl(ms: number): void {
   cache.clear();
 }
 
+/**
+ * Limits and memberships are read fresh: they are one short line each, and the runtime
+ * sets a container's limits after it has mounted our files (the lookups it makes then
+ * must not leave "unlimited" in the cache for the container's first reads).
+ */
+const UNCACHED = /(\.limit_in_bytes|\/memory\.max|\/memory\.swap\.max|\/cpu\.cfs_quota_us|\/cpu\.cfs_period_us|\/cpu\.max|\/cpuset\.cpus|\/cpuset\.effective_cpus|\/cpuset\.cpus\.effective|\/cgroup)$/;
+
 export function readText(path: string, ttlMs = cacheTtlMs): string | undefined {
-  if (ttlMs <= 0 || cacheTtlMs <= 0) return readWhole(path);
+  if (ttlMs <= 0 || cacheTtlMs <= 0 || UNCACHED.test(path)) return readWhole(path);
   const now = performance.now();
   const hit = cache.get(path);
   if (hit && now - hit.at < ttlMs) return hit.text;

@@ -60,6 +60,10 @@ for (const version of versions) {
           // the exit that happened while the manager was down is reported with its code
           const q = await pod.waitForExit(quick, 15_000);
           assert.equal(q.exit_code, 7);
+          // vnodefs was taken over too: /proc files read from the new manager
+          const mem = await env.cri.execSync(waiter, ['sh', '-c', 'grep -c . /proc/meminfo; head -1 /proc/uptime'], 10);
+          assert.equal(mem.exit_code, 0, mem.stderr.toString());
+          assert.ok(Number(mem.stdout.toString().split('\n')[0]) > 20, mem.stdout.toString());
           // exec through containerd's old connection, served by the new manager
           const r = await env.cri.execSync(waiter, ['sh', '-c', 'echo alive; touch /tmp/stop'], 10);
           assert.equal(r.exit_code, 0, r.stderr.toString());

@@ -50,6 +50,7 @@ describe(`vnodefs inside vNodes (containerd ${version})`, () => {
       const uptime = Number((await sh(env, cid, 'cat /proc/uptime')).split(' ')[0]);
       assert.ok(uptime < hostUptime && uptime < 120, `uptime ${uptime} s is the vNode's, not the host's ${hostUptime} s`);
       assert.equal(await sh(env, cid, 'cat /proc/kcore /proc/modules /proc/zoneinfo /proc/slabinfo 2>/dev/null; true'), '');
+      assert.equal(await sh(env, cid, 'cat /proc/pressure/cpu /proc/pressure/memory 2>/dev/null; true'), '', "the host's PSI does not show");
       assert.equal((await sh(env, cid, 'ls /sys/class/dmi /sys/firmware 2>/dev/null | grep -v :; true')).trim(), '');
       // a write to a file vnodefs serves is refused with the errno a read-only file gives
       const w = await env.cri.execSync(cid, ['sh', '-c', 'echo x > /proc/meminfo'], 10);
