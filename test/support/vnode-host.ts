@@ -44,14 +44,18 @@ export function mountsBelow(dir: string): string[] {
     .filter((mp) => mp === dir || mp.startsWith(`${dir}/`));
 }
 
-/** Host PIDs of live processes named vnode-init. */
-export function vnodeInitPids(): number[] {
+/** Host PIDs of live processes named vnode-init (of one containerd instance's manager, if given). */
+export function vnodeInitPids(ctd?: ContainerdInstance): number[] {
   const out: number[] = [];
+  const mine = ctd ? `VNODE_MANAGER_SOCKET=${join(instanceDir(ctd), 'manager.sock')}` : undefined;
   for (const p of readdirSync('/proc')) {
     if (!/^\d+$/.test(p)) continue;
     try {
       // zombies are dead: the host's init reaps them when it gets to it
-      if (readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'vnode-init' && !/^State:\s+Z/m.test(readFileSync(`/proc/${p}/status`, 'utf8'))) out.push(Number(p));
+      if (readFileSync(`/proc/${p}/comm`, 'utf8').trim() !== 'vnode-init' || /^State:\s+Z/m.test(readFileSync(`/proc/${p}/status`, 'utf8'))) continue;
+      // the manager's environment is inherited: it tells whose vNode this is
+      if (mine && !readFileSync(`/proc/${p}/environ`, 'utf8').split('\0').includes(mine)) continue;
+      out.push(Number(p));
     } catch {
       /* gone */
     }

@@ -62,7 +62,7 @@ describe(`vNodes on containerd ${version}`, () => {
   });
 
   it('gives pods of one namespace that arrive together one vNode, and removes it once', async () => {
-    const initsBefore = vnodeInitPids();
+    const initsBefore = vnodeInitPids(ctd);
     let range = 0;
     const pods = await Promise.all([1, 2, 3, 4].map(() => TestPod.run(env, { namespace: 'together' })));
     try {
@@ -79,7 +79,7 @@ describe(`vNodes on containerd ${version}`, () => {
     }
     assert.deepEqual(vnodeRecords(ctd).filter((r) => r.key === 'ns/together'), []);
     assert.equal(leasesOf(ctd).includes(String(range)), false, 'its ID range is given back');
-    assert.deepEqual(vnodeInitPids().filter((p) => !initsBefore.includes(p)), [], 'no vNode init left');
+    assert.deepEqual(vnodeInitPids(ctd).filter((p) => !initsBefore.includes(p)), [], 'no vNode init left');
   });
 
   it('sees only its own processes in a normal pod, the whole vNode (and nothing else) in a hostPID pod', async () => {
@@ -172,19 +172,19 @@ describe(`vNodes on containerd ${version}`, () => {
   });
 
   it('leaves no process, mount, cgroup, state file or ID range behind once its pods are removed', async () => {
-    const initsBefore = vnodeInitPids();
+    const initsBefore = vnodeInitPids(ctd);
     const pod = await TestPod.run(env, { namespace: 'leaks' });
     const cid = await pod.runContainer({ name: 'main', command: SLEEP });
     await pod.waitForState(cid, 'CONTAINER_RUNNING');
     const rec = vnodeRecords(ctd).find((r) => r.key === 'ns/leaks');
     assert.ok(rec, 'the vNode exists while its pod runs');
     assert.ok(leasesOf(ctd).includes(String(rec.range.start)));
-    assert.ok(vnodeInitPids().includes(rec.initPid));
+    assert.ok(vnodeInitPids(ctd).includes(rec.initPid));
     await pod.remove();
     assert.equal(vnodeRecords(ctd).find((r) => r.key === 'ns/leaks'), undefined, 'vNode record removed');
     assert.equal(leasesOf(ctd).includes(String(rec.range.start)), false, 'ID range given back');
     assert.equal(isAlive(rec.initPid, rec.initStartTime), false, 'vNode init gone');
-    assert.deepEqual(vnodeInitPids().filter((p) => !initsBefore.includes(p)), []);
+    assert.deepEqual(vnodeInitPids(ctd).filter((p) => !initsBefore.includes(p)), []);
     assert.deepEqual(mountsBelow(join(instanceDir(ctd), 'mounts')), []);
     assert.deepEqual(taskStateFiles(ctd), []);
     // The pod-level cgroup is kubelet's to remove (as with runc); the containers' own are ours.
