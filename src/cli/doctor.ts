@@ -48,8 +48,11 @@ export function kernelVersion(rel: string): [number, number] | undefined {
 export function checkKernel(rel = release()): CheckResult {
   const v = kernelVersion(rel);
   if (!v) return warn('kernel', `cannot parse kernel release "${rel}"`, 'vnode needs Linux ≥ 6.1');
-  if (v[0] > 6 || (v[0] === 6 && v[1] >= 1)) return ok('kernel', `Linux ${rel} (≥ 6.1)`);
-  return fail('kernel', `Linux ${rel}`, 'upgrade to Linux ≥ 6.1 (ID-mapped mounts of overlayfs layers and tmpfs)');
+  if (v[0] > 6 || (v[0] === 6 && v[1] >= 3)) return ok('kernel', `Linux ${rel} (≥ 6.3)`);
+  if (v[0] === 6 && v[1] >= 1) {
+    return warn('kernel', `Linux ${rel}`, 'works; before 6.3 tmpfs cannot be ID-mapped, so pod files on tmpfs (/dev/shm, secrets) show as nobody:nogroup inside vNodes');
+  }
+  return fail('kernel', `Linux ${rel}`, 'upgrade to Linux ≥ 6.1 (ID-mapped mounts of overlayfs lower layers); ≥ 6.3 also ID-maps tmpfs');
 }
 
 function checkUserns(): CheckResult {
