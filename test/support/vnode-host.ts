@@ -4,7 +4,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { managerInstance } from '../../src/shim/instance.js';
 import type { VnodeRecord } from '../../src/manager/vnode.js';
-import type { ContainerdInstance } from './containerd.js';
+import { after, before } from 'node:test';
+import { startContainerd, type ContainerdInstance, type StartContainerdOptions } from './containerd.js';
+import { criEnv, type CriEnv } from './cri.js';
 
 export function instanceDir(ctd: ContainerdInstance): string {
   return managerInstance(ctd.address).dir;
@@ -67,4 +69,20 @@ export function vnodeInitPids(ctd?: ContainerdInstance): number[] {
 export function parseUidMap(text: string): { inside: number; outside: number; size: number } {
   const [inside = NaN, outside = NaN, size = NaN] = text.trim().split('\n')[0]!.trim().split(/\s+/).map(Number);
   return { inside, outside, size };
+}
+
+/**
+ * The suite's private containerd (vnode and runc handlers): started before the suite's
+ * tests, stopped after them. Read `ctd` and `env` inside tests, not at definition time.
+ */
+export function vnodeSuite(opts: StartContainerdOptions): { ctd: ContainerdInstance; env: CriEnv } {
+  const suite = {} as { ctd: ContainerdInstance; env: CriEnv };
+  before(async () => {
+    suite.ctd = await startContainerd(opts);
+    suite.env = criEnv(suite.ctd, 'vnode');
+  });
+  after(async () => {
+    await suite.ctd?.stop();
+  });
+  return suite;
 }

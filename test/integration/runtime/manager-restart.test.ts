@@ -6,9 +6,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isAlive } from '../../../src/manager/procfs.js';
-import { availableContainerdVersions, startContainerd, type ContainerdInstance } from '../../support/containerd.js';
-import { criEnv, sleep, TestPod, waitFor, type CriEnv } from '../../support/cri.js';
-import { instanceDir, leasesOf, mountsBelow, taskStateFiles, vnodeRecords } from '../../support/vnode-host.js';
+import { availableContainerdVersions, type ContainerdInstance } from '../../support/containerd.js';
+import { sleep, TestPod, waitFor } from '../../support/cri.js';
+import { instanceDir, leasesOf, mountsBelow, taskStateFiles, vnodeRecords, vnodeSuite } from '../../support/vnode-host.js';
 
 const versions = (process.env.VNODE_TEST_CONTAINERD_VERSIONS?.split(',') ?? availableContainerdVersions().filter((v) => v !== '1.6')) as ('2' | '1.7')[];
 
@@ -18,27 +18,19 @@ function managerPid(ctd: ContainerdInstance): number {
 
 for (const version of versions) {
   describe(`manager crash on containerd ${version}`, () => {
-    let ctd: ContainerdInstance;
-    let env: CriEnv;
-    before(async () => {
-      ctd = await startContainerd({ version });
-      env = criEnv(ctd, 'vnode');
-    });
-    after(async () => {
-      await ctd?.stop();
-    });
+    const suite = vnodeSuite({ version });
 
     it('keeps pods running and reports true exit codes after kill -9 of the manager', async () => {
-      const pod = await TestPod.run(env, { namespace: 'survivor' });
+      const pod = await TestPod.run(suite.env, { namespace: 'survivor' });
       try {
         const waiter = await pod.runContainer({ name: 'waiter', command: ['sh', '-c', 'while [ ! -e /tmp/stop ]; do sleep 0.1; done; exit 42'] });
         const quick = await pod.runContainer({ name: 'quick', command: ['sh', '-c', 'while [ ! -e /quit ]; do sleep 0.1; done; exit 7'] });
         await pod.waitForState(waiter, 'CONTAINER_RUNNING');
         await pod.waitForState(quick, 'CONTAINER_RUNNING');
-        const hostPids = (await ctd.ctr('-n', 'k8s.io', 'tasks', 'ls')).split('\n').filter((l) => l.startsWith(waiter)).map((l) => Number(l.split(/\s+/)[1]));
+        const hostPids = (await suite.ctd.ctr('-n', 'k8s.io', 'tasks', 'ls')).split('\n').filter((l) => l.startsWith(waiter)).map((l) => Number(l.split(/\s+/)[1]));
         assert.equal(hostPids.length, 1);
-        const before = managerPid(ctd);
-        const quickPid = Number((await ctd.ctr('-n', 'k8s.io', 'tasks', 'ls')).split('\n').find((l) => l.startsWith(quick))!.split(/\s+/)[1]);
+        const before = managerPid(suite.ctd);
+        const quickPid = Number((await suite.ctd.ctr('-n', 'k8s.io', 'tasks', 'ls')).split('\n').find((l) => l.startsWith(quick))!.split(/\s+/)[1]);
 
         process.kill(before, 'SIGKILL');
         await waitFor('manager gone', () => !isAlive(before), 5000);
@@ -53,19 +45,19 @@ for (const version of versions) {
         assert.equal((await pod.status(waiter)).state, 'CONTAINER_RUNNING');
 
         // The next shim call (a new pod) starts a new manager, which takes the connections back.
-        const next = await TestPod.run(env, { namespace: 'newcomer' });
+        const next = await TestPod.run(suite.env, { namespace: 'newcomer' });
         try {
-          const after = managerPid(ctd);
+          const after = managerPid(suite.ctd);
           assert.notEqual(after, before);
           // the exit that happened while the manager was down is reported with its code
           const q = await pod.waitForExit(quick, 15_000);
           assert.equal(q.exit_code, 7);
           // vnodefs was taken over too: /proc files read from the new manager
-          const mem = await env.cri.execSync(waiter, ['sh', '-c', 'grep -c . /proc/meminfo; head -1 /proc/uptime'], 10);
+          const mem = await suite.env.cri.execSync(waiter, ['sh', '-c', 'grep -c . /proc/meminfo; head -1 /proc/uptime'], 10);
           assert.equal(mem.exit_code, 0, mem.stderr.toString());
           assert.ok(Number(mem.stdout.toString().split('\n')[0]) > 20, mem.stdout.toString());
           // exec through containerd's old connection, served by the new manager
-          const r = await env.cri.execSync(waiter, ['sh', '-c', 'echo alive; touch /tmp/stop'], 10);
+          const r = await suite.env.cri.execSync(waiter, ['sh', '-c', 'echo alive; touch /tmp/stop'], 10);
           assert.equal(r.exit_code, 0, r.stderr.toString());
           assert.equal(r.stdout.toString(), 'alive\n');
           const w = await pod.waitForExit(waiter, 15_000);
@@ -76,10 +68,10 @@ for (const version of versions) {
       } finally {
         await pod.remove();
       }
-      assert.deepEqual(vnodeRecords(ctd), []);
-      assert.deepEqual(taskStateFiles(ctd), []);
-      assert.deepEqual(leasesOf(ctd), []);
-      assert.deepEqual(mountsBelow(join(instanceDir(ctd), 'mounts')), []);
+      assert.deepEqual(vnodeRecords(suite.ctd), []);
+      assert.deepEqual(taskStateFiles(suite.ctd), []);
+      assert.deepEqual(leasesOf(suite.ctd), []);
+      assert.deepEqual(mountsBelow(join(instanceDir(suite.ctd), 'mounts')), []);
     });
   });
 }

@@ -3,9 +3,10 @@
 // that would tell about the host are empty or absent.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
-import { availableContainerdVersions, startContainerd, type ContainerdInstance } from '../../support/containerd.js';
-import { criEnv, withPod, type CriEnv } from '../../support/cri.js';
+import { describe, it } from 'node:test';
+import { availableContainerdVersions } from '../../support/containerd.js';
+import { vnodeSuite } from '../../support/vnode-host.js';
+import { withPod, type CriEnv } from '../../support/cri.js';
 
 const version = (process.env.VNODE_TEST_CONTAINERD_VERSIONS?.split(',')[0] ?? (availableContainerdVersions().includes('2') ? '2' : '1.7')) as '2' | '1.7';
 const MiB = 1024 * 1024;
@@ -17,43 +18,35 @@ async function sh(env: CriEnv, cid: string, script: string): Promise<string> {
 }
 
 describe(`vnodefs inside vNodes (containerd ${version})`, () => {
-  let ctd: ContainerdInstance;
-  let env: CriEnv;
-  before(async () => {
-    ctd = await startContainerd({ version });
-    env = criEnv(ctd, 'vnode');
-  });
-  after(async () => {
-    await ctd?.stop();
-  });
+  const suite = vnodeSuite({ version });
 
   it('shows the container its limits, the vNode uptime, and none of the host', async () => {
     const hostMemKb = Number(/^MemTotal:\s+(\d+)/m.exec(readFileSync('/proc/meminfo', 'utf8'))![1]);
     const hostUptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
-    await withPod(env, { namespace: 'view' }, async (pod) => {
+    await withPod(suite.env, { namespace: 'view' }, async (pod) => {
       const cid = await pod.runContainer({
         name: 'v',
         command: ['sleep', '3600'],
         resources: { memory_limit_in_bytes: 256 * MiB, cpu_quota: 150_000, cpu_period: 100_000 },
       });
       await pod.waitForState(cid, 'CONTAINER_RUNNING');
-      const meminfo = await sh(env, cid, 'cat /proc/meminfo');
+      const meminfo = await sh(suite.env, cid, 'cat /proc/meminfo');
       assert.match(meminfo, /^MemTotal:\s+262144 kB$/m, meminfo);
       assert.doesNotMatch(meminfo, new RegExp(`^MemTotal:\\s+${hostMemKb} kB$`, 'm'));
       // busybox top reads /proc/meminfo (busybox free asks sysinfo(2): the seccomp supervisor's job)
-      const top = await sh(env, cid, 'top -bn1 | head -1');
+      const top = await sh(suite.env, cid, 'top -bn1 | head -1');
       const m = /^Mem: (\d+)K used, (\d+)K free/.exec(top);
       assert.ok(m, top);
       assert.equal(Number(m[1]) + Number(m[2]), 262144, top);
-      assert.equal((await sh(env, cid, 'grep -c ^processor /proc/cpuinfo')).trim(), '2');
-      assert.equal((await sh(env, cid, 'cat /sys/devices/system/cpu/online')).trim(), '0-1');
-      const uptime = Number((await sh(env, cid, 'cat /proc/uptime')).split(' ')[0]);
+      assert.equal((await sh(suite.env, cid, 'grep -c ^processor /proc/cpuinfo')).trim(), '2');
+      assert.equal((await sh(suite.env, cid, 'cat /sys/devices/system/cpu/online')).trim(), '0-1');
+      const uptime = Number((await sh(suite.env, cid, 'cat /proc/uptime')).split(' ')[0]);
       assert.ok(uptime < hostUptime && uptime < 120, `uptime ${uptime} s is the vNode's, not the host's ${hostUptime} s`);
-      assert.equal(await sh(env, cid, 'cat /proc/kcore /proc/modules /proc/zoneinfo /proc/slabinfo 2>/dev/null; true'), '');
-      assert.equal(await sh(env, cid, 'cat /proc/pressure/cpu /proc/pressure/memory 2>/dev/null; true'), '', "the host's PSI does not show");
-      assert.equal((await sh(env, cid, 'ls /sys/class/dmi /sys/firmware 2>/dev/null | grep -v :; true')).trim(), '');
+      assert.equal(await sh(suite.env, cid, 'cat /proc/kcore /proc/modules /proc/zoneinfo /proc/slabinfo 2>/dev/null; true'), '');
+      assert.equal(await sh(suite.env, cid, 'cat /proc/pressure/cpu /proc/pressure/memory 2>/dev/null; true'), '', "the host's PSI does not show");
+      assert.equal((await sh(suite.env, cid, 'ls /sys/class/dmi /sys/firmware 2>/dev/null | grep -v :; true')).trim(), '');
       // a write to a file vnodefs serves is refused with the errno a read-only file gives
-      const w = await env.cri.execSync(cid, ['sh', '-c', 'echo x > /proc/meminfo'], 10);
+      const w = await suite.env.cri.execSync(cid, ['sh', '-c', 'echo x > /proc/meminfo'], 10);
       assert.notEqual(w.exit_code, 0);
       assert.match(w.stderr.toString(), /Read-only file system|Permission denied/);
     });

@@ -3,10 +3,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { parseProcCgroup } from '../../../src/manager/cgroups.js';
-import { availableContainerdVersions, startContainerd, type ContainerdInstance } from '../../support/containerd.js';
-import { criEnv, waitFor, withPod, type CriEnv } from '../../support/cri.js';
+import { availableContainerdVersions, type ContainerdInstance } from '../../support/containerd.js';
+import { vnodeSuite } from '../../support/vnode-host.js';
+import { waitFor, withPod } from '../../support/cri.js';
 
 const versions = (process.env.VNODE_TEST_CONTAINERD_VERSIONS?.split(',') ?? availableContainerdVersions().filter((v) => v !== '1.6')) as ('2' | '1.7')[];
 const MiB = 1024 * 1024;
@@ -25,35 +26,27 @@ function cgroupFile(pid: number, ctrl: string, file: string): string {
 
 for (const version of versions) {
   describe(`resources on containerd ${version}`, () => {
-    let ctd: ContainerdInstance;
-    let env: CriEnv;
-    before(async () => {
-      ctd = await startContainerd({ version });
-      env = criEnv(ctd, 'vnode');
-    });
-    after(async () => {
-      await ctd?.stop();
-    });
+    const suite = vnodeSuite({ version });
 
     it('applies CPU and memory limits, updates them, and reports stats', async () => {
-      await withPod(env, { namespace: 'limits' }, async (pod) => {
+      await withPod(suite.env, { namespace: 'limits' }, async (pod) => {
         const cid = await pod.runContainer({
           name: 'busy',
           command: ['sh', '-c', 'while true; do :; done'],
           resources: { memory_limit_in_bytes: 96 * MiB, cpu_quota: 50_000, cpu_period: 100_000, cpu_shares: 512 },
         });
         await pod.waitForState(cid, 'CONTAINER_RUNNING');
-        const pid = await hostPidOf(ctd, cid);
+        const pid = await hostPidOf(suite.ctd, cid);
         assert.equal(Number(cgroupFile(pid, 'memory', 'memory.limit_in_bytes')), 96 * MiB);
         assert.equal(cgroupFile(pid, 'cpu', 'cpu.cfs_quota_us'), '50000');
         assert.equal(cgroupFile(pid, 'cpu', 'cpu.shares'), '512');
 
-        await env.cri.updateContainerResources(cid, { memory_limit_in_bytes: 128 * MiB, cpu_quota: 20_000, cpu_period: 100_000, cpu_shares: 256 });
+        await suite.env.cri.updateContainerResources(cid, { memory_limit_in_bytes: 128 * MiB, cpu_quota: 20_000, cpu_period: 100_000, cpu_shares: 256 });
         assert.equal(Number(cgroupFile(pid, 'memory', 'memory.limit_in_bytes')), 128 * MiB);
         assert.equal(cgroupFile(pid, 'cpu', 'cpu.cfs_quota_us'), '20000');
 
         const stats = await waitFor('cpu usage in stats', async () => {
-          const s = await env.cri.containerStats(cid);
+          const s = await suite.env.cri.containerStats(cid);
           return Number(s.cpu?.usage_core_nano_seconds?.value ?? 0) > 0 ? s : undefined;
         }, 20_000);
         assert.ok(Number(stats.memory?.working_set_bytes?.value ?? 0) > 0, 'memory working set reported');
@@ -62,7 +55,7 @@ for (const version of versions) {
     });
 
     it('reports an OOM kill as exit 137 with reason OOMKilled', async () => {
-      await withPod(env, { namespace: 'oom' }, async (pod) => {
+      await withPod(suite.env, { namespace: 'oom' }, async (pod) => {
         const cid = await pod.runContainer({
           name: 'hog',
           // busybox sh keeps the whole output of the substitution in memory

@@ -4,11 +4,11 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { availableContainerdVersions, startContainerd, type ContainerdInstance } from '../../support/containerd.js';
-import { criEnv, TestPod, withPod, type CriEnv } from '../../support/cri.js';
+import { describe, it } from 'node:test';
+import { availableContainerdVersions } from '../../support/containerd.js';
+import { TestPod, withPod, type CriEnv } from '../../support/cri.js';
 import { isAlive } from '../../../src/manager/procfs.js';
-import { instanceDir, leasesOf, mountsBelow, parseUidMap, taskStateFiles, vnodeInitPids, vnodeRecords } from '../../support/vnode-host.js';
+import { instanceDir, leasesOf, mountsBelow, parseUidMap, taskStateFiles, vnodeInitPids, vnodeRecords, vnodeSuite } from '../../support/vnode-host.js';
 
 const version = (process.env.VNODE_TEST_CONTAINERD_VERSIONS?.split(',')[0] ?? (availableContainerdVersions().includes('2') ? '2' : '1.7')) as '2' | '1.7';
 const SLEEP = ['sleep', '3600'];
@@ -24,31 +24,23 @@ async function uidMapOf(env: CriEnv, cid: string) {
 }
 
 describe(`vNodes on containerd ${version}`, () => {
-  let ctd: ContainerdInstance;
-  let env: CriEnv;
-  before(async () => {
-    ctd = await startContainerd({ version });
-    env = criEnv(ctd, 'vnode');
-  });
-  after(async () => {
-    await ctd?.stop();
-  });
+  const suite = vnodeSuite({ version });
 
   it('gives each namespace its own ID range and shares it between pods of a namespace', async () => {
-    const a1 = await TestPod.run(env, { namespace: 'team-a' });
-    const a2 = await TestPod.run(env, { namespace: 'team-a' });
-    const b1 = await TestPod.run(env, { namespace: 'team-b' });
+    const a1 = await TestPod.run(suite.env, { namespace: 'team-a' });
+    const a2 = await TestPod.run(suite.env, { namespace: 'team-a' });
+    const b1 = await TestPod.run(suite.env, { namespace: 'team-b' });
     try {
       const [ca1, ca2, cb1] = await Promise.all([a1, a2, b1].map((p) => p.runContainer({ name: 'main', command: SLEEP })));
       for (const [p, c] of [[a1, ca1], [a2, ca2], [b1, cb1]] as const) await p.waitForState(c!, 'CONTAINER_RUNNING');
-      assert.equal((await exec(env, ca1!, ['id', '-u'])).trim(), '0');
-      const [ma1, ma2, mb1] = (await Promise.all([ca1, ca2, cb1].map((c) => uidMapOf(env, c!)))) as [Awaited<ReturnType<typeof uidMapOf>>, Awaited<ReturnType<typeof uidMapOf>>, Awaited<ReturnType<typeof uidMapOf>>];
+      assert.equal((await exec(suite.env, ca1!, ['id', '-u'])).trim(), '0');
+      const [ma1, ma2, mb1] = (await Promise.all([ca1, ca2, cb1].map((c) => uidMapOf(suite.env, c!)))) as [Awaited<ReturnType<typeof uidMapOf>>, Awaited<ReturnType<typeof uidMapOf>>, Awaited<ReturnType<typeof uidMapOf>>];
       assert.equal(ma1.inside, 0);
       assert.ok(ma1.outside >= 65536, `host range starts at ${ma1.outside}`);
       assert.equal(ma1.size, 65536);
       assert.deepEqual(ma2, ma1, 'pods of one namespace share the vNode range');
       assert.ok(mb1.outside >= ma1.outside + 65536 || mb1.outside + 65536 <= ma1.outside, `ranges overlap: ${ma1.outside} and ${mb1.outside}`);
-      const records = vnodeRecords(ctd);
+      const records = vnodeRecords(suite.ctd);
       assert.deepEqual(records.map((r) => r.key).sort(), ['ns/team-a', 'ns/team-b']);
       // the container's processes are unprivileged on the host
       const hostPids = readFileSync(join('/sys/fs/cgroup/pids', a1.config.linux!.cgroup_parent!, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean);
@@ -62,39 +54,39 @@ describe(`vNodes on containerd ${version}`, () => {
   });
 
   it('gives pods of one namespace that arrive together one vNode, and removes it once', async () => {
-    const initsBefore = vnodeInitPids(ctd);
+    const initsBefore = vnodeInitPids(suite.ctd);
     let range = 0;
-    const pods = await Promise.all([1, 2, 3, 4].map(() => TestPod.run(env, { namespace: 'together' })));
+    const pods = await Promise.all([1, 2, 3, 4].map(() => TestPod.run(suite.env, { namespace: 'together' })));
     try {
       const cids = await Promise.all(pods.map((p) => p.runContainer({ name: 'c', command: ['sh', '-c', 'echo hi; sleep 3600'] })));
       await Promise.all(pods.map((p, i) => p.waitForState(cids[i]!, 'CONTAINER_RUNNING')));
-      const maps = await Promise.all(cids.map((c) => uidMapOf(env, c)));
+      const maps = await Promise.all(cids.map((c) => uidMapOf(suite.env, c)));
       assert.equal(new Set(maps.map((m) => m.outside)).size, 1, 'one range for the namespace');
-      const recs = vnodeRecords(ctd).filter((r) => r.key === 'ns/together');
+      const recs = vnodeRecords(suite.ctd).filter((r) => r.key === 'ns/together');
       assert.equal(recs.length, 1, 'one vNode');
       range = recs[0]!.range.start;
       assert.equal(recs[0]!.members.length, 8, 'four sandboxes and four containers');
     } finally {
       await Promise.all(pods.map((p) => p.remove()));
     }
-    assert.deepEqual(vnodeRecords(ctd).filter((r) => r.key === 'ns/together'), []);
-    assert.equal(leasesOf(ctd).includes(String(range)), false, 'its ID range is given back');
-    assert.deepEqual(vnodeInitPids(ctd).filter((p) => !initsBefore.includes(p)), [], 'no vNode init left');
+    assert.deepEqual(vnodeRecords(suite.ctd).filter((r) => r.key === 'ns/together'), []);
+    assert.equal(leasesOf(suite.ctd).includes(String(range)), false, 'its ID range is given back');
+    assert.deepEqual(vnodeInitPids(suite.ctd).filter((p) => !initsBefore.includes(p)), [], 'no vNode init left');
   });
 
   it('sees only its own processes in a normal pod, the whole vNode (and nothing else) in a hostPID pod', async () => {
-    const other = await TestPod.run(env, { namespace: 'vis-other' });
-    const normal = await TestPod.run(env, { namespace: 'vis' });
-    const hostpid = await TestPod.run(env, { namespace: 'vis', hostPID: true });
+    const other = await TestPod.run(suite.env, { namespace: 'vis-other' });
+    const normal = await TestPod.run(suite.env, { namespace: 'vis' });
+    const hostpid = await TestPod.run(suite.env, { namespace: 'vis', hostPID: true });
     try {
       const co = await other.runContainer({ name: 'o', command: ['sleep', '7777'] });
       const cn = await normal.runContainer({ name: 'n', command: ['sleep', '5555'] });
       const ch = await hostpid.runContainer({ name: 'h', command: ['sleep', '6666'] });
       for (const [p, c] of [[other, co], [normal, cn], [hostpid, ch]] as const) await p.waitForState(c, 'CONTAINER_RUNNING');
-      const psNormal = await exec(env, cn, ['ps', '-o', 'pid,args']);
+      const psNormal = await exec(suite.env, cn, ['ps', '-o', 'pid,args']);
       assert.match(psNormal, /^\s*1\s+sleep 5555$/m, psNormal);
       assert.doesNotMatch(psNormal, /sleep 6666|sleep 7777|containerd|vnode-init/, psNormal);
-      const psHost = await exec(env, ch, ['ps', '-o', 'pid,args']);
+      const psHost = await exec(suite.env, ch, ['ps', '-o', 'pid,args']);
       assert.match(psHost, /sleep 5555/, 'hostPID sees the other pod of its vNode');
       assert.match(psHost, /sleep 6666/);
       assert.doesNotMatch(psHost, /sleep 7777/, "hostPID does not see another vNode's processes");
@@ -108,7 +100,7 @@ describe(`vNodes on containerd ${version}`, () => {
   it('confines privileged + hostPID + hostNetwork + hostPath pods to the vNode', async () => {
     const marker = `vnode-test-${process.pid}-${Date.now()}`;
     const hostEtcBefore = readdirSync('/etc').sort();
-    await withPod(env, { namespace: 'priv', privileged: true, hostPID: true, hostNetwork: true }, async (pod) => {
+    await withPod(suite.env, { namespace: 'priv', privileged: true, hostPID: true, hostNetwork: true }, async (pod) => {
       const cid = await pod.runContainer({
         name: 'p',
         command: SLEEP,
@@ -118,30 +110,30 @@ describe(`vNodes on containerd ${version}`, () => {
       await pod.waitForState(cid, 'CONTAINER_RUNNING');
       // all capabilities, inside the vNode's user namespace
       // every capability the host's root could hand out (this host's root lacks CAP_SYS_RESOURCE)
-      const caps = await exec(env, cid, ['sh', '-c', 'grep CapEff /proc/self/status']);
+      const caps = await exec(suite.env, cid, ['sh', '-c', 'grep CapEff /proc/self/status']);
       const hostBounding = /^CapBnd:\s+([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1];
       assert.equal(caps.trim().split(/\s+/)[1], hostBounding);
-      assert.ok((await uidMapOf(env, cid)).outside >= 65536);
+      assert.ok((await uidMapOf(suite.env, cid)).outside >= 65536);
       // hostNetwork: the vNode's network namespace, no host interface
-      const links = await exec(env, cid, ['ip', '-o', 'link']);
+      const links = await exec(suite.env, cid, ['ip', '-o', 'link']);
       const names = links.split('\n').filter(Boolean).map((l) => l.split(':')[1]!.trim());
       assert.deepEqual(names, ['lo'], `interfaces: ${links}`);
       // hostPID: no host process visible
-      const ps = await exec(env, cid, ['ps', '-o', 'args']);
+      const ps = await exec(suite.env, cid, ['ps', '-o', 'args']);
       assert.doesNotMatch(ps, /containerd|vnode-manager|node /);
       // no host devices beyond the defaults
-      const devs = await exec(env, cid, ['ls', '/dev']);
+      const devs = await exec(suite.env, cid, ['ls', '/dev']);
       assert.doesNotMatch(devs, /\bvda\b|\bsda\b|\bmem\b|\bkmsg\b/, devs);
       // hostPath /etc: the vNode's private /etc, not the host's
-      await exec(env, cid, ['sh', '-c', `echo owned > /host-etc/${marker} && ls /host-etc`]);
-      const vnode = vnodeRecords(ctd).find((r) => r.key === 'ns/priv')!;
-      const privateEtc = join('/var/lib/vnode', instanceDir(ctd).split('/').pop()!, 'vnodes', vnode.name, 'root', 'etc');
+      await exec(suite.env, cid, ['sh', '-c', `echo owned > /host-etc/${marker} && ls /host-etc`]);
+      const vnode = vnodeRecords(suite.ctd).find((r) => r.key === 'ns/priv')!;
+      const privateEtc = join('/var/lib/vnode', instanceDir(suite.ctd).split('/').pop()!, 'vnodes', vnode.name, 'root', 'etc');
       assert.equal(readFileSync(join(privateEtc, marker), 'utf8'), 'owned\n');
       assert.equal(statSync(join(privateEtc, marker)).uid, vnode.range.start, 'written by the vNode root = its first host UID');
       assert.equal(existsSync(join('/etc', marker)), false, "the host's /etc is untouched");
       assert.deepEqual(readdirSync('/etc').sort(), hostEtcBefore);
       // a write to a host-wide sysctl is refused
-      const sysctl = await env.cri.execSync(cid, ['sh', '-c', 'echo 1 > /proc/sys/kernel/sysrq'], 10);
+      const sysctl = await suite.env.cri.execSync(cid, ['sh', '-c', 'echo 1 > /proc/sys/kernel/sysrq'], 10);
       assert.notEqual(sysctl.exit_code, 0);
     });
   });
@@ -152,17 +144,17 @@ describe(`vNodes on containerd ${version}`, () => {
     mkdirSync(volume, { recursive: true });
     writeFileSync(join(volume, 'from-host'), 'kubelet wrote this\n');
     try {
-      await withPod(env, { namespace: 'files', hostIPC: true, uid }, async (pod) => {
+      await withPod(suite.env, { namespace: 'files', hostIPC: true, uid }, async (pod) => {
         const cid = await pod.runContainer({ name: 'v', command: SLEEP, mounts: [{ container_path: '/cache', host_path: volume }] });
         await pod.waitForState(cid, 'CONTAINER_RUNNING');
         // host root's files are the vNode root's, not nobody's
-        assert.equal((await exec(env, cid, ['stat', '-c', '%u:%g', '/cache/from-host', '/etc/hosts', '/etc/resolv.conf', '/dev/shm'])).trim().split('\n').join(' '), '0:0 0:0 0:0 0:0');
-        assert.equal(await exec(env, cid, ['cat', '/cache/from-host']), 'kubelet wrote this\n');
-        await exec(env, cid, ['sh', '-c', 'echo pod wrote this > /cache/from-pod && echo 10.9.8.7 extra >> /etc/hosts']);
+        assert.equal((await exec(suite.env, cid, ['stat', '-c', '%u:%g', '/cache/from-host', '/etc/hosts', '/etc/resolv.conf', '/dev/shm'])).trim().split('\n').join(' '), '0:0 0:0 0:0 0:0');
+        assert.equal(await exec(suite.env, cid, ['cat', '/cache/from-host']), 'kubelet wrote this\n');
+        await exec(suite.env, cid, ['sh', '-c', 'echo pod wrote this > /cache/from-pod && echo 10.9.8.7 extra >> /etc/hosts']);
         // the real path, not a copy: what the pod writes is there on the host
         assert.equal(readFileSync(join(volume, 'from-pod'), 'utf8'), 'pod wrote this\n');
-        const rec = vnodeRecords(ctd).find((r) => r.key === 'ns/files')!;
-        const inside = (await exec(env, cid, ['readlink', '/proc/self/ns/ipc'])).trim();
+        const rec = vnodeRecords(suite.ctd).find((r) => r.key === 'ns/files')!;
+        const inside = (await exec(suite.env, cid, ['readlink', '/proc/self/ns/ipc'])).trim();
         assert.equal(inside, readlinkSync(`/proc/${rec.initPid}/ns/ipc`), 'hostIPC joins the vNode IPC namespace');
         assert.notEqual(inside, readlinkSync('/proc/self/ns/ipc'), "never the host's");
       });
@@ -172,21 +164,21 @@ describe(`vNodes on containerd ${version}`, () => {
   });
 
   it('leaves no process, mount, cgroup, state file or ID range behind once its pods are removed', async () => {
-    const initsBefore = vnodeInitPids(ctd);
-    const pod = await TestPod.run(env, { namespace: 'leaks' });
+    const initsBefore = vnodeInitPids(suite.ctd);
+    const pod = await TestPod.run(suite.env, { namespace: 'leaks' });
     const cid = await pod.runContainer({ name: 'main', command: SLEEP });
     await pod.waitForState(cid, 'CONTAINER_RUNNING');
-    const rec = vnodeRecords(ctd).find((r) => r.key === 'ns/leaks');
+    const rec = vnodeRecords(suite.ctd).find((r) => r.key === 'ns/leaks');
     assert.ok(rec, 'the vNode exists while its pod runs');
-    assert.ok(leasesOf(ctd).includes(String(rec.range.start)));
-    assert.ok(vnodeInitPids(ctd).includes(rec.initPid));
+    assert.ok(leasesOf(suite.ctd).includes(String(rec.range.start)));
+    assert.ok(vnodeInitPids(suite.ctd).includes(rec.initPid));
     await pod.remove();
-    assert.equal(vnodeRecords(ctd).find((r) => r.key === 'ns/leaks'), undefined, 'vNode record removed');
-    assert.equal(leasesOf(ctd).includes(String(rec.range.start)), false, 'ID range given back');
+    assert.equal(vnodeRecords(suite.ctd).find((r) => r.key === 'ns/leaks'), undefined, 'vNode record removed');
+    assert.equal(leasesOf(suite.ctd).includes(String(rec.range.start)), false, 'ID range given back');
     assert.equal(isAlive(rec.initPid, rec.initStartTime), false, 'vNode init gone');
-    assert.deepEqual(vnodeInitPids(ctd).filter((p) => !initsBefore.includes(p)), []);
-    assert.deepEqual(mountsBelow(join(instanceDir(ctd), 'mounts')), []);
-    assert.deepEqual(taskStateFiles(ctd), []);
+    assert.deepEqual(vnodeInitPids(suite.ctd).filter((p) => !initsBefore.includes(p)), []);
+    assert.deepEqual(mountsBelow(join(instanceDir(suite.ctd), 'mounts')), []);
+    assert.deepEqual(taskStateFiles(suite.ctd), []);
     // The pod-level cgroup is kubelet's to remove (as with runc); the containers' own are ours.
     for (const ctrl of ['memory', 'pids', 'cpu']) {
       const podCg = join('/sys/fs/cgroup', ctrl, pod.config.linux!.cgroup_parent!);
@@ -197,33 +189,25 @@ describe(`vNodes on containerd ${version}`, () => {
 });
 
 describe(`per-pod vNodes (VNODE_PER_POD=true) on containerd ${version}`, () => {
-  let ctd: ContainerdInstance;
-  let env: CriEnv;
-  before(async () => {
-    ctd = await startContainerd({ version, env: { VNODE_PER_POD: 'true' } });
-    env = criEnv(ctd, 'vnode');
-  });
-  after(async () => {
-    await ctd?.stop();
-  });
+  const suite = vnodeSuite({ version, env: { VNODE_PER_POD: 'true' } });
 
   it('gives two pods of one namespace distinct vNodes and ranges', async () => {
-    const p1 = await TestPod.run(env, { namespace: 'same' });
-    const p2 = await TestPod.run(env, { namespace: 'same' });
+    const p1 = await TestPod.run(suite.env, { namespace: 'same' });
+    const p2 = await TestPod.run(suite.env, { namespace: 'same' });
     try {
       const c1 = await p1.runContainer({ name: 'a', command: SLEEP });
       const c2 = await p2.runContainer({ name: 'b', command: SLEEP });
       await p1.waitForState(c1, 'CONTAINER_RUNNING');
       await p2.waitForState(c2, 'CONTAINER_RUNNING');
-      const m1 = await uidMapOf(env, c1);
-      const m2 = await uidMapOf(env, c2);
+      const m1 = await uidMapOf(suite.env, c1);
+      const m2 = await uidMapOf(suite.env, c2);
       assert.notEqual(m1.outside, m2.outside);
       assert.ok(Math.abs(m1.outside - m2.outside) >= 65536);
-      assert.equal(vnodeRecords(ctd).filter((r) => r.key.startsWith('pod/')).length, 2);
+      assert.equal(vnodeRecords(suite.ctd).filter((r) => r.key.startsWith('pod/')).length, 2);
     } finally {
       await p1.remove();
       await p2.remove();
     }
-    assert.deepEqual(vnodeRecords(ctd), []);
+    assert.deepEqual(vnodeRecords(suite.ctd), []);
   });
 });
