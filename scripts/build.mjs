@@ -34,7 +34,7 @@ await build({
 });
 
 // The per-vNode init/reaper is C: it must stay tiny (no Node.js per vNode) and outlive the manager.
-for (const helper of ['vnode-init', 'vnode-tty', 'vnode-hold']) {
+for (const helper of ['vnode-init', 'vnode-tty', 'vnode-hold', 'vnode-bind']) {
   execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-Werror', '-static', '-o', join(dist, helper), join(root, `native/${helper}.c`)], { stdio: 'inherit' });
 }
 

@@ -64,24 +64,23 @@ export class ProcView {
 
   /**
    * What puts the entry's files into a container: bind mounts over /proc and /sys (after
-   * the container's own), and the /proc files to mask. runc binds over /proc only at the
-   * few paths LXCFS uses (RUNC_PROC_BINDS); a host-only file elsewhere in /proc is masked
-   * the OCI way (maskedPaths), and per-vNode /proc/sys and /proc/pressure files cannot be
-   * placed at all (the kernel's stay: namespaced sysctls act normally, non-namespaced
-   * ones are read-only in a vNode).
+   * the container's own), the host-only /proc files to mask, and the binds runc refuses
+   * (it binds over /proc only at the few paths LXCFS uses, RUNC_PROC_BINDS): per-vNode
+   * /proc/sys files and /proc/pressure go to the vnode-bind hook instead. A container
+   * that is not privileged gets /proc/sys read-only afterwards, as always.
    */
-  placement(id: string): { mounts: OciMount[]; maskedPaths: string[] } {
+  placement(id: string): { mounts: OciMount[]; maskedPaths: string[]; hookBinds: { mode: 'ro' | 'rw'; source: string; destination: string }[] } {
     const mounts: OciMount[] = [];
     const maskedPaths: string[] = [];
+    const hookBinds: { mode: 'ro' | 'rw'; source: string; destination: string }[] = [];
     const maskedSource = join(this.fs.pathOf(id), 'masked/file');
     for (const m of this.fs.bindMounts(id)) {
       const inProc = m.destination.startsWith('/proc/');
       if (!inProc || RUNC_PROC_BINDS.has(m.destination)) mounts.push({ destination: m.destination, type: m.type, source: m.source, options: m.options });
       else if (m.source === maskedSource) maskedPaths.push(m.destination);
+      else hookBinds.push({ mode: m.options.includes('ro') ? 'ro' : 'rw', source: m.source, destination: m.destination });
     }
-    // The host's pressure stall figures must not show through where ours cannot go.
-    maskedPaths.push('/proc/pressure');
-    return { mounts, maskedPaths };
+    return { mounts, maskedPaths, hookBinds };
   }
 
   sysctls(id: string): Record<string, string> {

@@ -277,9 +277,20 @@ export class TaskService implements TaskApi {
       let view: TaskRecord['view'];
       const pv = this.o.procView;
       const place = (viewId: string) => {
-        const { mounts, maskedPaths } = pv!.placement(viewId);
+        const { mounts, maskedPaths, hookBinds } = pv!.placement(viewId);
         plan.spec.mounts = [...(plan.spec.mounts ?? []), ...mounts];
         plan.spec.linux!.maskedPaths = [...new Set([...(plan.spec.linux!.maskedPaths ?? []), ...maskedPaths])];
+        if (hookBinds.length > 0) {
+          // In the container's mount namespace before pivot_root: destinations are below the rootfs.
+          // What the runtime makes read-only (/proc/sys unless privileged) stays read-only here too:
+          // its read-only remount does not reach mounts made below it.
+          const ro = (plan.spec.linux!.readonlyPaths ?? []) as string[];
+          const modeOf = (b: (typeof hookBinds)[number]) => (ro.some((p) => b.destination === p || b.destination.startsWith(`${p}/`)) ? 'ro' : b.mode);
+          const args = hookBinds.flatMap((b) => [modeOf(b), b.source, join(rootfs, b.destination)]);
+          const hooks = (plan.spec.hooks ?? {}) as Record<string, { path: string; args?: string[] }[]>;
+          hooks.createContainer = [...(hooks.createContainer ?? []), { path: helperPath('vnode-bind'), args: ['vnode-bind', ...args] }];
+          plan.spec.hooks = hooks;
+        }
       };
       if (pv && who.kind === 'container' && sandbox?.view && pv.has(sandbox.view.id)) {
         place(sandbox.view.id);

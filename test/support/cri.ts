@@ -82,6 +82,10 @@ export interface ContainerSpec {
 
 const NODE = 2, POD = 0, CONTAINER = 1;
 
+/** What kubelet sends as masked and read-only paths for the Default proc mount type. */
+export const KUBELET_MASKED_PATHS = ['/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap'];
+export const KUBELET_READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
 function podNamespaces(spec: PodSpec) {
   return {
     network: spec.hostNetwork ? NODE : POD,
@@ -153,6 +157,8 @@ export function containerConfig(env: CriEnv, pod: PodSandboxConfig, spec: Contai
         ...(spec.runAsUser !== undefined ? { run_as_user: { value: spec.runAsUser } } : {}),
         capabilities: { add_capabilities: spec.capabilities?.add ?? [], drop_capabilities: spec.capabilities?.drop ?? [] },
         readonly_rootfs: spec.readonlyRootfs ?? false,
+        // kubelet's defaults for the Default proc mount type (unprivileged containers only)
+        ...((spec.privileged ?? podSpec.privileged) ? {} : { masked_paths: KUBELET_MASKED_PATHS, readonly_paths: KUBELET_READONLY_PATHS }),
         seccomp: spec.seccomp ?? podSpec.seccomp ?? { profile_type: 'Unconfined' },
       },
     },
