@@ -42,6 +42,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const service = new TaskService({ paths, events, perPod: env.VNODE_PER_POD === 'true', log, podFilePrefixes: prefixes, procView });
   service.reload();
+  setInterval(() => service.persistSysctls(), 3000).unref();
   const holder = new ConnectionHolder(holderFiles(paths.dir), log);
   const kept = await holder.start();
   const journal = new WaitJournal(join(paths.state, 'inflight'), (c) => holder.idOf(c.socket));

@@ -81,6 +81,22 @@ export class TaskService implements TaskApi {
     }
   }
 
+  /**
+   * Sysctl values the pods wrote through vnodefs live in this process; they are copied
+   * into the task records every few seconds so a restarted manager serves them again.
+   */
+  persistSysctls(): void {
+    const pv = this.o.procView;
+    if (!pv) return;
+    for (const t of this.store.all()) {
+      if (!t.view || !pv.has(t.view.id)) continue;
+      const now = pv.sysctls(t.view.id);
+      if (JSON.stringify(now) === JSON.stringify(t.view.spec.sysctls ?? {})) continue;
+      t.view.spec.sysctls = now;
+      this.store.save(t);
+    }
+  }
+
   /** vnodefs entries of the tasks on disk (to serve them again from the first request after a restart). */
   static viewsOnDisk(stateDir: string): Record<string, import('../vnodefs/index.js').VnodeSpec> {
     const out: Record<string, import('../vnodefs/index.js').VnodeSpec> = {};

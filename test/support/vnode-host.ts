@@ -86,3 +86,8 @@ export function vnodeSuite(opts: StartContainerdOptions): { ctd: ContainerdInsta
   });
   return suite;
 }
+
+/** PID of the manager serving this containerd instance. */
+export function managerPid(ctd: ContainerdInstance): number {
+  return Number(readFileSync(join(instanceDir(ctd), 'manager.pid'), 'utf8').trim().split(' ')[0]);
+}

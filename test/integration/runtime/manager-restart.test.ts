@@ -8,13 +8,10 @@ import { after, before, describe, it } from 'node:test';
 import { isAlive } from '../../../src/manager/procfs.js';
 import { availableContainerdVersions, type ContainerdInstance } from '../../support/containerd.js';
 import { sleep, TestPod, waitFor } from '../../support/cri.js';
-import { instanceDir, leasesOf, mountsBelow, taskStateFiles, vnodeRecords, vnodeSuite } from '../../support/vnode-host.js';
+import { instanceDir, leasesOf, managerPid, mountsBelow, taskStateFiles, vnodeRecords, vnodeSuite } from '../../support/vnode-host.js';
 
 const versions = (process.env.VNODE_TEST_CONTAINERD_VERSIONS?.split(',') ?? availableContainerdVersions().filter((v) => v !== '1.6')) as ('2' | '1.7')[];
 
-function managerPid(ctd: ContainerdInstance): number {
-  return Number(readFileSync(join(instanceDir(ctd), 'manager.pid'), 'utf8').trim().split(' ')[0]);
-}
 
 for (const version of versions) {
   describe(`manager crash on containerd ${version}`, () => {

@@ -6,8 +6,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isUnifiedHost } from '../../../src/manager/cgroups.js';
 import { describe, it } from 'node:test';
 import { availableContainerdVersions } from '../../support/containerd.js';
-import { vnodeSuite } from '../../support/vnode-host.js';
-import { withPod, type CriEnv } from '../../support/cri.js';
+import { managerPid, vnodeSuite } from '../../support/vnode-host.js';
+import { isAlive } from '../../../src/manager/procfs.js';
+import { sleep, TestPod, waitFor, withPod, type CriEnv } from '../../support/cri.js';
 
 const version = (process.env.VNODE_TEST_CONTAINERD_VERSIONS?.split(',')[0] ?? (availableContainerdVersions().includes('2') ? '2' : '1.7')) as '2' | '1.7';
 const MiB = 1024 * 1024;
@@ -38,6 +39,15 @@ describe(`vnodefs inside vNodes (containerd ${version})`, () => {
         const w = await suite.env.cri.execSync(cb, ['sh', '-c', `echo 5 > ${key}`], 10);
         assert.notEqual(w.exit_code, 0, 'an unprivileged container cannot write sysctls');
         assert.match(w.stderr.toString(), /Read-only file system/);
+        // the value outlives the manager: kill -9 it, let the next shim call start another
+        await sleep(3500);
+        const before = managerPid(suite.ctd);
+        process.kill(before, 'SIGKILL');
+        await waitFor('manager gone', () => !isAlive(before), 5000);
+        const next = await TestPod.run(suite.env, { namespace: 'sysctl-c' });
+        await next.remove();
+        assert.notEqual(managerPid(suite.ctd), before);
+        assert.equal((await sh(suite.env, ca, `cat ${key}`)).trim(), mine, 'the value is served again after a manager restart');
       });
     });
   });
