@@ -27,7 +27,7 @@ import { isUnifiedHost } from './cgroups.js';
 import { podCgroupOf, taskCgroupOf, viewId, type ProcView } from './proc-view.js';
 import { helperPath } from './helpers.js';
 import { writeFifoLine } from '../sys/fd.js';
-import { mountOptionsOf } from '../sys/mount.js';
+import { mountTable } from '../sys/mount.js';
 
 export interface ServiceOptions {
   paths: InstancePaths;
@@ -333,12 +333,15 @@ export class TaskService implements TaskApi {
         mkdirSync(join(scratch, 'files'), { recursive: true, mode: 0o711 });
         idmapPodFile(step.source, step.target, userns);
         idmaps.push(step.target);
-        // nosuid/nodev/noexec of the source mount are locked inside a user namespace:
-        // a read-only remount by the runtime must repeat them or it fails with EPERM.
-        const locked = mountOptionsOf(step.target).filter((o) => o === 'nosuid' || o === 'nodev' || o === 'noexec');
-        for (const m of plan.spec.mounts ?? []) {
-          if (m.source === step.target) m.options = [...new Set([...(m.options ?? []), ...locked])];
-        }
+      }
+      // nosuid/nodev/noexec of a source mount are locked inside a user namespace: a
+      // read-only remount by the runtime must repeat them or it fails with EPERM.
+      const table = idmaps.length > 0 ? mountTable() : new Map<string, string[]>();
+      for (const m of plan.spec.mounts ?? []) {
+        const opts = m.source ? table.get(m.source) : undefined;
+        if (!opts || !idmaps.includes(m.source!)) continue;
+        const locked = opts.filter((o) => o === 'nosuid' || o === 'nodev' || o === 'noexec');
+        m.options = [...new Set([...(m.options ?? []), ...locked])];
       }
       for (const hp of plan.hostPaths) ensureHostPath(v.hostPathRoot, hp.path, hp.hostSource, v.record.range.start);
       writeFileSync(join(runtimeBundle, 'config.json'), JSON.stringify(plan.spec));
@@ -410,8 +413,7 @@ export class TaskService implements TaskApi {
     }
     try {
       const [a0, ...rest] = args;
-      const target = p.execId ? [t.id] : [t.id];
-      await rt.run(v.initPid, [a0!, ...consoleArgs, ...rest, ...target], { stdio: stdio ? [stdio.fds[0], stdio.fds[1], stdio.fds[2]] : ['ignore', 'ignore', 'ignore'] });
+      await rt.run(v.initPid, [a0!, ...consoleArgs, ...rest, t.id], { stdio: stdio ? [stdio.fds[0], stdio.fds[1], stdio.fds[2]] : ['ignore', 'ignore', 'ignore'] });
     } catch (e) {
       stdio?.closeStdin();
       throw e;

@@ -95,19 +95,26 @@ export function umount(target: string, flags = MNT_DETACH | UMOUNT_NOFOLLOW): bo
   throw new SyscallError('umount2', e, target);
 }
 
+/**
+ * This process's mount table: mount point → per-mount options (rw, nosuid, nodev, …),
+ * one /proc/self/mountinfo read. Where several mounts stack on one point the topmost wins.
+ */
+export function mountTable(): Map<string, string[]> {
+  const table = new Map<string, string[]>();
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const f = line.split(' ');
+    if (!f[4]) continue;
+    // mountinfo escapes space, tab, newline and backslash as octal
+    const path = f[4].replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+    table.set(path, (f[5] ?? '').split(','));
+  }
+  return table;
+}
+
 /** Mount points at or below `dir` in this process's mount namespace, deepest first. */
 export function mountsUnder(dir: string): string[] {
-  const text = readFileSync('/proc/self/mountinfo', 'utf8');
   const prefix = dir.replace(/\/$/, '');
-  const out: string[] = [];
-  for (const line of text.split('\n')) {
-    const mp = line.split(' ')[4];
-    if (!mp) continue;
-    // mountinfo escapes space, tab, newline and backslash as octal
-    const path = mp.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-    if (path === prefix || path.startsWith(`${prefix}/`)) out.push(path);
-  }
-  return out.sort((a, b) => b.length - a.length);
+  return [...mountTable().keys()].filter((p) => p === prefix || p.startsWith(`${prefix}/`)).sort((a, b) => b.length - a.length);
 }
 
 /** Unmounts everything at or below `dir` (lazily), deepest first. */
@@ -117,14 +124,4 @@ export function unmountAllUnder(dir: string): void {
     if (mps.length === 0) return;
     for (const mp of mps) umount(mp);
   }
-}
-
-/** Per-mount options (rw, nosuid, nodev, noexec, relatime, …) of the mount at `mountpoint`. */
-export function mountOptionsOf(mountpoint: string): string[] {
-  let found: string[] = [];
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const f = line.split(' ');
-    if (f[4] === mountpoint) found = (f[5] ?? '').split(','); // the last (topmost) one wins
-  }
-  return found;
 }
