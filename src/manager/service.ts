@@ -408,7 +408,7 @@ export class TaskService implements TaskApi {
       consoleArgs = ['--console-socket', tty.socket];
       undo.push(() => this.stopTtyRelay(p));
     } else {
-      stdio = openStdio({ stdin: p.stdin, stdout: p.stdout, stderr: p.stderr });
+      stdio = await openStdio({ stdin: p.stdin, stdout: p.stdout, stderr: p.stderr });
       live.stdio = stdio;
     }
     try {

@@ -4,7 +4,11 @@
 // CloseIO (a FIFO only reports EOF when every writer is gone).
 import { closeSync, constants, openSync } from 'node:fs';
 import { Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pipe, setBlocking } from '../sys/fd.js';
+
+/** How long Start waits for containerd to open the read end of an output FIFO. */
+const READER_WAIT_MS = 10_000;
 
 export class StdioError extends Error {
   override name = 'StdioError';
@@ -19,19 +23,27 @@ export interface ProcessStdio {
   closeStdin(): void;
 }
 
-function openWriter(path: string, what: string): number {
-  try {
-    const fd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
-    setBlocking(fd);
-    return fd;
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENXIO') throw new StdioError(`${what} FIFO ${path} has no reader: containerd must open it before the task is created`);
-    throw new StdioError(`cannot open ${what} FIFO ${path}: ${(e as Error).message}`);
+// containerd opens its read ends asynchronously (its fifo package opens in a
+// goroutine), so the reader may arrive a little after Start/Exec reaches us; runc's
+// shim blocks in open(2) for it. We poll instead, so the event loop is never blocked,
+// and give up with a clear error rather than waiting forever.
+async function openWriter(path: string, what: string, waitMs = READER_WAIT_MS): Promise<number> {
+  const deadline = Date.now() + waitMs;
+  for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
+    try {
+      const fd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
+      setBlocking(fd);
+      return fd;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENXIO') throw new StdioError(`cannot open ${what} FIFO ${path}: ${(e as Error).message}`);
+      if (Date.now() >= deadline) throw new StdioError(`${what} FIFO ${path} has no reader after ${waitMs} ms: containerd did not open its end`);
+    }
+    await sleep(delay);
   }
 }
 
-export function openStdio(paths: { stdin: string; stdout: string; stderr: string }): ProcessStdio {
+export async function openStdio(paths: { stdin: string; stdout: string; stderr: string }, readerWaitMs = READER_WAIT_MS): Promise<ProcessStdio> {
   const opened: number[] = [];
   const childEnds: number[] = [];
   let stdinFeed: { fifo: Socket; pipe: Socket } | undefined;
@@ -53,7 +65,7 @@ export function openStdio(paths: { stdin: string; stdout: string; stderr: string
       fifoSock.pipe(pipeSock);
       stdinFeed = { fifo: fifoSock, pipe: pipeSock };
     }
-    const fd1 = paths.stdout ? openWriter(paths.stdout, 'stdout') : 'ignore';
+    const fd1 = paths.stdout ? await openWriter(paths.stdout, 'stdout', readerWaitMs) : 'ignore';
     if (fd1 !== 'ignore') {
       opened.push(fd1);
       childEnds.push(fd1);
@@ -61,7 +73,7 @@ export function openStdio(paths: { stdin: string; stdout: string; stderr: string
     let fd2: number | 'ignore' = 'ignore';
     if (paths.stderr && paths.stderr === paths.stdout) fd2 = fd1;
     else if (paths.stderr) {
-      fd2 = openWriter(paths.stderr, 'stderr');
+      fd2 = await openWriter(paths.stderr, 'stderr', readerWaitMs);
       opened.push(fd2);
       childEnds.push(fd2);
     }
