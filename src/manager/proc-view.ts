@@ -1,8 +1,9 @@
 // The per-pod view of /proc and /sys that vnodefs serves inside vNodes. One vnodefs
 // entry per pod (per task without CRI): its base cgroup is the pod's, so a container
 // reads its own limits, else its pod's; uptime counts from the vNode's start and PIDs
-// are the vNode's. (A Kubernetes namespace has no cgroup of its own for a per-namespace
-// vNode to be measured by; with VNODE_PER_POD=true a pod is its vNode.)
+// are the vNode's, and sysctls written through it are shared by every pod of the vNode
+// (one sysctl scope per vNode). (A Kubernetes namespace has no cgroup of its own for a
+// per-namespace vNode to be measured by; with VNODE_PER_POD=true a pod is its vNode.)
 import { dirname, join } from 'node:path';
 import type { OciMount } from '../oci/spec.js';
 import { VnodeFs, type VnodeSpec } from '../vnodefs/index.js';

@@ -20,6 +20,12 @@ export interface VnodeSpec {
   rootHostUid?: number;
   /** Sysctl values to start from (e.g. saved before a manager restart). */
   sysctls?: Record<string, string>;
+  /**
+   * Entries with the same scope share one set of sysctl values: the pods of one vNode
+   * each have their own entry (their own cgroup view), but one kernel to tune. The
+   * first entry of a scope brings `sysctls`; later ones join what is there.
+   */
+  sysctlScope?: string;
 }
 
 export class Vnode {
@@ -32,11 +38,12 @@ export class Vnode {
   constructor(
     readonly id: string,
     readonly spec: VnodeSpec,
+    sysctls?: Map<string, string>,
   ) {
     this.slot = slotOf(id);
     this.cgroup = new CgroupReader(spec.cgroup);
     this.load = new LoadTracker(this.cgroup, nsLevelOf(spec.pidNamespaceInitPid));
-    this.sysctls = new Map(Object.entries(spec.sysctls ?? {}));
+    this.sysctls = sysctls ?? new Map(Object.entries(spec.sysctls ?? {}));
   }
 
   mayWrite(uid: number): boolean {

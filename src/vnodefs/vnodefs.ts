@@ -13,6 +13,7 @@ import { bindMountsFor, type BindMount, type BindMountOptions } from './mounts.j
 import { Session, type SessionOptions } from './session.js';
 import { Template, VNODE_ID_PATTERN } from './tree.js';
 import { Vnode, type VnodeSpec } from './vnode.js';
+import { SysctlScopes } from './sysctl-scopes.js';
 import { parseCpuList } from './cgroup.js';
 
 const SAMPLE_SLICES = 20;
@@ -44,6 +45,7 @@ export class VnodeFs {
     readonly holderPid: number | undefined,
     /** True if this instance took over a live connection instead of mounting anew. */
     readonly recovered: boolean,
+    private readonly scopes: SysctlScopes,
   ) {}
 
   /**
@@ -56,7 +58,8 @@ export class VnodeFs {
     if (!mp.startsWith('/')) throw new VnodefsError('VNODEFS_BAD_ARGUMENT', `mountpoint must be absolute: ${mp}`);
     const host = new HostFiles(opts.hostRoots ?? HOST_ROOTS);
     const handler = new Handler(new Template(maxCpus(host)), host, opts.now);
-    const pending: [string, Vnode][] = Object.entries(opts.vnodes ?? {}).map(([id, spec]) => [id, makeVnode(id, spec)]);
+    const scopes = new SysctlScopes();
+    const pending: [string, Vnode][] = Object.entries(opts.vnodes ?? {}).map(([id, spec]) => [id, makeVnode(id, spec, scopes)]);
     for (const [, v] of pending) handler.addVnode(v);
 
     let master: number | undefined;
@@ -83,7 +86,7 @@ export class VnodeFs {
       if (opts.holder !== false) holderPid = startHolder(master, mp);
     }
     const session = new Session(master, handler, opts);
-    const fs = new VnodeFs(mp, master, handler, session, holderPid, recovered);
+    const fs = new VnodeFs(mp, master, handler, session, holderPid, recovered, scopes);
     for (const [id, v] of pending) fs.vnodes.set(id, v);
     session.start();
     fs.timer = setInterval(() => fs.sample(), SAMPLE_INTERVAL_MS / SAMPLE_SLICES);
@@ -94,7 +97,7 @@ export class VnodeFs {
   /** Starts serving `<mountpoint>/<id>/` for a vNode. */
   addVnode(id: string, spec: VnodeSpec): string {
     if (this.vnodes.has(id)) throw new VnodefsError('VNODEFS_EXISTS', `vNode ${id} is already served`);
-    const v = makeVnode(id, spec);
+    const v = makeVnode(id, spec, this.scopes);
     this.handler.addVnode(v);
     this.vnodes.set(id, v);
     return this.pathOf(id);
@@ -105,6 +108,7 @@ export class VnodeFs {
     if (!v) return;
     this.handler.removeVnode(v);
     this.vnodes.delete(id);
+    if (v.spec.sysctlScope !== undefined) this.scopes.release(v.spec.sysctlScope);
   }
 
   /**
@@ -172,10 +176,12 @@ export class VnodeFs {
   }
 }
 
-function makeVnode(id: string, spec: VnodeSpec): Vnode {
+function makeVnode(id: string, spec: VnodeSpec, scopes: SysctlScopes): Vnode {
   if (!VNODE_ID_PATTERN.test(id)) throw new VnodefsError('VNODEFS_BAD_ARGUMENT', `invalid vNode id: ${JSON.stringify(id)}`);
-  return new Vnode(id, spec);
+  const shared = spec.sysctlScope === undefined ? undefined : scopes.acquire(spec.sysctlScope, spec.sysctls);
+  return new Vnode(id, spec, shared);
 }
+
 
 function maxCpus(host: HostFiles): number {
   const possible = host.sys('devices/system/cpu/possible');

@@ -22,7 +22,7 @@ async function sh(env: CriEnv, cid: string, script: string): Promise<string> {
 describe(`vnodefs inside vNodes (containerd ${version})`, () => {
   const suite = vnodeSuite({ version });
 
-  it('keeps sysctls written in a vNode to that vNode, and refuses them to unprivileged containers', async () => {
+  it('keeps sysctls written in a vNode to that vNode (all its pods), and refuses them to unprivileged containers', async () => {
     const key = '/proc/sys/vm/overcommit_ratio';
     const hostValue = readFileSync(key, 'utf8').trim();
     const mine = hostValue === '77' ? '78' : '77';
@@ -36,6 +36,11 @@ describe(`vnodefs inside vNodes (containerd ${version})`, () => {
         assert.equal((await sh(suite.env, ca, `cat ${key}`)).trim(), mine, 'the vNode reads back its own value');
         assert.equal(readFileSync(key, 'utf8').trim(), hostValue, "the host's value did not change");
         assert.equal((await sh(suite.env, cb, `cat ${key}`)).trim(), hostValue, 'another vNode does not see it');
+        await withPod(suite.env, { namespace: 'sysctl-a' }, async (a2) => {
+          const c2 = await a2.runContainer({ name: 'a2', command: ['sleep', '3600'] });
+          await a2.waitForState(c2, 'CONTAINER_RUNNING');
+          assert.equal((await sh(suite.env, c2, `cat ${key}`)).trim(), mine, 'another pod of the same vNode sees it');
+        });
         const w = await suite.env.cri.execSync(cb, ['sh', '-c', `echo 5 > ${key}`], 10);
         assert.notEqual(w.exit_code, 0, 'an unprivileged container cannot write sysctls');
         assert.match(w.stderr.toString(), /Read-only file system/);
