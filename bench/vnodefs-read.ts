@@ -111,7 +111,7 @@ async function main(): Promise<void> {
   const reads = opt('--reads', 2000);
   const waiters = opt('--waiters', 1);
   const cacheMs = opt('--cache-ms', 100);
-  const spinUs = opt('--spin-us', 0);
+  const spinUs = opt('--spin-us', 50); // the server's default
   const work = mkdtempSync(join(tmpdir(), 'vnodefs-bench-'));
   const reader = join(work, 'reader');
   writeFileSync(join(work, 'reader.c'), READER_C);
@@ -149,7 +149,9 @@ async function main(): Promise<void> {
   const servers: { name: string; pid: number; base: string; stop: () => Promise<void> }[] = [];
   try {
     const self = fileURLToPath(import.meta.url);
-    const vfs = spawn(process.execPath, ['--import', 'tsx', self, '--serve', JSON.stringify({ mountpoint: vfsMp, waiters, spinUs, holder: false, vnodes: { bench: { cgroup, startedAt: Date.now() } } }), String(cacheMs)], {
+    // VNODE_BENCH_SERVER_NODE_ARGS: extra node flags for the server (e.g. --cpu-prof).
+    const extra = (process.env.VNODE_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const vfs = spawn(process.execPath, [...extra, '--import', 'tsx', self, '--serve', JSON.stringify({ mountpoint: vfsMp, waiters, spinUs, holder: false, vnodes: { bench: { cgroup, startedAt: Date.now() } } }), String(cacheMs)], {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     await new Promise<void>((resolve, reject) => {

@@ -45,8 +45,17 @@ function readWhole(path: string): string | undefined {
  * then cost one set of reads, not one per reader. 0 disables the cache.
  */
 let cacheTtlMs = 100;
-const cache = new Map<string, { at: number; text: string | undefined }>();
+const cache = new Map<string, { at: number; text: string | undefined; firstSeen: number }>();
 let lastSweep = 0;
+
+export function readCacheTtl(): number {
+  return cacheTtlMs;
+}
+
+/** Whether a cached value first read at `firstSeen` may be served at `now` (see FRESH_AT_FIRST). */
+export function pastFreshPeriod(firstSeen: number, now: number): boolean {
+  return now - firstSeen >= FRESH_FOR_MS;
+}
 
 export function setReadCacheTtl(ms: number): void {
   cacheTtlMs = ms;
@@ -54,23 +63,26 @@ export function setReadCacheTtl(ms: number): void {
 }
 
 /**
- * Limits and memberships are read fresh: they are one short line each, and the runtime
- * sets a container's limits after it has mounted our files (the lookups it makes then
- * must not leave "unlimited" in the cache for the container's first reads).
+ * Limits and memberships are read fresh for their first second: the runtime sets a
+ * container's limits (and moves its process into the cgroup) after it has mounted our
+ * files, and the lookups it makes then must not leave "unlimited" in the cache for the
+ * container's first reads. After that they are cached like the rest: a limit changed by
+ * an update shows within the cache period.
  */
-const UNCACHED = /(\.limit_in_bytes|\/memory\.max|\/memory\.swap\.max|\/cpu\.cfs_quota_us|\/cpu\.cfs_period_us|\/cpu\.max|\/cpuset\.cpus|\/cpuset\.effective_cpus|\/cpuset\.cpus\.effective|\/cgroup)$/;
+const FRESH_AT_FIRST = /(\.limit_in_bytes|\/memory\.max|\/memory\.swap\.max|\/cpu\.cfs_quota_us|\/cpu\.cfs_period_us|\/cpu\.max|\/cpuset\.cpus|\/cpuset\.effective_cpus|\/cpuset\.cpus\.effective|\/cgroup)$/;
+const FRESH_FOR_MS = 1000;
 
 export function readText(path: string, ttlMs = cacheTtlMs): string | undefined {
-  if (ttlMs <= 0 || cacheTtlMs <= 0 || UNCACHED.test(path)) return readWhole(path);
+  if (ttlMs <= 0 || cacheTtlMs <= 0) return readWhole(path);
   const now = performance.now();
   const hit = cache.get(path);
-  if (hit && now - hit.at < ttlMs) return hit.text;
+  if (hit && now - hit.at < ttlMs && (pastFreshPeriod(hit.firstSeen, now) || !FRESH_AT_FIRST.test(path))) return hit.text;
   if (now - lastSweep > 10_000) {
     lastSweep = now;
     for (const [k, v] of cache) if (now - v.at > 10_000) cache.delete(k);
   }
   const text = readWhole(path);
-  cache.set(path, { at: now, text });
+  cache.set(path, { at: now, text, firstSeen: cache.get(path)?.firstSeen ?? now });
   return text;
 }
 

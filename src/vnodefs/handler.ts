@@ -276,8 +276,10 @@ export class Handler {
   }
 
   private render(vnode: Vnode, entry: TemplateEntry, pid: number): Buffer {
-    const ctx = vnode.context(pid, this.host, this.now());
-    return Buffer.from(entry.gen!(ctx, entry.cpu ?? 0), 'latin1');
+    const view = vnode.viewOf(pid);
+    const make = (): Buffer => Buffer.from(entry.gen!(vnode.contextOf(view, this.host, this.now()), entry.cpu ?? 0), 'latin1');
+    // sysctls read back a write at once; generated files may be served from the view's cache
+    return entry.sysctl ? make() : view.cached(entry.index, make);
   }
 
   private open(h: RequestHeader, flags: number): Buffer {

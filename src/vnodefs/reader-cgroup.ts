@@ -40,9 +40,17 @@ function below(candidate: string, base: string): boolean {
  * lies below the vNode's, else the vNode's. Returns `base` itself when nothing is narrower.
  */
 export function readerLocation(base: CgroupLocation, pid: number, procRoot = '/proc'): CgroupLocation {
-  if (pid <= 0) return base;
-  const text = readText(join(procRoot, String(pid), 'cgroup'));
-  if (!text) return base;
+  const text = readerCgroupText(pid, procRoot);
+  return text ? locationFromText(base, text) : base;
+}
+
+/** The reader's /proc/<pid>/cgroup (cached like other cgroup reads), or undefined. */
+export function readerCgroupText(pid: number, procRoot = '/proc'): string | undefined {
+  return pid > 0 ? readText(join(procRoot, String(pid), 'cgroup')) : undefined;
+}
+
+/** readerLocation for the text of a reader's /proc/<pid>/cgroup. */
+export function locationFromText(base: CgroupLocation, text: string): CgroupLocation {
   const m = cgroupMounts();
   if (base.version === 2) {
     const rel = /^0::(.*)$/m.exec(text)?.[1];

@@ -19,6 +19,7 @@ import type { Handler } from './handler.js';
 import { READ_BUFFER_SIZE } from './protocol.js';
 
 const E = constants.errno;
+const DEFAULT_SPIN_US = 50;
 
 export interface SessionOptions {
   /** Blocking reads kept outstanding in the threadpool (default 1). */
@@ -28,7 +29,8 @@ export interface SessionOptions {
   /**
    * After the queue runs dry, keep polling the non-blocking clone this long (µs)
    * before going back to the threadpool: a reader's next request (read after open,
-   * release after read) usually follows within microseconds. Default 0.
+   * release after read) usually follows within microseconds, and a threadpool
+   * round trip per request doubled single-reader latency (docs/vnodefs.md). Default 50.
    */
   spinUs?: number;
 }
@@ -108,7 +110,7 @@ export class Session {
   /** Answers queued requests through the non-blocking clone. True if the batch filled up. */
   private drain(): boolean {
     const limit = this.opts.batch ?? 64;
-    const spinNs = BigInt(Math.round((this.opts.spinUs ?? 0) * 1000));
+    const spinNs = BigInt(Math.round((this.opts.spinUs ?? DEFAULT_SPIN_US) * 1000));
     let idleSince = 0n;
     for (let k = 0; k < limit; ) {
       const n = readNoThrow(this.nonblocking, this.drainBuf, this.drainBuf.length);

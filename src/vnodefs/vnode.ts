@@ -1,8 +1,8 @@
 // One vNode as vnodefs knows it: where its cgroup is, when it started, its load.
-import { CgroupReader, type CgroupLocation } from './cgroup.js';
+import { CgroupReader, pastFreshPeriod, readCacheTtl, type CgroupLocation } from './cgroup.js';
 import type { GenContext, HostFiles } from './context.js';
 import { LoadTracker, nsLevelOf } from './load.js';
-import { readerLocation } from './reader-cgroup.js';
+import { locationFromText, readerCgroupText } from './reader-cgroup.js';
 import { slotOf } from './tree.js';
 
 /** What the runtime core tells vnodefs about a vNode. */
@@ -44,6 +44,7 @@ export class Vnode {
     this.cgroup = new CgroupReader(spec.cgroup);
     this.load = new LoadTracker(this.cgroup, nsLevelOf(spec.pidNamespaceInitPid));
     this.sysctls = sysctls ?? new Map(Object.entries(spec.sysctls ?? {}));
+    this.own = new ReaderView(this.cgroup);
   }
 
   mayWrite(uid: number): boolean {
@@ -52,8 +53,59 @@ export class Vnode {
 
   /** The generator context for a read by host process `pid` at time `now`. */
   context(pid: number, host: HostFiles, now: number): GenContext {
-    const loc = readerLocation(this.spec.cgroup, pid);
-    const cgroup = loc === this.spec.cgroup ? this.cgroup : new CgroupReader(loc);
-    return { cgroup, host, startedAt: this.spec.startedAt, now, load: () => this.load.snapshot(), sysctls: this.sysctls };
+    return this.contextOf(this.viewOf(pid), host, now);
+  }
+
+  contextOf(view: ReaderView, host: HostFiles, now: number): GenContext {
+    return { cgroup: view.cgroup, host, startedAt: this.spec.startedAt, now, load: () => this.load.snapshot(), sysctls: this.sysctls };
+  }
+
+  /**
+   * What reader `pid` is measured by: the cgroup below the vNode's it is in (its
+   * container's), else the vNode's. Readers in the same cgroups share one view.
+   */
+  viewOf(pid: number): ReaderView {
+    const text = readerCgroupText(pid);
+    if (!text) return this.own;
+    let view = this.views.get(text);
+    if (!view) {
+      if (this.views.size >= MAX_VIEWS) this.views.clear();
+      const loc = locationFromText(this.spec.cgroup, text);
+      view = loc === this.spec.cgroup ? this.own : new ReaderView(new CgroupReader(loc));
+      this.views.set(text, view);
+    }
+    return view;
+  }
+
+  private readonly own: ReaderView;
+  /** Views by the reader's /proc/<pid>/cgroup text. */
+  private readonly views = new Map<string, ReaderView>();
+}
+
+const MAX_VIEWS = 64;
+
+/**
+ * The cgroup a set of readers is measured by, and the files rendered for them. A
+ * rendered file is served again for the read-cache period (its inputs are cached that
+ * long anyway), except during the view's first second: the runtime sets a container's
+ * limits only after it has mounted our files.
+ */
+export class ReaderView {
+  private readonly rendered = new Map<number, { at: number; content: Buffer }>();
+  private readonly createdAt = performance.now();
+
+  constructor(readonly cgroup: CgroupReader) {}
+
+  /** File `index` as rendered within the read-cache period, else `render()` afresh. */
+  cached(index: number, render: () => Buffer): Buffer {
+    const now = performance.now();
+    const ttl = readCacheTtl();
+    const hit = this.rendered.get(index);
+    if (hit && now - hit.at < ttl && pastFreshPeriod(this.createdAt, now)) return hit.content;
+    const content = render();
+    // Keep only renders still inside the period, so an idle view holds little.
+    for (const [k, v] of this.rendered) if (now - v.at >= ttl) this.rendered.delete(k);
+    if (ttl > 0) this.rendered.set(index, { at: now, content });
+    return content;
   }
 }
