@@ -13,7 +13,7 @@
 // <data dir> is /var/lib/vnode (VNODE_DATA_DIR), <run dir> /run/vnode (VNODE_RUN_DIR): the
 // same variables the manager uses, and containerd passes them on to the shim and manager.
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createServer, type Server } from 'node:net';
@@ -23,6 +23,7 @@ import { CriClient } from '../k8s/cri/index.js';
 import { importImage, LocalImageError, pauseImage, type CtrRunner } from '../oci/image-local.js';
 import { CliError } from './errors.js';
 import type { Progress } from './output.js';
+import { bridgeConflist, containerdConfig as buildContainerdConfig, freeSubnet } from './containerd-config.js';
 
 export const PAUSE_REF = 'localhost/vnode/pause:3.9';
 
@@ -139,68 +140,21 @@ export interface ConfigInput {
 
 /** containerd's config: CRI with restrict_oom_score_adj, a local pause image, CNI bridge, runtimes vnode (default) and runc. */
 export function containerdConfig({ paths: p, major }: ConfigInput): Record<string, unknown> {
-  const runc = { runtime_type: 'io.containerd.runc.v2', options: { SystemdCgroup: false } };
-  const vnode = { runtime_type: 'io.containerd.vnode.v2' };
-  const common = {
+  return buildContainerdConfig({
+    major,
     root: p.root,
     state: p.state,
-    grpc: { address: p.socket },
-    ttrpc: { address: p.ttrpcSocket },
-  };
-  const nri = { disable: true };
-  const opt = { path: join(p.dir, 'opt') };
-  if (major >= 2) {
-    return {
-      version: 3,
-      ...common,
-      plugins: {
-        'io.containerd.cri.v1.images': { snapshotter: 'overlayfs', pinned_images: { sandbox: PAUSE_REF } },
-        'io.containerd.cri.v1.runtime': {
-          restrict_oom_score_adj: true,
-          enable_cdi: false,
-          cni: { bin_dirs: ['/usr/lib/cni'], conf_dir: p.cniConfDir, max_conf_num: 1 },
-          containerd: { default_runtime_name: 'vnode', runtimes: { vnode, runc } },
-        },
-        'io.containerd.grpc.v1.cri': { stream_server_address: '127.0.0.1', stream_server_port: '0' },
-        'io.containerd.nri.v1.nri': nri,
-        'io.containerd.internal.v1.opt': opt,
-      },
-    };
-  }
-  return {
-    version: 2,
-    ...common,
-    plugins: {
-      'io.containerd.grpc.v1.cri': {
-        restrict_oom_score_adj: true,
-        sandbox_image: PAUSE_REF,
-        stream_server_address: '127.0.0.1',
-        stream_server_port: '0',
-        cni: { bin_dir: '/usr/lib/cni', conf_dir: p.cniConfDir, max_conf_num: 1 },
-        containerd: { snapshotter: 'overlayfs', default_runtime_name: 'vnode', runtimes: { vnode, runc } },
-      },
-      'io.containerd.nri.v1.nri': nri,
-      'io.containerd.internal.v1.opt': opt,
-    },
-  };
+    address: p.socket,
+    ttrpcAddress: p.ttrpcSocket,
+    dir: p.dir,
+    cniConfDir: p.cniConfDir,
+    sandboxImage: PAUSE_REF,
+    defaultRuntime: 'vnode',
+  });
 }
 
 export function cniConflist(paths: LocalPaths, subnet: string): Record<string, unknown> {
-  return {
-    cniVersion: '0.4.0',
-    name: `vnode-${paths.bridge}`,
-    plugins: [
-      {
-        type: 'bridge',
-        bridge: paths.bridge,
-        isGateway: true,
-        // No NAT rules on the host: pod traffic stays on this machine (egress comes with vnode's networking).
-        ipMasq: false,
-        hairpinMode: true,
-        ipam: { type: 'host-local', ranges: [[{ subnet }]], dataDir: paths.cniIpamDir },
-      },
-    ],
-  };
+  return bridgeConflist({ name: `vnode-${paths.bridge}`, bridge: paths.bridge, subnet, ipamDir: paths.cniIpamDir });
 }
 
 /** The subnet of an earlier config, else a random 10.2xx.y.0/24 not used by any address or route here. */
@@ -210,14 +164,9 @@ function chooseSubnet(paths: LocalPaths): string {
     const s = old.plugins[0]?.ipam?.ranges[0]?.[0]?.subnet;
     if (s) return s;
   } catch { /* first start */ }
-  let used = '';
-  try { used = execFileSync('ip', ['-4', '-o', 'addr'], { encoding: 'utf8' }) + execFileSync('ip', ['-4', 'route'], { encoding: 'utf8' }); } catch { /* no iproute2 */ }
-  for (let i = 0; i < 100; i++) {
-    const [a, b] = randomBytes(2);
-    const prefix = `10.${200 + (a! % 50)}.${b!}.`;
-    if (!used.includes(prefix)) return `${prefix}0/24`;
-  }
-  throw new CliError('no free 10.2xx.y.0/24 subnet for the CNI bridge');
+  const subnet = freeSubnet();
+  if (!subnet) throw new CliError('no free 10.2xx.y.0/24 subnet for the CNI bridge');
+  return subnet;
 }
 
 // ---- process -------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import { cacheDir, repoBinDir } from './paths.js';
 import { BUSYBOX_IMAGE, PAUSE_IMAGE, importTestImages } from './images.js';
 import { CriClient } from '../../src/k8s/cri/index.js';
 import { managerInstance } from '../../src/shim/instance.js';
+import { bridgeConflist, containerdConfig, freeSubnet, runtimesOf } from '../../src/cli/containerd-config.js';
 
 export type ContainerdVersion = '1.6' | '1.7' | '2';
 
@@ -146,8 +147,9 @@ export async function startContainerd(opts: StartContainerdOptions): Promise<Con
     writeInstanceRecord(rec);
 
     if (opts.runcWrapper !== false) writeRuncWrapper(join(wrapperDir, 'runc'));
-    const subnet = pickSubnet();
-    writeFileSync(join(cniConfDir, '10-vnode-test.conflist'), JSON.stringify(cniConflist(rec, subnet), null, 2));
+    const subnet = freeSubnet();
+    if (!subnet) throw new Error('no free 10.2xx.y.0/24 subnet');
+    writeFileSync(join(cniConfDir, '10-vnode-test.conflist'), JSON.stringify(bridgeConflist({ name: `vnode-test-${rec.id}`, bridge: rec.bridge, subnet, ipamDir: join(rec.dir, 'cni', 'ipam') }), null, 2));
 
     const vnodeBinDir = opts.vnodeBinDir ?? repoBinDir;
     const pathEnv = [wrapperDir, vnodeBinDir, binDir, dirname(process.execPath), '/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']
@@ -155,7 +157,7 @@ export async function startContainerd(opts: StartContainerdOptions): Promise<Con
       .join(':');
 
     const config = buildConfig(version, { root, state, address: rec.address, ttrpcAddress, cniConfDir, runcRoot, dir, logLevel: opts.logLevel ?? 'info' });
-    const runtimes = runtimesTable(config, version);
+    const runtimes = runtimesOf(config, majorOf(version));
     Object.assign(runtimes['vnode'] as Record<string, unknown>, opts.vnodeRuntime ?? {});
     for (const [name, table] of Object.entries(opts.runtimes ?? {})) runtimes[name] = table;
     opts.configure?.(config);
@@ -229,96 +231,24 @@ export interface ContainerdConfigPaths {
   root: string; state: string; address: string; ttrpcAddress: string; cniConfDir: string; runcRoot: string; dir: string; logLevel: string;
 }
 
-/** The config object (TOML keys) the launcher writes; exported for unit tests. */
+const majorOf = (version: ContainerdVersion): number => (version === '2' ? 2 : 1);
+
+/** The config object (TOML keys) the launcher writes: vnode's own builder, with runc as default and test paths. */
 export function buildConfig(version: ContainerdVersion, p: ContainerdConfigPaths): Record<string, any> {
-  const runc = {
-    runtime_type: 'io.containerd.runc.v2',
-    options: { SystemdCgroup: false, Root: p.runcRoot },
-  };
-  const vnode: Record<string, unknown> = { runtime_type: 'io.containerd.vnode.v2' };
-  const common = {
+  return containerdConfig({
+    major: majorOf(version),
     root: p.root,
     state: p.state,
-    grpc: { address: p.address },
-    ttrpc: { address: p.ttrpcAddress },
-    debug: { level: p.logLevel },
-  };
-  const nri = { disable: true };
-  const opt = { path: join(p.dir, 'opt') };
-  if (version === '2') {
-    return {
-      version: 3,
-      ...common,
-      plugins: {
-        'io.containerd.cri.v1.images': {
-          snapshotter: 'overlayfs',
-          pinned_images: { sandbox: PAUSE_IMAGE },
-        },
-        'io.containerd.cri.v1.runtime': {
-          restrict_oom_score_adj: true,
-          netns_mounts_under_state_dir: true,
-          enable_cdi: false,
-          cni: { bin_dirs: ['/usr/lib/cni'], conf_dir: p.cniConfDir, max_conf_num: 1 },
-          containerd: { default_runtime_name: 'runc', runtimes: { runc, vnode } },
-        },
-        'io.containerd.grpc.v1.cri': { stream_server_address: '127.0.0.1', stream_server_port: '0' },
-        'io.containerd.nri.v1.nri': nri,
-        'io.containerd.internal.v1.opt': opt,
-      },
-    };
-  }
-  return {
-    version: 2,
-    ...common,
-    plugins: {
-      'io.containerd.grpc.v1.cri': {
-        restrict_oom_score_adj: true,
-        sandbox_image: PAUSE_IMAGE,
-        netns_mounts_under_state_dir: true,
-        stream_server_address: '127.0.0.1',
-        stream_server_port: '0',
-        cni: { bin_dir: '/usr/lib/cni', conf_dir: p.cniConfDir, max_conf_num: 1 },
-        containerd: { snapshotter: 'overlayfs', default_runtime_name: 'runc', runtimes: { runc, vnode } },
-      },
-      'io.containerd.nri.v1.nri': nri,
-      'io.containerd.internal.v1.opt': opt,
-    },
-  };
-}
-
-function runtimesTable(config: Record<string, any>, version: ContainerdVersion): Record<string, unknown> {
-  return version === '2'
-    ? config['plugins']['io.containerd.cri.v1.runtime']['containerd']['runtimes']
-    : config['plugins']['io.containerd.grpc.v1.cri']['containerd']['runtimes'];
-}
-
-function cniConflist(rec: InstanceRecord, subnet: string) {
-  return {
-    cniVersion: '0.4.0',
-    name: `vnode-test-${rec.id}`,
-    plugins: [
-      {
-        type: 'bridge',
-        bridge: rec.bridge,
-        isGateway: true,
-        ipMasq: false, // no NAT, no default route: pod traffic stays on this machine
-        hairpinMode: true,
-        ipam: { type: 'host-local', ranges: [[{ subnet }]], dataDir: join(rec.dir, 'cni', 'ipam') },
-      },
-    ],
-  };
-}
-
-/** A random 10.2xx.y.0/24 not used by any address or route on this machine. */
-function pickSubnet(): string {
-  let used = '';
-  try { used = execFileSync('ip', ['-4', '-o', 'addr'], { encoding: 'utf8' }) + execFileSync('ip', ['-4', 'route'], { encoding: 'utf8' }); } catch { /* ignore */ }
-  for (let i = 0; i < 100; i++) {
-    const [a, b] = randomBytes(2);
-    const prefix = `10.${200 + (a! % 50)}.${b!}.`;
-    if (!used.includes(prefix)) return `${prefix}0/24`;
-  }
-  throw new Error('no free 10.2xx.y.0/24 subnet');
+    address: p.address,
+    ttrpcAddress: p.ttrpcAddress,
+    dir: p.dir,
+    cniConfDir: p.cniConfDir,
+    sandboxImage: PAUSE_IMAGE,
+    defaultRuntime: 'runc',
+    runcRoot: p.runcRoot,
+    logLevel: p.logLevel,
+    netnsUnderStateDir: true,
+  });
 }
 
 /**

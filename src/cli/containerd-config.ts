@@ -1,0 +1,119 @@
+// containerd's configuration for a containerd that vnode (or its tests) starts: version 2
+// tables for 1.6/1.7, version 3 for 2.x, with the settings this runtime needs
+// (restrict_oom_score_adj, a local sandbox image, a CNI bridge, the vnode and runc
+// runtimes). One builder, so the CLI and the tests run the same configuration.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+
+export interface ContainerdConfigInput {
+  /** containerd's major version: 1 writes config version 2, 2 writes version 3. */
+  major: number;
+  root: string;
+  state: string;
+  address: string;
+  ttrpcAddress: string;
+  /** containerd's own directory (the opt plugin's path goes below it). */
+  dir: string;
+  cniConfDir: string;
+  sandboxImage: string;
+  defaultRuntime: 'vnode' | 'runc';
+  /** runc's state root for the runc runtime (default: runc's own). */
+  runcRoot?: string;
+  logLevel?: string;
+  /** Pod network namespaces under containerd's state dir instead of /var/run/netns. */
+  netnsUnderStateDir?: boolean;
+}
+
+export function containerdConfig(i: ContainerdConfigInput): Record<string, any> {
+  const runc = { runtime_type: 'io.containerd.runc.v2', options: { SystemdCgroup: false, ...(i.runcRoot ? { Root: i.runcRoot } : {}) } };
+  const vnode: Record<string, unknown> = { runtime_type: 'io.containerd.vnode.v2' };
+  const runtimes = { vnode, runc };
+  const common = {
+    root: i.root,
+    state: i.state,
+    grpc: { address: i.address },
+    ttrpc: { address: i.ttrpcAddress },
+    ...(i.logLevel ? { debug: { level: i.logLevel } } : {}),
+  };
+  const netns = i.netnsUnderStateDir ? { netns_mounts_under_state_dir: true } : {};
+  const stream = { stream_server_address: '127.0.0.1', stream_server_port: '0' };
+  const nri = { disable: true };
+  const opt = { path: join(i.dir, 'opt') };
+  if (i.major >= 2) {
+    return {
+      version: 3,
+      ...common,
+      plugins: {
+        'io.containerd.cri.v1.images': { snapshotter: 'overlayfs', pinned_images: { sandbox: i.sandboxImage } },
+        'io.containerd.cri.v1.runtime': {
+          restrict_oom_score_adj: true,
+          ...netns,
+          enable_cdi: false,
+          cni: { bin_dirs: ['/usr/lib/cni'], conf_dir: i.cniConfDir, max_conf_num: 1 },
+          containerd: { default_runtime_name: i.defaultRuntime, runtimes },
+        },
+        'io.containerd.grpc.v1.cri': stream,
+        'io.containerd.nri.v1.nri': nri,
+        'io.containerd.internal.v1.opt': opt,
+      },
+    };
+  }
+  return {
+    version: 2,
+    ...common,
+    plugins: {
+      'io.containerd.grpc.v1.cri': {
+        restrict_oom_score_adj: true,
+        sandbox_image: i.sandboxImage,
+        ...netns,
+        ...stream,
+        cni: { bin_dir: '/usr/lib/cni', conf_dir: i.cniConfDir, max_conf_num: 1 },
+        containerd: { snapshotter: 'overlayfs', default_runtime_name: i.defaultRuntime, runtimes },
+      },
+      'io.containerd.nri.v1.nri': nri,
+      'io.containerd.internal.v1.opt': opt,
+    },
+  };
+}
+
+/** The CRI runtimes table of a config made by containerdConfig (to add or change runtimes). */
+export function runtimesOf(config: Record<string, any>, major: number): Record<string, unknown> {
+  return major >= 2
+    ? config['plugins']['io.containerd.cri.v1.runtime']['containerd']['runtimes']
+    : config['plugins']['io.containerd.grpc.v1.cri']['containerd']['runtimes'];
+}
+
+/** A CNI bridge network without NAT on the host: pod traffic stays on this machine. */
+export function bridgeConflist(o: { name: string; bridge: string; subnet: string; ipamDir: string }): Record<string, unknown> {
+  return {
+    cniVersion: '0.4.0',
+    name: o.name,
+    plugins: [
+      {
+        type: 'bridge',
+        bridge: o.bridge,
+        isGateway: true,
+        ipMasq: false, // no NAT rules on the host (egress comes with vnode's networking)
+        hairpinMode: true,
+        ipam: { type: 'host-local', ranges: [[{ subnet: o.subnet }]], dataDir: o.ipamDir },
+      },
+    ],
+  };
+}
+
+/** A random 10.2xx.y.0/24 that no address or route on this machine uses, or undefined. */
+export function freeSubnet(): string | undefined {
+  let used = '';
+  try {
+    used = execFileSync('ip', ['-4', '-o', 'addr'], { encoding: 'utf8' }) + execFileSync('ip', ['-4', 'route'], { encoding: 'utf8' });
+  } catch {
+    /* no iproute2: nothing known to avoid */
+  }
+  for (let i = 0; i < 100; i++) {
+    const [a, b] = randomBytes(2);
+    const prefix = `10.${200 + (a! % 50)}.${b!}.`;
+    if (!used.includes(prefix)) return `${prefix}0/24`;
+  }
+  return undefined;
+}
