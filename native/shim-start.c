@@ -1,8 +1,11 @@
 /*
  * containerd-shim-vnode-v2 (front): containerd execs the shim once per sandbox and per
- * container just to learn the manager's address. When the manager of this containerd
- * instance already answers, this prints the address itself (a few milliseconds);
- * everything else (spawning the manager, `delete`, flags) goes to the Node.js shim.
+ * container just to learn the manager's address, and once more per task after deleting
+ * it (closing its connection makes containerd run the dead-shim cleanup, `delete`).
+ * When the manager of this containerd instance already answers `start`, this prints the
+ * address itself; when the manager has left a deleted task's response
+ * (src/manager/tombstones.ts), `delete` prints it. A few milliseconds each; everything
+ * else (spawning the manager, cleanup after a crash, flags) goes to the Node.js shim.
  *
  * The instance directory must be the one the Node.js shim computes
  * (src/shim/instance.ts): <VNODE_RUN_DIR or /run/vnode>/<first 12 hex digits of
@@ -102,22 +105,56 @@ static int manager_answers(const char *sock) {
   return ok;
 }
 
+/* One path component as src/manager/tombstones.ts accepts it: [A-Za-z0-9][A-Za-z0-9._-]*. */
+static int plain_name(const char *s) {
+  if (!s || !((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9'))) return 0;
+  for (; *s; s++) {
+    int ok = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' || *s == '-';
+    if (!ok) return 0;
+  }
+  return 1;
+}
+
+/* Prints and removes the response the manager left for a deleted task; 0 if there is none. */
+static int print_tombstone(const char *instance_dir, const char *ns, const char *id) {
+  if (!plain_name(ns) || !plain_name(id)) return 0;
+  char path[PATH_MAX * 2];
+  snprintf(path, sizeof path, "%s/deleted/%s/%s", instance_dir, ns, id);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char buf[4096];
+  ssize_t n = read(fd, buf, sizeof buf);
+  close(fd);
+  if (n <= 0 || n == (ssize_t)sizeof buf) return 0; /* empty or not a DeleteResponse: let the shim decide */
+  if (write(1, buf, (size_t)n) != n) return -1;
+  unlink(path);
+  return 1;
+}
+
 int main(int argc, char **argv) {
-  const char *address = NULL;
+  const char *address = NULL, *ns = getenv("NAMESPACE"), *id = NULL;
   for (int i = 1; i + 1 < argc; i++) {
     if (!strcmp(argv[i], "-address") || !strcmp(argv[i], "--address")) address = argv[i + 1];
+    else if (!strcmp(argv[i], "-namespace") || !strcmp(argv[i], "--namespace")) ns = argv[i + 1];
+    else if (!strcmp(argv[i], "-id") || !strcmp(argv[i], "--id")) id = argv[i + 1];
   }
   int is_start = argc > 1 && !strcmp(argv[argc - 1], "start");
-  if (is_start && address && *address) {
+  int is_delete = argc > 1 && !strcmp(argv[argc - 1], "delete");
+  if ((is_start || is_delete) && address && *address) {
     const char *path = strncmp(address, "unix://", 7) ? address : address + 7;
-    char abs[PATH_MAX], hex[65], sock[PATH_MAX + 128];
+    char abs[PATH_MAX], hex[65], dir[PATH_MAX + 64], sock[PATH_MAX + 128];
     const char *run = getenv("VNODE_RUN_DIR");
     if (!run || !*run) run = "/run/vnode";
     if (resolve_path(path, abs, sizeof abs) == 0) {
       sha256_hex(abs, hex);
       hex[12] = 0;
-      snprintf(sock, sizeof sock, "%s/%s/manager.sock", run, hex);
-      if (manager_answers(sock)) {
+      snprintf(dir, sizeof dir, "%s/%s", run, hex);
+      snprintf(sock, sizeof sock, "%s/manager.sock", dir);
+      if (is_delete) {
+        int r = print_tombstone(dir, ns, id);
+        if (r < 0) return 1;
+        if (r > 0) return 0;
+      } else if (manager_answers(sock)) {
         /* containerd 2.x passes runtime options on stdin: take them, as the shim would. */
         char drain[4096];
         while (read(0, drain, sizeof drain) > 0) {}

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
-import { anyTypeName, packAny, RUNC_OPTIONS, RUNC_PROCESS_DETAILS, TaskStatus, unpackAny, type CreateTaskRequest, type RuncOptions } from '../proto/index.js';
+import { anyTypeName, encode, packAny, RUNC_OPTIONS, RUNC_PROCESS_DETAILS, TaskStatus, unpackAny, type CreateTaskRequest, type RuncOptions } from '../proto/index.js';
 import type { Any } from '../proto/index.js';
 import { Code, TaskError, type TaskApi } from '../shim/index.js';
 import type { EventPublisher } from '../shim/events.js';
@@ -19,6 +19,7 @@ import { IdPoolExhaustedError } from './id-pool.js';
 import { OciRuntime, resolveRuntime, RuntimeError, RuntimeNotFoundError } from './oci-runtime.js';
 import type { InstancePaths } from './paths.js';
 import { ensureHostPath, idmapPodFile, mountRootfs, RootfsError, unmountRootfs } from './rootfs.js';
+import { Tombstones } from './tombstones.js';
 import { openStdio, StdioError, type ProcessStdio } from './stdio.js';
 import { taskKey, TaskStore, type ProcessRecord, type TaskRecord } from './task-store.js';
 import { VnodeError, VnodeRegistry, type Vnode } from './vnode.js';
@@ -63,6 +64,7 @@ interface Live {
 
 export class TaskService implements TaskApi {
   readonly store: TaskStore;
+  private readonly tombstones: Tombstones;
   readonly vnodes: VnodeRegistry;
   private readonly live = new Map<string, Live>();
   /** Exits whose PID was not (yet) known to belong to a process: PID -> record. */
@@ -71,6 +73,7 @@ export class TaskService implements TaskApi {
 
   constructor(private readonly o: ServiceOptions) {
     this.store = new TaskStore(o.paths.state);
+    this.tombstones = new Tombstones(join(o.paths.dir, 'deleted'));
     this.vnodes = new VnodeRegistry(o.paths, process.env.VNODE_ID_POOL, (v, r) => this.onExit(v, r));
     for (const d of [o.paths.runtimeRoot, join(o.paths.dir, 'logs'), join(o.paths.dir, 'tty')]) mkdirSync(d, { recursive: true, mode: 0o700 });
     // Root filesystems and pod files live below mounts/: the path to them must be
@@ -227,6 +230,7 @@ export class TaskService implements TaskApi {
     // (<state>/io.containerd.runtime.v2.task/<namespace>/<id>).
     const ns = ctx.namespace || namespaceOfBundle(req.bundle, req.id) || 'default';
     if (this.store.get(ns, req.id)) throw new TaskError(Code.AlreadyExists, `task ${req.id} already exists in namespace ${ns}`);
+    this.tombstones.clear(ns, req.id);
     if (req.checkpoint) throw new TaskError(Code.Unimplemented, `task ${req.id}: restoring from a checkpoint is not supported by vnode`);
     let runtimeBinary: string;
     try {
@@ -601,6 +605,7 @@ export class TaskService implements TaskApi {
     }
     if (p.status === 'running') throw new TaskError(Code.FailedPrecondition, `cannot delete running task ${t.id}: kill it first`);
     const result = await this.destroy(t);
+    this.tombstones.write(t.namespace, t.id, encode('containerd.task.v2.DeleteResponse', result));
     this.o.events.publish('/tasks/delete', t.namespace, { containerId: t.id, pid: result.pid, exitStatus: result.exitStatus, exitedAt: result.exitedAt, id: '' });
     return result;
   }

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync,
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { availableContainerdVersions } from '../../support/containerd.js';
-import { TestPod, withPod, type CriEnv } from '../../support/cri.js';
+import { TestPod, waitFor, withPod, type CriEnv } from '../../support/cri.js';
 import { isAlive } from '../../../src/manager/procfs.js';
 import { instanceDir, leasesOf, mountsBelow, parseUidMap, taskStateFiles, vnodeInitPids, vnodeRecords, vnodeSuite } from '../../support/vnode-host.js';
 
@@ -179,6 +179,10 @@ describe(`vNodes on containerd ${version}`, () => {
     assert.deepEqual(vnodeInitPids(suite.ctd).filter((p) => !initsBefore.includes(p)), []);
     assert.deepEqual(mountsBelow(join(instanceDir(suite.ctd), 'mounts')), []);
     assert.deepEqual(taskStateFiles(suite.ctd), []);
+    // containerd runs the shim's `delete` after each task it deleted; the C front answers it
+    // from what the manager left, and takes it away.
+    const tombstones = [pod.id, cid].map((id) => join(instanceDir(suite.ctd), 'deleted', 'k8s.io', id));
+    await waitFor('tombstones consumed by the shim delete containerd runs', () => tombstones.every((f) => !existsSync(f)), 10_000);
     // The pod-level cgroup is kubelet's to remove (as with runc); the containers' own are ours.
     for (const ctrl of ['memory', 'pids', 'cpu']) {
       const podCg = join('/sys/fs/cgroup', ctrl, pod.config.linux!.cgroup_parent!);

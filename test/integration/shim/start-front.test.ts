@@ -3,12 +3,14 @@
 // listens, and hand everything else to the Node.js shim unchanged.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { managerInstance } from '../../../src/shim/instance.js';
+import { Tombstones } from '../../../src/manager/tombstones.js';
+import { decode, encode, type DeleteResponse } from '../../../src/proto/index.js';
 
 const front = join(import.meta.dirname, '../../../bin/containerd-shim-vnode-v2');
 
@@ -23,10 +25,33 @@ describe('containerd-shim-vnode-v2 C front', () => {
     rmSync(runDir, { recursive: true, force: true });
   });
 
-  function run(args: string[], input = '') {
+  function run(args: string[], input = '', env: NodeJS.ProcessEnv = {}) {
     // If the front ever fell back to the Node.js shim for `start`, it must not leave a real manager behind.
-    return spawnSync(front, args, { env: { ...process.env, VNODE_RUN_DIR: runDir, VNODE_MANAGER_BIN: '/bin/false' }, input, encoding: 'utf8', cwd: '/tmp' });
+    return spawnSync(front, args, { env: { ...process.env, VNODE_RUN_DIR: runDir, VNODE_MANAGER_BIN: '/bin/false', ...env }, input, encoding: 'utf8', cwd: '/tmp' });
   }
+
+  it('answers delete with the response the manager left for a deleted task, without Node.js', () => {
+    const address = '/tmp/vnode-front/tomb/containerd.sock';
+    const tombs = new Tombstones(join(managerInstance(address, { VNODE_RUN_DIR: runDir }).dir, 'deleted'));
+    const exitedAt = new Date('2026-11-28T09:00:00.123Z');
+    tombs.write('k8s.io', 'c0ffee', encode('containerd.task.v2.DeleteResponse', { pid: 4242, exitStatus: 3, exitedAt }));
+    const args = ['-namespace', 'k8s.io', '-address', address, '-publish-binary', '/usr/bin/containerd', '-id', 'c0ffee', '-bundle', '/nonexistent', 'delete'];
+    // no node on PATH: the answer must come from the front itself
+    const r = spawnSync(front, args, { env: { PATH: '/nonexistent', VNODE_RUN_DIR: runDir } });
+    assert.equal(r.status, 0, r.stderr.toString());
+    assert.deepEqual(decode<DeleteResponse>('containerd.task.v2.DeleteResponse', r.stdout), { pid: 4242, exitStatus: 3, exitedAt });
+    assert.equal(existsSync(tombs.pathOf('k8s.io', 'c0ffee')!), false, 'the tombstone is consumed');
+    // a second delete (or one for a task the manager never deleted) goes to the Node.js shim
+    const again = spawnSync(front, args, { env: { PATH: '/nonexistent', VNODE_RUN_DIR: runDir }, encoding: 'utf8' });
+    assert.equal(again.status, 127);
+    assert.match(again.stderr, /containerd-shim-vnode-v2: cannot run node/);
+    // names that are not one plain path component are never looked up
+    const dir = join(tombs.dir, 'k8s.io');
+    writeFileSync(join(dir, 'x'), 'not for ../x');
+    const odd = spawnSync(front, [...args.slice(0, 6), '-id', '../k8s.io/x', 'delete'], { env: { PATH: '/nonexistent', VNODE_RUN_DIR: runDir }, encoding: 'utf8' });
+    assert.equal(odd.status, 127);
+    assert.equal(existsSync(join(dir, 'x')), true);
+  });
 
   it('answers start with the address the Node.js shim computes, for every address form', async () => {
     for (const address of ['/tmp/vnode-front/a/../b//containerd.sock', 'unix:///tmp/vnode-front/c.sock', 'rel/./x.sock', `/tmp/${'long-'.repeat(20)}/containerd.sock`]) {
