@@ -4,6 +4,7 @@
 // are the vNode's, and sysctls written through it are shared by every pod of the vNode
 // (one sysctl scope per vNode). (A Kubernetes namespace has no cgroup of its own for a
 // per-namespace vNode to be measured by; with VNODE_PER_POD=true a pod is its vNode.)
+import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { OciMount } from '../oci/spec.js';
 import { VnodeFs, type VnodeSpec } from '../vnodefs/index.js';
@@ -48,6 +49,23 @@ export class ProcView {
 
   add(id: string, spec: VnodeSpec): void {
     this.fs.addVnode(id, spec);
+  }
+
+  /**
+   * Looks up every file a container of this entry will bind, so the kernel has the
+   * names cached (they stay valid while the entry is served) before runc and vnode-bind
+   * bind them: each uncached name costs a FUSE round trip inside StartContainer.
+   * The lookups go through the threadpool, never this thread (it is the one answering
+   * them), and one at a time: lookups blocked in every pool thread would leave none for
+   * the server's own read of /dev/fuse, and nothing would answer them.
+   */
+  warm(id: string): void {
+    const sources = this.fs.bindMounts(id).map((m) => m.source);
+    const next = (): void => {
+      const source = sources.shift();
+      if (source) void stat(source).then(next, next);
+    };
+    next();
   }
 
   remove(id: string): void {

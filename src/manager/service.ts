@@ -377,6 +377,7 @@ export class TaskService implements TaskApi {
       if (pv && who.kind === 'sandbox' && t.cgroup) {
         t.view = { id: viewId('pod', req.id), spec: { cgroup: podCgroupOf(t.cgroup), startedAt: Date.parse(v.record.createdAt), pidNamespaceInitPid: v.initPid, rootHostUid: v.record.range.start, sysctlScope: v.name } };
         pv.add(t.view.id, t.view.spec);
+        pv.warm(t.view.id);
       }
       this.store.put(t);
       this.claimEarlyExit(t, init, since);

@@ -105,12 +105,13 @@ function writeAttr(out: Buffer, at: number, a: Attr): void {
 }
 
 /** fuse_entry_out: node id, generation, validity of entry and attributes. */
-export function entryOut(a: Attr, validSec: number): Buffer {
+/** A LOOKUP reply: the name is cached for `entrySec`, the attributes for `attrSec` (default the same). */
+export function entryOut(a: Attr, entrySec: number, attrSec = entrySec): Buffer {
   const out = Buffer.alloc(Size.ENTRY_OUT);
   out.writeBigUInt64LE(BigInt(a.ino), 0);
   out.writeBigUInt64LE(0n, 8); // generation
-  out.writeBigUInt64LE(BigInt(validSec), 16);
-  out.writeBigUInt64LE(BigInt(validSec), 24);
+  out.writeBigUInt64LE(BigInt(entrySec), 16);
+  out.writeBigUInt64LE(BigInt(attrSec), 24);
   writeAttr(out, 40, a);
   return out;
 }

@@ -37,6 +37,13 @@ const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
 /** Entry and attribute validity handed to the kernel, seconds. */
 const VALID_SEC = 1;
+/**
+ * Names below a vNode's directory never change while the vNode is served (except the
+ * cpuN directories, which follow the CPU limit), and a removed vNode's names become
+ * unreachable with its own entry (VALID_SEC): the kernel may keep them long. Then the
+ * bind mounts of a pod's later containers resolve without a request.
+ */
+const STABLE_ENTRY_SEC = 3600;
 const O_ACCMODE = 3;
 
 type Node = { kind: 'root' } | { kind: 'entry'; vnode: Vnode; entry: TemplateEntry };
@@ -260,6 +267,7 @@ export class Handler {
     if (!parent) return errorReply(h.unique, E.ENOENT);
     let nodeid: number;
     let node: Node;
+    let entrySec = VALID_SEC;
     if (parent.kind === 'root') {
       const v = this.vnodes.get(slotOf(name));
       if (!v || v.id !== name) return errorReply(h.unique, E.ENOENT);
@@ -271,8 +279,9 @@ export class Handler {
       if (!e || !this.visible(parent.vnode, e)) return errorReply(h.unique, E.ENOENT);
       nodeid = nodeIdOf(parent.vnode.slot, e.index);
       node = { kind: 'entry', vnode: parent.vnode, entry: e };
+      if (e.cpu === undefined) entrySec = STABLE_ENTRY_SEC;
     }
-    return okReply(h.unique, entryOut(this.attr(nodeid, node, h.pid), VALID_SEC));
+    return okReply(h.unique, entryOut(this.attr(nodeid, node, h.pid), entrySec, VALID_SEC));
   }
 
   private render(vnode: Vnode, entry: TemplateEntry, pid: number): Buffer {
