@@ -97,6 +97,20 @@ test('lookup, open and read /proc/meminfo of a vNode; reads at offsets serve one
   assert.equal(h.stats.openHandles, 0);
 });
 
+test('names below a vNode are cached long, a vNode name and cpuN entries for a second; attributes for a second', () => {
+  const h = setup();
+  const validity = (parent: number, n: string): [number, number] => {
+    const r = call(h, req(Op.LOOKUP, parent, name(n)));
+    assert.equal(r.error, 0, n);
+    return [Number(r.payload.readBigUInt64LE(16)), Number(r.payload.readBigUInt64LE(24))];
+  };
+  assert.deepEqual(validity(ROOT_ID, 'vn-a'), [1, 1], 'a removed vNode disappears within a second');
+  const vn = lookupPath(h, 'vn-a');
+  assert.deepEqual(validity(vn, 'proc'), [3600, 1]);
+  assert.deepEqual(validity(lookupPath(h, 'vn-a/proc'), 'meminfo'), [3600, 1]);
+  assert.deepEqual(validity(lookupPath(h, 'vn-a/sys/devices/system/cpu'), 'cpu0'), [1, 1], 'cpuN follows the CPU limit');
+});
+
 test('a READ on a handle unknown to this server (opened before a restart) is rendered afresh', () => {
   const h = setup();
   const ino = lookupPath(h, 'vn-a/proc/uptime');
