@@ -1,8 +1,8 @@
 // The per-pod view of /proc and /sys that vnodefs serves inside vNodes. One vnodefs
 // entry per pod (per task without CRI): its base cgroup is the pod's, so a container
 // reads its own limits, else its pod's; uptime counts from the vNode's start and PIDs
-// are the vNode's, and sysctls written through it are shared by every pod of the vNode
-// (one sysctl scope per vNode). (A Kubernetes namespace has no cgroup of its own for a
+// are the vNode's, and sysctls and the load are shared by every pod of the vNode (one
+// vnodefs scope per vNode). (A Kubernetes namespace has no cgroup of its own for a
 // per-namespace vNode to be measured by; with VNODE_PER_POD=true a pod is its vNode.)
 import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';

@@ -317,7 +317,7 @@ export class TaskService implements TaskApi {
       } else if (pv && who.kind === 'task') {
         const cg = taskCgroupOf(plan.spec.linux?.cgroupsPath, isUnifiedHost());
         if (cg) {
-          view = { id: viewId('task', `${ns}_${req.id}`), spec: { cgroup: cg, startedAt: Date.parse(v.record.createdAt), pidNamespaceInitPid: v.initPid, rootHostUid: v.record.range.start, sysctlScope: v.name } };
+          view = { id: viewId('task', `${ns}_${req.id}`), spec: { cgroup: cg, startedAt: Date.parse(v.record.createdAt), pidNamespaceInitPid: v.initPid, rootHostUid: v.record.range.start, scope: v.name } };
           pv.add(view.id, view.spec);
           undo.push(() => pv.remove(view!.id));
           place(view.id);
@@ -375,7 +375,7 @@ export class TaskService implements TaskApi {
       t.cgroup = init.hostPid > 0 ? cgroupOf(init.hostPid) : undefined;
       if (!t.cgroup) this.o.log(`create ${req.id}: no cgroup found for host pid ${init.hostPid} (vNode pid ${init.vnodePid})`);
       if (pv && who.kind === 'sandbox' && t.cgroup) {
-        t.view = { id: viewId('pod', req.id), spec: { cgroup: podCgroupOf(t.cgroup), startedAt: Date.parse(v.record.createdAt), pidNamespaceInitPid: v.initPid, rootHostUid: v.record.range.start, sysctlScope: v.name } };
+        t.view = { id: viewId('pod', req.id), spec: { cgroup: podCgroupOf(t.cgroup), startedAt: Date.parse(v.record.createdAt), pidNamespaceInitPid: v.initPid, rootHostUid: v.record.range.start, scope: v.name } };
         pv.add(t.view.id, t.view.spec);
         pv.warm(t.view.id);
       }

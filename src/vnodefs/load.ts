@@ -52,17 +52,40 @@ export function nsLevelOf(pid: number | undefined, procRoot = '/proc'): number {
 /** A task scan is reused for this long by readers of loadavg and stat. */
 const SCAN_TTL_MS = 1000;
 
+/** The tasks of several cgroups (the pods of one vNode) as one count. */
+export function sumCounts(counts: TaskCounts[]): TaskCounts {
+  const c: TaskCounts = { running: 0, uninterruptible: 0, total: 0, lastPid: 0, ctxt: 0 };
+  for (const x of counts) {
+    c.running += x.running;
+    c.uninterruptible += x.uninterruptible;
+    c.total += x.total;
+    c.ctxt += x.ctxt;
+    if (x.lastPid > c.lastPid) c.lastPid = x.lastPid;
+  }
+  return c;
+}
+
 export class LoadTracker {
   private avg: [number, number, number] = [0, 0, 0];
   private scan: TaskCounts | undefined;
   private scannedAt = -Infinity;
-  constructor(
-    private readonly cg: CgroupReader,
-    private readonly nsLevel: number,
-  ) {}
+  private sampledAt = -Infinity;
+  /** `scan` counts the tasks the load is made of (one cgroup, or every pod of a vNode). */
+  constructor(private readonly scanTasks: () => TaskCounts) {}
 
-  /** Folds one sample into the averages (called every SAMPLE_INTERVAL_MS). */
-  sample(): void {
+  /** One cgroup's tasks, PIDs as seen at PID namespace depth `nsLevel`. */
+  static ofCgroup(cg: CgroupReader, nsLevel: number): LoadTracker {
+    return new LoadTracker(() => countTasks(cg, nsLevel));
+  }
+
+  /**
+   * Folds one sample into the averages (called every SAMPLE_INTERVAL_MS). A tracker
+   * shared by several entries is asked once per entry: only the first call of an
+   * interval counts.
+   */
+  sample(now = performance.now()): void {
+    if (now - this.sampledAt < SAMPLE_INTERVAL_MS / 2) return;
+    this.sampledAt = now;
     const c = this.tasks(true);
     this.fold(c.running + c.uninterruptible);
   }
@@ -71,7 +94,7 @@ export class LoadTracker {
   tasks(fresh = false): TaskCounts {
     const now = performance.now();
     if (fresh || !this.scan || now - this.scannedAt > SCAN_TTL_MS) {
-      this.scan = countTasks(this.cg, this.nsLevel);
+      this.scan = this.scanTasks();
       this.scannedAt = now;
     }
     return this.scan;

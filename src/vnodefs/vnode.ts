@@ -2,6 +2,7 @@
 import { CgroupReader, pastFreshPeriod, readCacheTtl, type CgroupLocation } from './cgroup.js';
 import type { GenContext, HostFiles } from './context.js';
 import { LoadTracker, nsLevelOf } from './load.js';
+import type { Scope } from './scopes.js';
 import { locationFromText, readerCgroupText } from './reader-cgroup.js';
 import { slotOf } from './tree.js';
 
@@ -21,11 +22,10 @@ export interface VnodeSpec {
   /** Sysctl values to start from (e.g. saved before a manager restart). */
   sysctls?: Record<string, string>;
   /**
-   * Entries with the same scope share one set of sysctl values: the pods of one vNode
-   * each have their own entry (their own cgroup view), but one kernel to tune. The
-   * first entry of a scope brings `sysctls`; later ones join what is there.
+   * Entries with the same scope are the pods of one vNode: each has its own cgroup view
+   * (limits, CPU time), and they share sysctl values and the load (src/vnodefs/scopes.ts).
    */
-  sysctlScope?: string;
+  scope?: string;
 }
 
 export class Vnode {
@@ -35,15 +35,18 @@ export class Vnode {
   /** Sysctls this vNode wrote: name under /proc/sys → value. */
   readonly sysctls: Map<string, string>;
 
+  /** `joinScope` gives the sysctls and load shared with the vNode's other entries, if it has a scope. */
   constructor(
     readonly id: string,
     readonly spec: VnodeSpec,
-    sysctls?: Map<string, string>,
+    joinScope?: (cgroup: CgroupReader, nsLevel: number) => Scope,
   ) {
     this.slot = slotOf(id);
     this.cgroup = new CgroupReader(spec.cgroup);
-    this.load = new LoadTracker(this.cgroup, nsLevelOf(spec.pidNamespaceInitPid));
-    this.sysctls = sysctls ?? new Map(Object.entries(spec.sysctls ?? {}));
+    const nsLevel = nsLevelOf(spec.pidNamespaceInitPid);
+    const shared = joinScope?.(this.cgroup, nsLevel);
+    this.load = shared?.load ?? LoadTracker.ofCgroup(this.cgroup, nsLevel);
+    this.sysctls = shared?.sysctls ?? new Map(Object.entries(spec.sysctls ?? {}));
     this.own = new ReaderView(this.cgroup);
   }
 

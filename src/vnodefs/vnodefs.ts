@@ -13,7 +13,7 @@ import { bindMountsFor, type BindMount, type BindMountOptions } from './mounts.j
 import { Session, type SessionOptions } from './session.js';
 import { Template, VNODE_ID_PATTERN } from './tree.js';
 import { Vnode, type VnodeSpec } from './vnode.js';
-import { SysctlScopes } from './sysctl-scopes.js';
+import { VnodeScopes } from './scopes.js';
 import { parseCpuList } from './cgroup.js';
 
 const SAMPLE_SLICES = 20;
@@ -45,7 +45,7 @@ export class VnodeFs {
     readonly holderPid: number | undefined,
     /** True if this instance took over a live connection instead of mounting anew. */
     readonly recovered: boolean,
-    private readonly scopes: SysctlScopes,
+    private readonly scopes: VnodeScopes,
   ) {}
 
   /**
@@ -58,7 +58,7 @@ export class VnodeFs {
     if (!mp.startsWith('/')) throw new VnodefsError('VNODEFS_BAD_ARGUMENT', `mountpoint must be absolute: ${mp}`);
     const host = new HostFiles(opts.hostRoots ?? HOST_ROOTS);
     const handler = new Handler(new Template(maxCpus(host)), host, opts.now);
-    const scopes = new SysctlScopes();
+    const scopes = new VnodeScopes();
     const pending: [string, Vnode][] = Object.entries(opts.vnodes ?? {}).map(([id, spec]) => [id, makeVnode(id, spec, scopes)]);
     for (const [, v] of pending) handler.addVnode(v);
 
@@ -108,7 +108,7 @@ export class VnodeFs {
     if (!v) return;
     this.handler.removeVnode(v);
     this.vnodes.delete(id);
-    if (v.spec.sysctlScope !== undefined) this.scopes.release(v.spec.sysctlScope);
+    if (v.spec.scope !== undefined) this.scopes.release(v.spec.scope, v.cgroup);
   }
 
   /**
@@ -176,10 +176,10 @@ export class VnodeFs {
   }
 }
 
-function makeVnode(id: string, spec: VnodeSpec, scopes: SysctlScopes): Vnode {
+function makeVnode(id: string, spec: VnodeSpec, scopes: VnodeScopes): Vnode {
   if (!VNODE_ID_PATTERN.test(id)) throw new VnodefsError('VNODEFS_BAD_ARGUMENT', `invalid vNode id: ${JSON.stringify(id)}`);
-  const shared = spec.sysctlScope === undefined ? undefined : scopes.acquire(spec.sysctlScope, spec.sysctls);
-  return new Vnode(id, spec, shared);
+  const scope = spec.scope;
+  return new Vnode(id, spec, scope === undefined ? undefined : (cgroup, nsLevel) => scopes.acquire(scope, { sysctls: spec.sysctls, cgroup, nsLevel }));
 }
 
 

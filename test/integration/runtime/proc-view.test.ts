@@ -37,9 +37,13 @@ describe(`vnodefs inside vNodes (containerd ${version})`, () => {
         assert.equal(readFileSync(key, 'utf8').trim(), hostValue, "the host's value did not change");
         assert.equal((await sh(suite.env, cb, `cat ${key}`)).trim(), hostValue, 'another vNode does not see it');
         await withPod(suite.env, { namespace: 'sysctl-a' }, async (a2) => {
-          const c2 = await a2.runContainer({ name: 'a2', command: ['sleep', '3600'] });
+          const c2 = await a2.runContainer({ name: 'a2', command: ['sh', '-c', 'for i in $(seq 20); do sleep 3600 & done; wait'] });
           await a2.waitForState(c2, 'CONTAINER_RUNNING');
           assert.equal((await sh(suite.env, c2, `cat ${key}`)).trim(), mine, 'another pod of the same vNode sees it');
+          // the load is the vNode's: pod a counts the 21 tasks of pod a2 too (vnodefs keeps a task scan for a second)
+          await waitFor('pod a counts pod a2 tasks', async () => Number((await sh(suite.env, ca, 'cat /proc/loadavg')).split(' ')[3]!.split('/')[1]) >= 21, 10_000);
+          const other = Number((await sh(suite.env, cb, 'cat /proc/loadavg')).split(' ')[3]!.split('/')[1]);
+          assert.ok(other < 21, `another vNode does not count them (${other} tasks)`);
         });
         const w = await suite.env.cri.execSync(cb, ['sh', '-c', `echo 5 > ${key}`], 10);
         assert.notEqual(w.exit_code, 0, 'an unprivileged container cannot write sysctls');

@@ -13,7 +13,7 @@ test('loadavg shows the vNode load, runnable/total and last PID', () => {
 });
 
 test('LoadTracker folds samples like the kernel (1-minute average after 60 s of 1 runnable task)', () => {
-  const t = new LoadTracker(new CgroupReader(V1_A), 0);
+  const t = LoadTracker.ofCgroup(new CgroupReader(V1_A), 0);
   for (let i = 0; i < 12; i++) t.fold(1);
   const [a1, a5, a15] = t.snapshot().avg;
   assert.ok(Math.abs(a1 - (1 - Math.exp(-1))) < 1e-9);
