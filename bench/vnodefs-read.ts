@@ -151,7 +151,9 @@ async function main(): Promise<void> {
     const self = fileURLToPath(import.meta.url);
     // VNODE_BENCH_SERVER_NODE_ARGS: extra node flags for the server (e.g. --cpu-prof).
     const extra = (process.env.VNODE_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const vfs = spawn(process.execPath, [...extra, '--import', 'tsx', self, '--serve', JSON.stringify({ mountpoint: vfsMp, waiters, spinUs, holder: false, vnodes: { bench: { cgroup, startedAt: Date.now() } } }), String(cacheMs)], {
+    // The manager's own V8 flags, so the server's GC behaves as it does in the manager.
+    const { MANAGER_NODE_FLAGS } = await import('../src/shim/start.js');
+    const vfs = spawn(process.execPath, [...MANAGER_NODE_FLAGS, ...extra, '--import', 'tsx', self, '--serve', JSON.stringify({ mountpoint: vfsMp, waiters, spinUs, holder: false, vnodes: { bench: { cgroup, startedAt: Date.now() } } }), String(cacheMs)], {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     await new Promise<void>((resolve, reject) => {
