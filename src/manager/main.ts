@@ -67,8 +67,13 @@ export async function main(argv: string[]): Promise<number> {
   process.on('uncaughtException', (e) => log(`uncaught: ${(e as Error).stack ?? e}`));
   process.on('unhandledRejection', (e) => log(`unhandled rejection: ${(e as Error)?.stack ?? e}`));
   const stop = async (sig: string) => {
-    log(`${sig}: stopping (containers keep running)`);
+    // With tasks left, vnodefs stays mounted with its holder for the next manager to take
+    // over. With none, nothing will take it over: a mount nobody serves would make every
+    // host tool that stats mount points (df, mkfs's mounted check) wait forever.
+    const idle = service.store.all().length === 0;
+    log(`${sig}: stopping (${idle ? 'no task left: vnodefs unmounted' : 'containers keep running'})`);
     await server.close?.();
+    if (idle) await procView?.fs.close().catch((e: Error) => log(`vnodefs close: ${e.message}`));
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

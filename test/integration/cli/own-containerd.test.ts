@@ -56,7 +56,7 @@ describe('vnode run with its own containerd', { skip: isRoot ? false : 'needs ro
     removeManifests();
   });
 
-  it('starts containerd, builds busybox, runs the pod; reuses it; stop --purge removes everything', async (t) => {
+  it('starts containerd, builds busybox, runs the pod; reuses it; stop leaves no mount or process; stop --purge removes everything', async (t) => {
     t.diagnostic(isBuilt() ? 'running bin/vnode (built)' : 'running the sources (not built)');
     const paths = localPaths(env);
     const m = manifest((uid) => `apiVersion: v1
@@ -90,10 +90,25 @@ spec:
     assert.doesNotMatch(again.stderr, /starting containerd|building image/, 'the second run reuses containerd and the image');
     assert.equal(runningPid(paths), pid);
 
+    // A plain stop with no pod left: containerd, the manager, its holders and the vnodefs
+    // mount go (a mount nobody serves would hang every host tool that stats it); data stays.
+    const plain = await vnode(['containerd', 'stop'], env, 60_000);
+    assert.equal(plain.code, 0, describeResult(plain));
+    assert.throws(() => process.kill(pid, 0), 'containerd is gone');
+    const mountsLeft = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(base));
+    assert.deepEqual(mountsLeft, [], 'no mount (vnodefs included) is left');
+    assert.deepEqual(processesMentioning(base), [], 'no manager or holder is left');
+    assert.ok(existsSync(paths.dir), 'a plain stop keeps the data');
+
+    const third = await vnode(['run', m.path], env, 120_000);
+    assert.equal(third.code, 0, describeResult(third));
+    const pid2 = runningPid(paths);
+    assert.ok(pid2, 'containerd started again');
+
     const stop = await vnode(['containerd', 'stop', '--purge'], env, 60_000);
     assert.equal(stop.code, 0, describeResult(stop));
-    assert.match(stop.stderr, new RegExp(`stopping containerd \\(pid ${pid}\\)`));
-    assert.throws(() => process.kill(pid, 0), 'containerd is gone');
+    assert.match(stop.stderr, new RegExp(`stopping containerd \\(pid ${pid2}\\)`));
+    assert.throws(() => process.kill(pid2, 0), 'containerd is gone');
     assert.equal(existsSync(paths.dir), false, `${paths.dir} purged`);
     assert.equal(existsSync(join(paths.runDir, 'containerd')), false);
     assert.deepEqual(processesMentioning(base), [], 'no process (manager, vnode-hold, shim) of this containerd is left');
