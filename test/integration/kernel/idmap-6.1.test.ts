@@ -152,13 +152,14 @@ describe('ID-mapped overlay rootfs and pod files on the host kernel and on Linux
     }
   });
 
-  it('exits with the checks\' status and stays fast enough for CI', () => {
+  it('exits with the checks\' status', (t) => {
     // Only the ID-mapped tmpfs steps fail on 6.1, so the script reports failure (1).
     assert.equal(run.status, 1, `script exit status${detail()}`);
     const failing = 1 + TMPFS_IDMAP_STEPS.length;
     assert.match(run.output, new RegExp(`^host \\S+: ${STEPS.length} PASS, 0 FAIL, exit 0$`, 'm'));
     assert.match(run.output, new RegExp(`^guest 6\\.1\\.\\S+: ${STEPS.length - failing} PASS, ${failing} FAIL, exit 1$`, 'm'));
-    assert.ok(run.bootSeconds > 0 && run.bootSeconds < 120, `qemu boot took ${run.bootSeconds}s`);
-    assert.ok(run.elapsedSeconds < 180, `the whole script took ${run.elapsedSeconds}s`);
+    assert.ok(run.bootSeconds > 0, `the guest booted (${run.bootSeconds}s)`);
+    // Times are reported, not asserted (shared, noisy machines); the script's --timeout bounds a hang.
+    t.diagnostic(`qemu boot ${run.bootSeconds}s, whole script ${run.elapsedSeconds}s`);
   });
 });
