@@ -9,11 +9,18 @@
  * the same way and serves them. It is C because it must outlive Node.js and cost
  * nothing.
  *
- * usage: vnode-hold --manager PID --control FIFO --list FILE
+ * usage: vnode-hold --manager PID --control FIFO --list FILE [--address SOCKET --respawn CMD...]
  * control lines: "take <fd> <id>", "drop <id>", "manager <pid>"
  * FILE lists "<id> <held fd>" per connection, rewritten after each change.
  * While no manager lives, connections containerd closes are dropped; with no manager
  * and no connection left there is nothing to keep, and it exits.
+ *
+ * With --respawn, a manager that dies while connections are held is started again:
+ * CMD (the shim's `start`, which takes the lock that keeps two managers from starting)
+ * is run 300 ms after the death and every 5 s while none has said "manager <pid>",
+ * as long as containerd still listens on SOCKET. Until a manager serves, containerd's
+ * calls and every reader of vnodefs wait; this bounds the wait instead of leaving it
+ * to the next shim call.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -25,7 +32,10 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef SYS_pidfd_open
@@ -84,18 +94,54 @@ static void command(char *line, int *manager) {
   }
 }
 
+static long long now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Whether containerd still accepts connections on its socket. */
+static int listening(const char *path) {
+  if (!path) return 0;
+  if (!strncmp(path, "unix://", 7)) path += 7;
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return 0;
+  struct sockaddr_un a = { .sun_family = AF_UNIX };
+  if (strlen(path) >= sizeof a.sun_path) { close(fd); return 0; }
+  strcpy(a.sun_path, path);
+  int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+  close(fd);
+  return ok;
+}
+
+/* Runs CMD detached (its own session, stdio on /dev/null); children are reaped by SIGCHLD=SIG_IGN. */
+static void respawn(char **cmd) {
+  pid_t pid = fork();
+  if (pid != 0) return;
+  setsid();
+  int devnull = open("/dev/null", O_RDWR);
+  if (devnull >= 0) { dup2(devnull, 0); dup2(devnull, 1); dup2(devnull, 2); }
+  execv(cmd[0], cmd);
+  _exit(127);
+}
+
 int main(int argc, char **argv) {
   int manager_pid = 0;
-  const char *control_path = NULL;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  const char *control_path = NULL, *address = NULL;
+  char **respawn_cmd = NULL;
+  for (int i = 1; i < argc; i += 2) {
+    if (!strcmp(argv[i], "--respawn") && i + 1 < argc) { respawn_cmd = &argv[i + 1]; break; }
+    if (i + 1 >= argc) { fprintf(stderr, "vnode-hold: option %s needs a value\n", argv[i]); return 2; }
     if (!strcmp(argv[i], "--manager")) manager_pid = atoi(argv[i + 1]);
     else if (!strcmp(argv[i], "--control")) control_path = argv[i + 1];
     else if (!strcmp(argv[i], "--list")) list_path = argv[i + 1];
+    else if (!strcmp(argv[i], "--address")) address = argv[i + 1];
     else { fprintf(stderr, "vnode-hold: unknown option %s\n", argv[i]); return 2; }
   }
   if (!manager_pid || !control_path || !list_path) { fprintf(stderr, "vnode-hold: --manager, --control and --list are required\n"); return 2; }
   signal(SIGPIPE, SIG_IGN);
   signal(SIGHUP, SIG_IGN);
+  signal(SIGCHLD, SIG_IGN);
   if (mkfifo(control_path, 0600) < 0 && errno != EEXIST) { perror("vnode-hold: mkfifo"); return 1; }
   /* O_RDWR: the FIFO never reports EOF while managers come and go. */
   int control = open(control_path, O_RDWR | O_CLOEXEC);
@@ -109,6 +155,7 @@ int main(int argc, char **argv) {
 
   char buf[4096], line[256];
   size_t len = 0;
+  long long respawn_at = -1; /* when to run the respawn command next; -1: not due */
   for (;;) {
     struct pollfd fds[2 + MAX_HELD];
     int n = 0;
@@ -120,10 +167,21 @@ int main(int argc, char **argv) {
       /* no manager: watch only for containerd hanging up, never read */
       for (int i = 0; i < nheld; i++) fds[n++] = (struct pollfd){ held[i].fd, POLLRDHUP, 0 };
     }
-    if (poll(fds, (nfds_t)n, -1) < 0) { if (errno == EINTR) continue; return 1; }
+    int timeout = -1;
+    if (manager < 0 && respawn_cmd && respawn_at >= 0) {
+      long long wait = respawn_at - now_ms();
+      timeout = wait < 0 ? 0 : (int)wait;
+    }
+    int ready = poll(fds, (nfds_t)n, timeout);
+    if (ready < 0) { if (errno == EINTR) continue; return 1; }
     if (!watching_held && (fds[1].revents & POLLIN)) { /* the manager exited */
       close(manager);
       manager = -1;
+      respawn_at = now_ms() + 300;
+    }
+    if (manager < 0 && respawn_cmd && respawn_at >= 0 && now_ms() >= respawn_at) {
+      if (nheld > 0 && listening(address)) respawn(respawn_cmd);
+      respawn_at = now_ms() + 5000;
     }
     if (watching_held) {
       for (int i = n - 1; i >= 1; i--) {

@@ -25,9 +25,14 @@ export class ConnectionHolder {
   private pid = 0;
   private readonly ids = new WeakMap<object, string>();
 
+  /**
+   * `respawn`: how vnode-hold starts a manager again when this one dies while
+   * connections are held (the shim's `start` against containerd's `address`).
+   */
   constructor(
     private readonly files: HolderFiles,
     private readonly log: (m: string) => void,
+    private readonly respawn?: { address: string; command: string[] },
   ) {}
 
   /** Starts a holder or reconnects to the running one; returns the connections it kept. */
@@ -40,7 +45,9 @@ export class ConnectionHolder {
       return adopted;
     }
     this.pid = await new Promise<number>((resolve, reject) => {
-      const child = spawn(helperPath('vnode-hold'), ['--manager', String(process.pid), '--control', this.files.control, '--list', this.files.list], {
+      const args = ['--manager', String(process.pid), '--control', this.files.control, '--list', this.files.list];
+      if (this.respawn) args.push('--address', this.respawn.address, '--respawn', ...this.respawn.command);
+      const child = spawn(helperPath('vnode-hold'), args, {
         detached: true,
         stdio: ['ignore', 'pipe', 'ignore'],
       });

@@ -1,11 +1,11 @@
 // vnode-manager: serves containerd's Task API for every vNode task of one containerd
 // instance. Started by the shim's `start` (or as a service); thin: wiring only.
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { EventPublisher } from '../shim/events.js';
 import { ManagerEnv } from '../shim/instance.js';
 import { serveTaskApi } from '../shim/index.js';
 import { TtrpcServer } from '../ttrpc/index.js';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ConnectionHolder, holderFiles } from './connection-holder.js';
 import { WaitJournal } from './request-journal.js';
 import { instancePaths } from './paths.js';
@@ -43,7 +43,14 @@ export async function main(argv: string[]): Promise<number> {
   const service = new TaskService({ paths, events, perPod: env.VNODE_PER_POD === 'true', log, podFilePrefixes: prefixes, procView });
   service.reload();
   setInterval(() => service.persistSysctls(), 3000).unref();
-  const holder = new ConnectionHolder(holderFiles(paths.dir), log);
+  // After a crash, vnode-hold starts the next manager through the shim's `start` (its lock
+  // keeps two managers from starting) instead of waiting for containerd's next shim call.
+  const containerdAddress = env[ManagerEnv.containerdAddress];
+  const shimLauncher = process.argv[1] ? join(dirname(process.argv[1]), 'containerd-shim-vnode-v2') : '';
+  const respawn = containerdAddress && shimLauncher && existsSync(shimLauncher)
+    ? { address: containerdAddress, command: [process.execPath, shimLauncher, '-namespace', 'vnode', '-address', containerdAddress, '-id', 'vnode-manager-restart', 'start'] }
+    : undefined;
+  const holder = new ConnectionHolder(holderFiles(paths.dir), log, respawn);
   const kept = await holder.start();
   const journal = new WaitJournal(join(paths.state, 'inflight'), (c) => holder.idOf(c.socket));
   journal.prune(new Set(kept.map((s) => holder.idOf(s)).filter((id): id is string => !!id)));

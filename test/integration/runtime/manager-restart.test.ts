@@ -1,5 +1,5 @@
-// Workloads outlive the manager: kill -9 it while pods run, let the next shim call
-// start a new one; the pods keep running, containerd's connections survive (held by
+// Workloads outlive the manager: kill -9 it while pods run; vnode-hold starts a new one
+// (or the next shim call does); the pods keep running, containerd's connections survive (held by
 // vnode-hold), exits that happened meanwhile and afterwards report their true codes.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -16,6 +16,31 @@ const versions = (process.env.VNODE_TEST_CONTAINERD_VERSIONS?.split(',') ?? avai
 for (const version of versions) {
   describe(`manager crash on containerd ${version}`, () => {
     const suite = vnodeSuite({ version });
+
+    it('starts a new manager by itself after kill -9: no shim call needed, exec and /proc work again', async () => {
+      const pod = await TestPod.run(suite.env, { namespace: 'restarted' });
+      try {
+        const cid = await pod.runContainer({ name: 'main', command: ['sleep', '3600'] });
+        await pod.waitForState(cid, 'CONTAINER_RUNNING');
+        const before = managerPid(suite.ctd);
+        process.kill(before, 'SIGKILL');
+        await waitFor('manager gone', () => !isAlive(before), 5000);
+        // no CRI call until a new manager serves: vnode-hold runs the shim's start
+        const after = await waitFor('a new manager', () => {
+          const p = managerPid(suite.ctd);
+          return p !== before && isAlive(p) ? p : undefined;
+        }, 15_000, 100);
+        assert.notEqual(after, before);
+        const r = await suite.env.cri.execSync(cid, ['sh', '-c', 'echo served; grep -c . /proc/meminfo'], 10);
+        assert.equal(r.exit_code, 0, r.stderr.toString());
+        assert.match(r.stdout.toString(), /^served\n\d+\n$/);
+      } finally {
+        await pod.remove();
+      }
+      assert.deepEqual(vnodeRecords(suite.ctd), []);
+      assert.deepEqual(taskStateFiles(suite.ctd), []);
+      assert.deepEqual(mountsBelow(join(instanceDir(suite.ctd), 'mounts')), []);
+    });
 
     it('keeps pods running and reports true exit codes after kill -9 of the manager', async () => {
       const pod = await TestPod.run(suite.env, { namespace: 'survivor' });
@@ -41,7 +66,7 @@ for (const version of versions) {
         // containerd has not been told anything: its view is still "running"
         assert.equal((await pod.status(waiter)).state, 'CONTAINER_RUNNING');
 
-        // The next shim call (a new pod) starts a new manager, which takes the connections back.
+        // A new manager (started by vnode-hold, or by this shim call) takes the connections back.
         const next = await TestPod.run(suite.env, { namespace: 'newcomer' });
         try {
           const after = managerPid(suite.ctd);
