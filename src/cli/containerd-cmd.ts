@@ -5,6 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CriClient, CriError } from '../k8s/cri/index.js';
 import { managerInstance } from '../shim/instance.js';
+import { isAlive, livePidInFile } from '../manager/procfs.js';
 import { mountsUnder, umount } from '../sys/mount.js';
 import { localPaths, runningPid, type LocalPaths } from './containerd-local.js';
 import { ExitCode, UsageError } from './errors.js';
@@ -91,26 +92,6 @@ async function removeAllPods(address: string, progress: Progress): Promise<void>
   }
 }
 
-function startTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
-
-/** "<pid> <starttime>" from a pid file, when that process still runs. */
-function livePid(pidFile: string): number | undefined {
-  let text = '';
-  try { text = readFileSync(pidFile, 'utf8'); } catch { return undefined; }
-  const [p, start] = text.trim().split(/\s+/);
-  const pid = Number(p);
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  const now = startTime(pid);
-  return now !== undefined && (!start || now === start) ? pid : undefined;
-}
-
 /**
  * The manager of this containerd instance and its connection holder (vnode-hold), when no
  * task is left — or, with `force` (purge), regardless: then also every vNode init of the
@@ -127,14 +108,14 @@ async function stopManager(paths: LocalPaths, progress: Progress, force: boolean
     return '';
   }
   for (const [what, file] of [['vnode manager', inst.pidFile], ['vnode-hold', join(inst.dir, 'hold.pid')]] as const) {
-    const pid = livePid(file);
+    const pid = livePidInFile(file);
     if (pid === undefined) continue;
     progress(`stopping the ${what} (pid ${pid})…`);
     await terminate(pid, 5_000);
   }
   if (force) {
     for (const v of readJson<{ name: string; initPid: number; initStartTime: string; range: { start: number } }>(join(inst.dir, 'state', 'vnodes'))) {
-      if (startTime(v.initPid) === v.initStartTime) {
+      if (isAlive(v.initPid, v.initStartTime)) {
         progress(`killing vNode ${v.name} (init pid ${v.initPid})…`);
         try { process.kill(v.initPid, 'SIGKILL'); } catch { /* gone */ }
       }

@@ -20,6 +20,7 @@ import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'smol-toml';
 import { CriClient } from '../k8s/cri/index.js';
+import { livePidInFile, startTimeOf } from '../manager/procfs.js';
 import { importImage, LocalImageError, pauseImage, type CtrRunner } from '../oci/image-local.js';
 import { CliError } from './errors.js';
 import type { Progress } from './output.js';
@@ -171,23 +172,9 @@ function chooseSubnet(paths: LocalPaths): string {
 
 // ---- process -------------------------------------------------------------------------------
 
-function startTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
-
 /** The pid of our containerd when it still runs (pid file + start time, so a reused pid does not count). */
 export function runningPid(paths: LocalPaths): number | undefined {
-  let text: string;
-  try { text = readFileSync(paths.pidFile, 'utf8'); } catch { return undefined; }
-  const [pidText, start] = text.trim().split(/\s+/);
-  const pid = Number(pidText);
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  return startTime(pid) === start ? pid : undefined;
+  return livePidInFile(paths.pidFile);
 }
 
 export function ctrRunner(ctrPath: string, address: string): CtrRunner {
@@ -307,7 +294,7 @@ async function ensureLocked(paths: LocalPaths, progress: Progress, env: NodeJS.P
   child.on('exit', (code, sig) => { exited = `containerd exited (code ${code}, signal ${sig})`; });
   child.on('error', (e) => { exited = e.message; });
   child.unref();
-  writeFileSync(paths.pidFile, `${child.pid} ${startTime(child.pid) ?? ''}\n`);
+  writeFileSync(paths.pidFile, `${child.pid} ${startTimeOf(child.pid) ?? ''}\n`);
 
   progress('waiting for containerd\'s CRI…');
   const deadline = Date.now() + 60_000;

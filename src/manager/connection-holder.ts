@@ -3,13 +3,13 @@
 // back and serves them, so containerd never sees its shim connections drop (which
 // it would report as every task exiting).
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, fstatSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, readFileSync, writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { writeFifoLine } from '../sys/fd.js';
 import { pidfdGetfd, pidfdOpen } from '../sys/pidfd.js';
 import { helperPath } from './helpers.js';
-import { isAlive, startTimeOf } from './procfs.js';
+import { livePidInFile, startTimeOf } from './procfs.js';
 
 export interface HolderFiles {
   control: string;
@@ -61,10 +61,7 @@ export class ConnectionHolder {
   }
 
   private running(): number | undefined {
-    if (!existsSync(this.files.pid)) return undefined;
-    const [pid, start] = readFileSync(this.files.pid, 'utf8').trim().split(' ');
-    const n = Number(pid);
-    return n > 0 && isAlive(n, start || undefined) ? n : undefined;
+    return livePidInFile(this.files.pid);
   }
 
   private takeBack(): Socket[] {

@@ -13,6 +13,22 @@ export function startTimeOf(pid: number): string | undefined {
   }
 }
 
+/**
+ * The pid a pid file records as "<pid> <start time>", if that very process still runs
+ * (a reused pid does not count; a record without a start time matches the pid alone).
+ */
+export function livePidInFile(file: string): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const [pidText, start] = text.trim().split(/\s+/);
+  const pid = Number(pidText);
+  return Number.isInteger(pid) && pid > 0 && isAlive(pid, start || undefined) ? pid : undefined;
+}
+
 export function isAlive(pid: number, startTime?: string): boolean {
   const st = startTimeOf(pid);
   if (st === undefined) return false;

@@ -15,6 +15,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, realpathSync, unlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { dirname, join } from 'node:path';
+import { livePidInFile, startTimeOf } from '../manager/procfs.js';
 import { Code, RpcError, TtrpcClient } from '../ttrpc/index.js';
 import type { ShimArgs } from './args.js';
 import { ManagerEnv, managerInstance, type ManagerInstance } from './instance.js';
@@ -106,29 +107,7 @@ function tryLock(name: string): Promise<net.Server | undefined> {
 
 /** The manager's pid if the process recorded in manager.pid is still that process. */
 export function managerAlive(inst: ManagerInstance): number | undefined {
-  let text: string;
-  try {
-    text = readFileSync(inst.pidFile, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const [pidText, start] = text.trim().split(/\s+/);
-  const pid = Number(pidText);
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  const st = procStat(pid);
-  if (!st || st.state === 'Z' || st.state === 'X' || st.startTime !== start) return undefined;
-  return pid;
-}
-
-function procStat(pid: number): { state: string; startTime: string } | undefined {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    // rest[0] is field 3 (state); starttime is field 22.
-    return { state: rest[0]!, startTime: rest[19]! };
-  } catch {
-    return undefined;
-  }
+  return livePidInFile(inst.pidFile);
 }
 
 /**
@@ -178,8 +157,7 @@ function spawnManager(inst: ManagerInstance, args: ShimArgs, env: NodeJS.Process
     child.unref();
     const pid = child.pid;
     if (pid === undefined) throw new Error(`cannot run ${cmd}: not found or not executable`);
-    const st = procStat(pid);
-    writeFileSync(inst.pidFile, `${pid} ${st?.startTime ?? ''}\n`);
+    writeFileSync(inst.pidFile, `${pid} ${startTimeOf(pid) ?? ''}\n`);
     return pid;
   } finally {
     closeSync(out);
