@@ -19,9 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
+#include "unix-connect.h"
 
 /* ---- SHA-256 (FIPS 180-4) --------------------------------------------------- */
 static const uint32_t K[64] = {
@@ -94,17 +93,6 @@ static int resolve_path(const char *in, char *out, size_t cap) {
   return 0;
 }
 
-static int manager_answers(const char *sock) {
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return 0;
-  struct sockaddr_un a = { .sun_family = AF_UNIX };
-  if (strlen(sock) >= sizeof a.sun_path) { close(fd); return 0; }
-  strcpy(a.sun_path, sock);
-  int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-  close(fd);
-  return ok;
-}
-
 /* One path component as src/manager/tombstones.ts accepts it: [A-Za-z0-9][A-Za-z0-9._-]*. */
 static int plain_name(const char *s) {
   if (!s || !((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9'))) return 0;
@@ -154,7 +142,7 @@ int main(int argc, char **argv) {
         int r = print_tombstone(dir, ns, id);
         if (r < 0) return 1;
         if (r > 0) return 0;
-      } else if (manager_answers(sock)) {
+      } else if (unix_accepts(sock)) {
         /* containerd 2.x passes runtime options on stdin: take them, as the shim would. */
         char drain[4096];
         while (read(0, drain, sizeof drain) > 0) {}

@@ -32,11 +32,10 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#include "unix-connect.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -98,20 +97,6 @@ static long long now_ms(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-/* Whether containerd still accepts connections on its socket. */
-static int listening(const char *path) {
-  if (!path) return 0;
-  if (!strncmp(path, "unix://", 7)) path += 7;
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return 0;
-  struct sockaddr_un a = { .sun_family = AF_UNIX };
-  if (strlen(path) >= sizeof a.sun_path) { close(fd); return 0; }
-  strcpy(a.sun_path, path);
-  int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-  close(fd);
-  return ok;
 }
 
 /* Runs CMD detached (its own session, stdio on /dev/null); children are reaped by SIGCHLD=SIG_IGN. */
@@ -180,7 +165,7 @@ int main(int argc, char **argv) {
       respawn_at = now_ms() + 300;
     }
     if (manager < 0 && respawn_cmd && respawn_at >= 0 && now_ms() >= respawn_at) {
-      if (nheld > 0 && listening(address)) respawn(respawn_cmd);
+      if (nheld > 0 && unix_accepts(address)) respawn(respawn_cmd);
       respawn_at = now_ms() + 5000;
     }
     if (watching_held) {
