@@ -104,8 +104,7 @@ function writeAttr(out: Buffer, at: number, a: Attr): void {
   out.writeUInt32LE(0, at + 84); // flags
 }
 
-/** fuse_entry_out: node id, generation, validity of entry and attributes. */
-/** A LOOKUP reply: the name is cached for `entrySec`, the attributes for `attrSec` (default the same). */
+/** fuse_entry_out (a LOOKUP reply): node id, generation; the kernel caches the name for `entrySec`, the attributes for `attrSec`. */
 export function entryOut(a: Attr, entrySec: number, attrSec = entrySec): Buffer {
   const out = Buffer.alloc(Size.ENTRY_OUT);
   out.writeBigUInt64LE(BigInt(a.ino), 0);

@@ -35,21 +35,16 @@ function below(candidate: string, base: string): boolean {
   return candidate === base || candidate.startsWith(base.endsWith('/') ? base : `${base}/`);
 }
 
-/**
- * The cgroup location for reader `pid`: each controller path is the reader's if it
- * lies below the vNode's, else the vNode's. Returns `base` itself when nothing is narrower.
- */
-export function readerLocation(base: CgroupLocation, pid: number, procRoot = '/proc'): CgroupLocation {
-  const text = readerCgroupText(pid, procRoot);
-  return text ? locationFromText(base, text) : base;
-}
-
 /** The reader's /proc/<pid>/cgroup (cached like other cgroup reads), or undefined. */
 export function readerCgroupText(pid: number, procRoot = '/proc'): string | undefined {
   return pid > 0 ? readText(join(procRoot, String(pid), 'cgroup')) : undefined;
 }
 
-/** readerLocation for the text of a reader's /proc/<pid>/cgroup. */
+/**
+ * The cgroup location of a reader whose /proc/<pid>/cgroup reads `text`: each
+ * controller path is the reader's if it lies below the vNode's, else the vNode's.
+ * Returns `base` itself when nothing is narrower.
+ */
 export function locationFromText(base: CgroupLocation, text: string): CgroupLocation {
   const m = cgroupMounts();
   if (base.version === 2) {
