@@ -17,6 +17,8 @@ export interface InstancePaths {
   idPool: string;
   /** Persistent per-vNode data (hostPath volumes resolve here). */
   data: string;
+  /** Responses of deleted tasks for the shim's `delete` (tombstones.ts). */
+  deleted: string;
 }
 
 export function instancePaths(socket: string, env: NodeJS.ProcessEnv = process.env): InstancePaths {
@@ -31,5 +33,6 @@ export function instancePaths(socket: string, env: NodeJS.ProcessEnv = process.e
     mounts: join(dir, 'mounts'),
     idPool: env.VNODE_ID_POOL_DIR ?? '/run/vnode/idpool',
     data: join(env.VNODE_DATA_DIR ?? '/var/lib/vnode', instance),
+    deleted: join(dir, 'deleted'),
   };
 }

@@ -73,7 +73,7 @@ export class TaskService implements TaskApi {
 
   constructor(private readonly o: ServiceOptions) {
     this.store = new TaskStore(o.paths.state);
-    this.tombstones = new Tombstones(join(o.paths.dir, 'deleted'));
+    this.tombstones = new Tombstones(o.paths.deleted);
     this.vnodes = new VnodeRegistry(o.paths, process.env.VNODE_ID_POOL, (v, r) => this.onExit(v, r));
     for (const d of [o.paths.runtimeRoot, join(o.paths.dir, 'logs'), join(o.paths.dir, 'tty')]) mkdirSync(d, { recursive: true, mode: 0o700 });
     // Root filesystems and pod files live below mounts/: the path to them must be

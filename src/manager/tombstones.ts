@@ -4,7 +4,7 @@
 // manager leaves the encoded DeleteResponse at <instance>/deleted/<namespace>/<id>; the
 // shim's C front prints it and removes it, without starting Node.js (native/shim-start.c
 // reads the same path). A new task of the same id removes a stale one.
-import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Names the C front accepts as one path component (containerd's ids and namespaces fit). */
@@ -27,6 +27,19 @@ export class Tombstones {
     this.sweep(dir, now);
     writeFileSync(`${path}.tmp`, response);
     renameSync(`${path}.tmp`, path); // the C front never reads half a response
+  }
+
+  /** The response left for a task, removed as it is taken; undefined if there is none. */
+  take(namespace: string, id: string): Buffer | undefined {
+    const path = this.pathOf(namespace, id);
+    if (!path) return undefined;
+    try {
+      const bytes = readFileSync(path);
+      rmSync(path, { force: true });
+      return bytes;
+    } catch {
+      return undefined;
+    }
   }
 
   clear(namespace: string, id: string): void {

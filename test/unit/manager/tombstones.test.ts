@@ -20,6 +20,9 @@ test('tombstones: one file per namespace/id, plain names only, stale ones swept,
     assert.deepEqual([...readFileSync(t.pathOf('k8s.io', 'new')!)], [8, 42]);
     assert.equal(existsSync(old), false, 'a tombstone nobody asked for in 10 minutes is swept');
     assert.equal(existsSync(`${t.pathOf('k8s.io', 'new')}.tmp`), false);
+    assert.deepEqual([...t.take('k8s.io', 'new')!], [8, 42]);
+    assert.equal(t.take('k8s.io', 'new'), undefined, 'taken once');
+    t.write('k8s.io', 'new', Buffer.from([8, 42]));
     t.clear('k8s.io', 'new');
     assert.equal(existsSync(t.pathOf('k8s.io', 'new')!), false, 'a new task of the same id clears it');
     t.write('k8s.io', '../x', Buffer.from([1]));
