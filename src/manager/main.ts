@@ -11,6 +11,7 @@ import { WaitJournal } from './request-journal.js';
 import { instancePaths } from './paths.js';
 import { ProcView } from './proc-view.js';
 import { TaskService } from './service.js';
+import { Supervisor } from '../seccomp/index.js';
 
 export const DEFAULT_POD_FILE_PREFIXES = ['/var/lib/kubelet/pods', '/var/lib/containerd', '/run/containerd', '/var/run/containerd'];
 
@@ -40,7 +41,8 @@ export async function main(argv: string[]): Promise<number> {
       log(`vnodefs unavailable, containers will see the kernel's /proc and /sys: ${(e as Error).message}`);
     }
   }
-  const service = new TaskService({ paths, events, perPod: env.VNODE_PER_POD === 'true', log, podFilePrefixes: prefixes, procView });
+  const supervisor = new Supervisor(log);
+  const service = new TaskService({ paths, events, perPod: env.VNODE_PER_POD === 'true', log, podFilePrefixes: prefixes, procView, supervisor });
   service.reload();
   setInterval(() => service.persistSysctls(), 3000).unref();
   // After a crash, vnode-hold starts the next manager through the shim's `start` (its lock

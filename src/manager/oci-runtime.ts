@@ -3,8 +3,10 @@
 // the vNode's) with a private mount namespace whose /proc belongs to that PID
 // namespace (runc resolves /proc/<its own pid>/...). When it exits, the processes it
 // started are reparented to the vNode's init, which records their exit status.
-import { spawn, type StdioOptions } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { closeSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
+import { pidfdGetfd, pidfdOpen } from '../sys/pidfd.js';
 import { join } from 'node:path';
 
 export class RuntimeError extends Error {
@@ -21,8 +23,13 @@ export interface RunOptions {
   /** stdio for the runtime; passed on to the container process for create/exec without a terminal. */
   stdio?: StdioOptions;
   input?: string;
-  /** Extra file descriptors to keep open in the runtime (index = fd number). */
   timeoutMs?: number;
+  /**
+   * Run the runtime under vnode's seccomp filter (native/vnode-seccomp.c): it and the
+   * container or exec'd process it starts inherit it. `onListener` receives the filter's
+   * notification listener, a descriptor of this process from then on.
+   */
+  seccomp?: { helper: string; onListener: (fd: number) => void };
 }
 
 export interface OciRuntimeOptions {
@@ -33,6 +40,9 @@ export interface OciRuntimeOptions {
   /** Directory for per-call log files. */
   logDir: string;
 }
+
+/** fd of the runtime process on which vnode-seccomp hands over its listener. */
+const HANDOFF_FD = 3;
 
 function findBinary(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
@@ -68,9 +78,14 @@ export class OciRuntime {
   /** Runs `<runtime> --root R <args>` inside the vNode whose init has host PID `initPid`. */
   run(initPid: number, args: string[], opts: RunOptions = {}): Promise<string> {
     const log = join(this.o.logDir, `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.log`);
-    const argv = ['--target', String(initPid), '--pid', '--', 'unshare', '--mount', '--mount-proc', '--propagation', 'private', this.o.binary, '--root', this.o.root, '--log', log, '--log-format', 'json', ...args];
+    const nsenter = ['nsenter', '--target', String(initPid), '--pid', '--', 'unshare', '--mount', '--mount-proc', '--propagation', 'private', this.o.binary, '--root', this.o.root, '--log', log, '--log-format', 'json', ...args];
+    const sc = opts.seccomp;
+    const argv = sc ? [sc.helper, '--handoff-fd', String(HANDOFF_FD), '--', ...nsenter] : nsenter;
+    const stdio = [...((opts.stdio as unknown[] | undefined) ?? ['pipe', 'pipe', 'pipe'])] as StdioOptions & unknown[];
+    if (sc) stdio[HANDOFF_FD] = 'pipe';
     return new Promise((resolve, reject) => {
-      const child = spawn('nsenter', argv, { stdio: opts.stdio ?? ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(argv[0]!, argv.slice(1), { stdio });
+      if (sc) takeListener(child, sc.onListener);
       let out = '';
       let err = '';
       child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
@@ -83,7 +98,7 @@ export class OciRuntime {
       const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs) : undefined;
       child.on('error', (e) => {
         clearTimeout(timer);
-        reject(new RuntimeError(`cannot start nsenter for ${this.o.binary}: ${e.message}`, null));
+        reject(new RuntimeError(`cannot start ${argv[0]} for ${this.o.binary}: ${e.message}`, null));
       });
       child.on('close', (code, signal) => {
         clearTimeout(timer);
@@ -95,6 +110,32 @@ export class OciRuntime {
       });
     });
   }
+}
+
+/**
+ * vnode-seccomp writes the number of its listener descriptor on HANDOFF_FD and waits:
+ * take a copy (pidfd_getfd), then let it go on (one byte back).
+ */
+function takeListener(child: ChildProcess, onListener: (fd: number) => void): void {
+  const ch = child.stdio[HANDOFF_FD] as Duplex | null;
+  if (!ch) return;
+  let line = '';
+  ch.on('error', () => undefined);
+  ch.on('data', (d: Buffer) => {
+    line += d.toString();
+    if (!line.endsWith('\n') || child.pid === undefined) return;
+    let pidfd: number | undefined;
+    try {
+      pidfd = pidfdOpen(child.pid);
+      onListener(pidfdGetfd(pidfd, Number(line.trim())));
+      ch.end('k');
+    } catch {
+      // no listener: the helper fails its handoff and the runtime call reports it
+      ch.destroy();
+    } finally {
+      if (pidfd !== undefined) closeSync(pidfd);
+    }
+  });
 }
 
 /** The error lines of a runtime's JSON log, joined: the runtime's own explanation. */

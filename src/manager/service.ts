@@ -3,7 +3,7 @@
 // vNode; their exits come from the vNode init's exit log, so they are known even if
 // they happen while this manager is down.
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { anyTypeName, encode, packAny, RUNC_OPTIONS, RUNC_PROCESS_DETAILS, TaskStatus, unpackAny, type CreateTaskRequest, type RuncOptions } from '../proto/index.js';
@@ -29,6 +29,7 @@ import { podCgroupOf, taskCgroupOf, viewId, type ProcView } from './proc-view.js
 import { helperPath } from './helpers.js';
 import { writeFifoLine } from '../sys/fd.js';
 import { mountTable } from '../sys/mount.js';
+import type { Supervisor } from '../seccomp/index.js';
 
 export interface ServiceOptions {
   paths: InstancePaths;
@@ -39,6 +40,8 @@ export interface ServiceOptions {
   podFilePrefixes: string[];
   /** vnodefs: per-pod /proc and /sys files; absent = containers see the kernel's. */
   procView?: ProcView;
+  /** Answers the syscalls vnode's seccomp filter notifies; without it they are left to the kernel. */
+  supervisor?: Supervisor;
 }
 
 const VERSION = '0.1.0';
@@ -358,6 +361,7 @@ export class TaskService implements TaskApi {
         vnode: v.name,
         kind: who.kind,
         sandboxId: who.sandboxId,
+        pod: who.kind === 'task' ? undefined : `pod ${who.podNamespace ?? '?'}/${who.podName ?? '?'}${who.kind === 'container' ? ` container ${who.containerName ?? '?'}` : ''}`,
         rootfs,
         scratch,
         idmaps,
@@ -402,6 +406,22 @@ export class TaskService implements TaskApi {
     }
   }
 
+  /** Hands the seccomp listener of a container (or exec) to the supervisor, with what it answers from. */
+  private supervise(fd: number, t: TaskRecord, p: ProcessRecord): void {
+    const sup = this.o.supervisor;
+    if (!sup) return void closeSync(fd);
+    const describe = `${t.pod ?? `task ${t.namespace}/${t.id}`}${p.execId ? ` exec ${p.execId}` : ''} (vNode ${t.vnode})`;
+    sup.add(fd, {
+      describe,
+      sysinfo: (pid) => {
+        const pv = this.o.procView;
+        // a container reads its sandbox's entry; a sandbox or a task without CRI its own
+        const id = t.view?.id ?? (t.sandboxId ? this.store.get(t.namespace, t.sandboxId)?.view?.id : undefined);
+        return pv && id && pv.has(id) ? pv.fs.sysinfoOf(id, pid) : undefined;
+      },
+    });
+  }
+
   /** Runs `runtime <args> <id>` with the process's stdio, records its PIDs. */
   private async startProcess(t: TaskRecord, p: ProcessRecord, v: Vnode, args: string[], pidFile: string, undo: (() => void | Promise<void>)[]): Promise<void> {
     const rt = this.runtime(t.runtime);
@@ -418,7 +438,10 @@ export class TaskService implements TaskApi {
     }
     try {
       const [a0, ...rest] = args;
-      await rt.run(v.initPid, [a0!, ...consoleArgs, ...rest, t.id], { stdio: stdio ? [stdio.fds[0], stdio.fds[1], stdio.fds[2]] : ['ignore', 'ignore', 'ignore'] });
+      await rt.run(v.initPid, [a0!, ...consoleArgs, ...rest, t.id], {
+        stdio: stdio ? [stdio.fds[0], stdio.fds[1], stdio.fds[2]] : ['ignore', 'ignore', 'ignore'],
+        seccomp: { helper: helperPath('vnode-seccomp'), onListener: (fd) => this.supervise(fd, t, p) },
+      });
     } catch (e) {
       stdio?.closeStdin();
       throw e;

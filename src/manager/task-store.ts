@@ -31,6 +31,8 @@ export interface TaskRecord {
   vnode: string;
   kind: 'sandbox' | 'container' | 'task';
   sandboxId?: string;
+  /** For messages: "pod <namespace>/<name>[ container <name>]" from the CRI annotations. */
+  pod?: string;
   /** Where the ID-mapped rootfs is mounted, and the scratch dir of its layers and pod files. */
   rootfs: string;
   scratch: string;

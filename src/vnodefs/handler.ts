@@ -74,7 +74,7 @@ export class Handler {
   constructor(
     readonly template: Template,
     readonly host: HostFiles,
-    private readonly now: () => number = Date.now,
+    readonly now: () => number = Date.now,
   ) {}
 
   addVnode(v: Vnode): void {

@@ -15,6 +15,7 @@ import { Template, VNODE_ID_PATTERN } from './tree.js';
 import { Vnode, type VnodeSpec } from './vnode.js';
 import { VnodeScopes } from './scopes.js';
 import { parseCpuList } from './cgroup.js';
+import { sysinfoView, type SysinfoView } from './generators/sysinfo.js';
 
 const SAMPLE_SLICES = 20;
 
@@ -120,6 +121,13 @@ export class VnodeFs {
     const v = this.vnodes.get(id);
     if (!v) throw new VnodefsError('VNODEFS_UNKNOWN', `vNode ${id} is not served`);
     return Object.fromEntries(v.sysctls);
+  }
+
+  /** What sysinfo(2) should return to host process `pid` of a vNode (its view, as its files show). */
+  sysinfoOf(id: string, pid: number): SysinfoView {
+    const v = this.vnodes.get(id);
+    if (!v) throw new VnodefsError('VNODEFS_UNKNOWN', `vNode ${id} is not served`);
+    return sysinfoView(v.context(pid, this.handler.host, this.handler.now()));
   }
 
   /** Host path of a vNode's directory in the mount. */

@@ -1,0 +1,163 @@
+// The seccomp supervisor: answers the control-path syscalls vnode-seccomp's filter
+// notifies (native/vnode-seccomp.c), for every container of every vNode of this
+// manager. Nothing on a hot path is ever notified.
+//   sysinfo  → the vNode's memory, swap, uptime, load and process count, written into
+//              the caller's buffer (what its /proc files show; LXCFS cannot do this)
+//   bpf      → allowed for the runtime itself (host user namespace: runc loads cgroup
+//              v2 device programs), EPERM inside a vNode
+// If the manager dies, the listeners close with it and notified syscalls fail with
+// ENOSYS (the kernel's answer when no supervisor is left) instead of waiting.
+import { closeSync, openSync, statSync } from 'node:fs';
+import { errno, libc, SyscallError } from '../sys/libc.js';
+import type { SysinfoView } from '../vnodefs/index.js';
+import { encodeResponse, encodeSysinfo, parseNotification, SECCOMP_IOCTL_NOTIF_ID_VALID, SECCOMP_IOCTL_NOTIF_SEND, type Notification } from './abi.js';
+import { ListenerPoller, type PollerEvent } from './poller.js';
+
+const EPERM = 1;
+const ENOSYS = 38;
+const EFAULT = 14;
+
+/** Who a listener's callers are: the task it was installed for, and how to see its vNode. */
+export interface ListenerContext {
+  /** For the log: "<namespace>/<pod> container <name>" or the task id. */
+  describe: string;
+  /** The vNode's sysinfo for host process `pid`; undefined when the entry is gone (then the host's is left). */
+  sysinfo(pid: number): SysinfoView | undefined;
+}
+
+export interface SupervisorStats {
+  listeners: number;
+  handled: Record<string, number>;
+}
+
+type Log = (msg: string) => void;
+
+let fns: { ioctl: (fd: number, req: number, b: Uint8Array) => number; pwrite: (fd: number, b: Uint8Array, n: number, off: bigint) => number } | undefined;
+function f() {
+  fns ??= {
+    ioctl: libc().func('int ioctl(int fd, unsigned long req, _Inout_ uint8_t *buf)') as never,
+    pwrite: libc().func('long pwrite(int fd, const uint8_t *buf, unsigned long n, int64_t off)') as never,
+  };
+  return fns;
+}
+
+export class Supervisor {
+  private readonly listeners = new Map<number, ListenerContext>();
+  private readonly handled: Record<string, number> = {};
+  private poller: ListenerPoller | undefined;
+  /** Why the poller died, if it did: listeners are then closed at once (ENOSYS for their callers). */
+  private failed: string | undefined;
+  private readonly hostUserNs = statSync('/proc/self/ns/user').ino;
+
+  constructor(private readonly log: Log = (m) => process.stderr.write(`${m}\n`)) {}
+
+  /** Serves listener `fd` (now owned by the supervisor) for callers described by `ctx`. */
+  add(fd: number, ctx: ListenerContext): void {
+    if (this.failed) return void closeSync(fd);
+    this.listeners.set(fd, ctx);
+    this.poller ??= new ListenerPoller((e) => this.onEvent(e), (why) => this.fail(why));
+    this.poller.add(fd);
+  }
+
+  /** Nobody can answer any more: closing the listeners makes the kernel fail their syscalls with ENOSYS. */
+  private fail(why: string): void {
+    if (this.failed) return;
+    this.failed = why;
+    this.log(`seccomp supervisor stopped (${why}): notified syscalls (sysinfo, bpf) now fail with ENOSYS`);
+    for (const fd of this.listeners.keys()) closeSync(fd);
+    this.listeners.clear();
+  }
+
+  stats(): SupervisorStats {
+    return { listeners: this.listeners.size, handled: { ...this.handled } };
+  }
+
+  async close(): Promise<void> {
+    await this.poller?.close();
+    this.poller = undefined;
+    for (const fd of this.listeners.keys()) closeSync(fd);
+    this.listeners.clear();
+  }
+
+  private onEvent(e: PollerEvent): void {
+    const ctx = this.listeners.get(e.fd);
+    if (!ctx) return;
+    if ('hangup' in e) {
+      // every task under this filter is gone
+      this.listeners.delete(e.fd);
+      closeSync(e.fd);
+      return;
+    }
+    const n = parseNotification(e.notif);
+    try {
+      this.answer(e.fd, n, ctx);
+    } catch (err) {
+      this.log(`seccomp supervisor: ${n.syscall ?? `syscall ${n.nr}`} of pid ${n.pid} (${ctx.describe}): ${(err as Error).message}`);
+      this.send(e.fd, n.id, { error: ENOSYS });
+    }
+  }
+
+  private answer(fd: number, n: Notification, ctx: ListenerContext): void {
+    this.handled[n.syscall ?? 'other'] = (this.handled[n.syscall ?? 'other'] ?? 0) + 1;
+    switch (n.syscall) {
+      case 'sysinfo':
+        return this.sysinfo(fd, n, ctx);
+      case 'bpf': {
+        const host = this.inHostUserNs(n.pid);
+        // the answer is about the process the notification is for only if it is still pending
+        if (!this.idValid(fd, n.id)) return;
+        if (host) return this.send(fd, n.id, { continue: true });
+        this.log(`seccomp: bpf(2) refused with EPERM for pid ${n.pid} in ${ctx.describe}`);
+        return this.send(fd, n.id, { error: EPERM });
+      }
+      default:
+        return this.send(fd, n.id, { error: ENOSYS });
+    }
+  }
+
+  private sysinfo(fd: number, n: Notification, ctx: ListenerContext): void {
+    // the runtime's own host-side processes get the host's answer
+    const view = this.inHostUserNs(n.pid) ? undefined : ctx.sysinfo(n.pid);
+    if (!view) {
+      if (this.idValid(fd, n.id)) this.send(fd, n.id, { continue: true });
+      return;
+    }
+    const struct = encodeSysinfo(view, n.arch);
+    let mem: number;
+    try {
+      mem = openSync(`/proc/${n.pid}/mem`, 'r+');
+    } catch {
+      return; // the caller is gone; its notification went with it
+    }
+    try {
+      // checked after the open: the pid still names the caller, so the write reaches it
+      if (!this.idValid(fd, n.id)) return;
+      const wrote = Number(f().pwrite(mem, struct, struct.length, n.args[0]!));
+      this.send(fd, n.id, wrote === struct.length ? { val: 0n } : { error: EFAULT });
+    } finally {
+      closeSync(mem);
+    }
+  }
+
+  private inHostUserNs(pid: number): boolean {
+    try {
+      return statSync(`/proc/${pid}/ns/user`).ino === this.hostUserNs;
+    } catch {
+      return false;
+    }
+  }
+
+  private idValid(fd: number, id: bigint): boolean {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, id, true);
+    return f().ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, b) === 0;
+  }
+
+  private send(fd: number, id: bigint, r: Parameters<typeof encodeResponse>[1]): void {
+    // ENOENT: the caller was interrupted (a signal) and will restart or give up; nothing to do
+    if (f().ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, encodeResponse(id, r)) !== 0) {
+      const e = errno();
+      if (e !== 2) this.log(`seccomp supervisor: ${new SyscallError('ioctl', e, 'SECCOMP_IOCTL_NOTIF_SEND').message}`);
+    }
+  }
+}
