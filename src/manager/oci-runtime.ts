@@ -3,10 +3,9 @@
 // the vNode's) with a private mount namespace whose /proc belongs to that PID
 // namespace (runc resolves /proc/<its own pid>/...). When it exits, the processes it
 // started are reparented to the vNode's init, which records their exit status.
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { closeSync, existsSync, readFileSync, rmSync } from 'node:fs';
-import type { Duplex } from 'node:stream';
-import { pidfdGetfd, pidfdOpen } from '../sys/pidfd.js';
+import { spawn, type StdioOptions } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { filteredCommand, takeListener } from '../seccomp/index.js';
 import { join } from 'node:path';
 
 export class RuntimeError extends Error {
@@ -41,8 +40,7 @@ export interface OciRuntimeOptions {
   logDir: string;
 }
 
-/** fd of the runtime process on which vnode-seccomp hands over its listener. */
-const HANDOFF_FD = 3;
+
 
 function findBinary(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
@@ -80,11 +78,10 @@ export class OciRuntime {
     const log = join(this.o.logDir, `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.log`);
     const nsenter = ['nsenter', '--target', String(initPid), '--pid', '--', 'unshare', '--mount', '--mount-proc', '--propagation', 'private', this.o.binary, '--root', this.o.root, '--log', log, '--log-format', 'json', ...args];
     const sc = opts.seccomp;
-    const argv = sc ? [sc.helper, '--handoff-fd', String(HANDOFF_FD), '--', ...nsenter] : nsenter;
-    const stdio = [...((opts.stdio as unknown[] | undefined) ?? ['pipe', 'pipe', 'pipe'])] as StdioOptions & unknown[];
-    if (sc) stdio[HANDOFF_FD] = 'pipe';
+    const base = (opts.stdio as StdioOptions[] | undefined) ?? ['pipe', 'pipe', 'pipe'];
+    const { argv, stdio } = sc ? filteredCommand(sc.helper, nsenter, base) : { argv: nsenter, stdio: base };
     return new Promise((resolve, reject) => {
-      const child = spawn(argv[0]!, argv.slice(1), { stdio });
+      const child = spawn(argv[0]!, argv.slice(1), { stdio: stdio as StdioOptions });
       if (sc) takeListener(child, sc.onListener);
       let out = '';
       let err = '';
@@ -110,32 +107,6 @@ export class OciRuntime {
       });
     });
   }
-}
-
-/**
- * vnode-seccomp writes the number of its listener descriptor on HANDOFF_FD and waits:
- * take a copy (pidfd_getfd), then let it go on (one byte back).
- */
-function takeListener(child: ChildProcess, onListener: (fd: number) => void): void {
-  const ch = child.stdio[HANDOFF_FD] as Duplex | null;
-  if (!ch) return;
-  let line = '';
-  ch.on('error', () => undefined);
-  ch.on('data', (d: Buffer) => {
-    line += d.toString();
-    if (!line.endsWith('\n') || child.pid === undefined) return;
-    let pidfd: number | undefined;
-    try {
-      pidfd = pidfdOpen(child.pid);
-      onListener(pidfdGetfd(pidfd, Number(line.trim())));
-      ch.end('k');
-    } catch {
-      // no listener: the helper fails its handoff and the runtime call reports it
-      ch.destroy();
-    } finally {
-      if (pidfd !== undefined) closeSync(pidfd);
-    }
-  });
 }
 
 /** The error lines of a runtime's JSON log, joined: the runtime's own explanation. */

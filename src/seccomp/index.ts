@@ -2,3 +2,4 @@
 // (the filter itself is native/vnode-seccomp.c, installed by the OCI runtime's wrapper).
 export { Supervisor, type ListenerContext, type SupervisorStats } from './supervisor.js';
 export { encodeSysinfo, parseNotification, type Notification } from './abi.js';
+export { filteredCommand, takeListener, HANDOFF_FD } from './handoff.js';

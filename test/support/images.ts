@@ -3,7 +3,11 @@
 // containerd's k8s.io namespace.
 import * as local from '../../src/oci/image-local.js';
 import type { ImageArchive, CtrRunner } from '../../src/oci/image-local.js';
-import { imagesCacheDir } from './paths.js';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { cacheDir, imagesCacheDir, repoRoot } from './paths.js';
 
 export { buildOciArchive, type ImageSpec } from '../../src/oci/image-archive.js';
 export { importImage, type ImageArchive, type CtrRunner } from '../../src/oci/image-local.js';
@@ -11,9 +15,32 @@ export { importImage, type ImageArchive, type CtrRunner } from '../../src/oci/im
 export const BUSYBOX_IMAGE = 'localhost/vnode-test/busybox:latest';
 export const PAUSE_IMAGE = 'localhost/vnode-test/pause:3.9';
 
-/** busybox from Debian's busybox-static: /bin/busybox, every applet as a symlink, /etc/passwd and /etc/group. */
+/**
+ * busybox from Debian's busybox-static (/bin/busybox, every applet as a symlink,
+ * /etc/passwd and /etc/group), plus /bin/syscall-probe (test/support/native), which
+ * tries syscalls busybox has no applet for and prints the errno each gives.
+ */
 export function busyboxImage(ref = BUSYBOX_IMAGE, busybox = '/bin/busybox'): ImageArchive {
-  return local.busyboxImage(imagesCacheDir, ref, busybox);
+  local.busyboxImage(imagesCacheDir, ref, busybox); // its checks of the busybox binary
+  const probe = syscallProbe();
+  const key = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
+  return local.cachedArchive(imagesCacheDir, 'busybox-probe', `${ref}\0${key(busybox)}\0${key(probe)}`, () => ({
+    ref,
+    layer: [...local.busyboxLayer(busybox), { type: 'file', path: 'bin/syscall-probe', data: readFileSync(probe), mode: 0o755 }],
+    cmd: ['sh'],
+  }));
+}
+
+/** Builds test/support/native/syscall-probe.c (static) into .cache when its source changed. */
+export function syscallProbe(): string {
+  const src = join(repoRoot, 'test/support/native/syscall-probe.c');
+  const out = join(cacheDir, 'native', `syscall-probe-${createHash('sha256').update(readFileSync(src)).digest('hex').slice(0, 12)}`);
+  if (!existsSync(out)) {
+    mkdirSync(dirname(out), { recursive: true });
+    execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-Werror', '-static', '-o', `${out}.tmp`, src], { stdio: 'inherit' });
+    renameSync(`${out}.tmp`, out);
+  }
+  return out;
 }
 
 /** pause from Debian's static catatonit: `/catatonit -P` behaves as pause. */
