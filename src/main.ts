@@ -6,7 +6,6 @@ type Main = (argv: string[]) => Promise<number>;
 const components: Record<string, () => Promise<Main>> = {
   'containerd-shim-vnode-v2': async () => (await import('./shim/main.js')).main,
   'vnode-manager': async () => (await import('./manager/main.js')).main,
-  'vnode-cni': async () => (await import('./cni/main.js')).main,
   vnode: async () => (await import('./cli/main.js')).main,
 };
 

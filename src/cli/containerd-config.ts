@@ -4,6 +4,7 @@
 // runtimes). One builder, so the CLI and the tests run the same configuration.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface ContainerdConfigInput {
@@ -16,6 +17,10 @@ export interface ContainerdConfigInput {
   /** containerd's own directory (the opt plugin's path goes below it). */
   dir: string;
   cniConfDir: string;
+  /** CNI plugins directory (cniBinDir() makes one with vnode-cni); default /usr/lib/cni. */
+  cniBinDir?: string;
+  /** The vnode runtime's own CNI config directory (vnodeConflist), so vnode-cni runs for its pods only. */
+  vnodeCniConfDir?: string;
   sandboxImage: string;
   defaultRuntime: 'vnode' | 'runc';
   /** runc's state root for the runc runtime (default: runc's own). */
@@ -28,6 +33,8 @@ export interface ContainerdConfigInput {
 export function containerdConfig(i: ContainerdConfigInput): Record<string, any> {
   const runc = { runtime_type: 'io.containerd.runc.v2', options: { SystemdCgroup: false, ...(i.runcRoot ? { Root: i.runcRoot } : {}) } };
   const vnode: Record<string, unknown> = { runtime_type: 'io.containerd.vnode.v2' };
+  if (i.vnodeCniConfDir) Object.assign(vnode, { cni_conf_dir: i.vnodeCniConfDir, cni_max_conf_num: 1 });
+  const bin = i.cniBinDir ?? '/usr/lib/cni';
   const runtimes = { vnode, runc };
   const common = {
     root: i.root,
@@ -50,7 +57,7 @@ export function containerdConfig(i: ContainerdConfigInput): Record<string, any> 
           restrict_oom_score_adj: true,
           ...netns,
           enable_cdi: false,
-          cni: { bin_dirs: ['/usr/lib/cni'], conf_dir: i.cniConfDir, max_conf_num: 1 },
+          cni: { bin_dirs: [bin], conf_dir: i.cniConfDir, max_conf_num: 1 },
           containerd: { default_runtime_name: i.defaultRuntime, runtimes },
         },
         'io.containerd.grpc.v1.cri': stream,
@@ -68,7 +75,7 @@ export function containerdConfig(i: ContainerdConfigInput): Record<string, any> 
         sandbox_image: i.sandboxImage,
         ...netns,
         ...stream,
-        cni: { bin_dir: '/usr/lib/cni', conf_dir: i.cniConfDir, max_conf_num: 1 },
+        cni: { bin_dir: bin, conf_dir: i.cniConfDir, max_conf_num: 1 },
         containerd: { snapshotter: 'overlayfs', default_runtime_name: i.defaultRuntime, runtimes },
       },
       'io.containerd.nri.v1.nri': nri,
@@ -100,6 +107,41 @@ export function bridgeConflist(o: { name: string; bridge: string; subnet: string
       },
     ],
   };
+}
+
+/**
+ * The vnode runtime's network: the same network (same name, so the same IPAM store),
+ * with vnode-cni last in the chain; it refuses host ports (native/vnode-cni.c) and is
+ * handed the pod's port mappings (the portMappings capability).
+ */
+export function vnodeConflist(base: Record<string, unknown>): Record<string, unknown> {
+  return { ...base, plugins: [...(base['plugins'] as unknown[]), { type: 'vnode-cni', capabilities: { portMappings: true } }] };
+}
+
+/**
+ * A CNI plugin directory for containerd: links to the host's plugins (/usr/lib/cni) and
+ * to vnode-cni. containerd 1.7 takes a single plugin directory, so one that holds both.
+ */
+export function cniBinDir(dir: string, vnodeCni: string, hostPlugins = '/usr/lib/cni'): string {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  for (const name of existsSync(hostPlugins) ? readdirSync(hostPlugins) : []) symlinkSync(join(hostPlugins, name), join(dir, name));
+  symlinkSync(vnodeCni, join(dir, 'vnode-cni'));
+  return dir;
+}
+
+/**
+ * Writes a started containerd's CNI setup below `cniDir`: net.d/<file> (the network every
+ * runtime uses), vnode.d/<file> (the same with vnode-cni, for the vnode runtime) and bin/.
+ * Returns the containerdConfig inputs that point at them.
+ */
+export function writeCniConfig(cniDir: string, file: string, network: Record<string, unknown>, vnodeCni: string): { cniConfDir: string; vnodeCniConfDir: string; cniBinDir: string } {
+  const out = { cniConfDir: join(cniDir, 'net.d'), vnodeCniConfDir: join(cniDir, 'vnode.d'), cniBinDir: join(cniDir, 'bin') };
+  for (const d of [out.cniConfDir, out.vnodeCniConfDir]) mkdirSync(d, { recursive: true, mode: 0o711 });
+  writeFileSync(join(out.cniConfDir, file), JSON.stringify(network, null, 2) + '\n');
+  writeFileSync(join(out.vnodeCniConfDir, file), JSON.stringify(vnodeConflist(network), null, 2) + '\n');
+  cniBinDir(out.cniBinDir, vnodeCni);
+  return out;
 }
 
 /** A random 10.2xx.y.0/24 that no address or route on this machine uses, or undefined. */

@@ -24,7 +24,8 @@ import { livePidInFile, startTimeOf } from '../manager/procfs.js';
 import { importImage, LocalImageError, pauseImage, type CtrRunner } from '../oci/image-local.js';
 import { CliError } from './errors.js';
 import type { Progress } from './output.js';
-import { bridgeConflist, containerdConfig as buildContainerdConfig, freeSubnet } from './containerd-config.js';
+import { bridgeConflist, containerdConfig as buildContainerdConfig, freeSubnet, writeCniConfig } from './containerd-config.js';
+import { helperPath } from '../manager/helpers.js';
 
 export const PAUSE_REF = 'localhost/vnode/pause:3.9';
 
@@ -140,7 +141,7 @@ export interface ConfigInput {
 }
 
 /** containerd's config: CRI with restrict_oom_score_adj, a local pause image, CNI bridge, runtimes vnode (default) and runc. */
-export function containerdConfig({ paths: p, major }: ConfigInput): Record<string, unknown> {
+export function containerdConfig({ paths: p, major, cni }: ConfigInput & { cni?: { vnodeCniConfDir: string; cniBinDir: string } }): Record<string, unknown> {
   return buildContainerdConfig({
     major,
     root: p.root,
@@ -149,6 +150,7 @@ export function containerdConfig({ paths: p, major }: ConfigInput): Record<strin
     ttrpcAddress: p.ttrpcSocket,
     dir: p.dir,
     cniConfDir: p.cniConfDir,
+    ...(cni ? { vnodeCniConfDir: cni.vnodeCniConfDir, cniBinDir: cni.cniBinDir } : {}),
     sandboxImage: PAUSE_REF,
     defaultRuntime: 'vnode',
   });
@@ -272,8 +274,8 @@ async function ensureLocked(paths: LocalPaths, progress: Progress, env: NodeJS.P
   }
   for (const d of [paths.dir, paths.root, paths.state, paths.cniConfDir, paths.cniIpamDir, dirname(paths.socket), paths.imagesDir]) mkdirSync(d, { recursive: true, mode: 0o711 });
   const subnet = chooseSubnet(paths);
-  writeFileSync(join(paths.cniConfDir, '10-vnode.conflist'), JSON.stringify(cniConflist(paths, subnet), null, 2) + '\n');
-  writeFileSync(paths.config, `# written by vnode (src/cli/containerd-local.ts); rewritten on every start\n${stringify(containerdConfig({ paths, major: bin.major, subnet }))}\n`);
+  const cni = writeCniConfig(dirname(paths.cniConfDir), '10-vnode.conflist', cniConflist(paths, subnet), helperPath('vnode-cni'));
+  writeFileSync(paths.config, `# written by vnode (src/cli/containerd-local.ts); rewritten on every start\n${stringify(containerdConfig({ paths, major: bin.major, subnet, cni }))}\n`);
   writeFileSync(join(paths.dir, 'binary.json'), JSON.stringify(bin));
   rmSync(paths.socket, { force: true });
 

@@ -20,7 +20,8 @@ import { cacheDir, repoBinDir } from './paths.js';
 import { BUSYBOX_IMAGE, PAUSE_IMAGE, importTestImages } from './images.js';
 import { CriClient } from '../../src/k8s/cri/index.js';
 import { managerInstance } from '../../src/shim/instance.js';
-import { bridgeConflist, containerdConfig, freeSubnet, runtimesOf } from '../../src/cli/containerd-config.js';
+import { bridgeConflist, containerdConfig, freeSubnet, runtimesOf, writeCniConfig } from '../../src/cli/containerd-config.js';
+import { helperPath } from '../../src/manager/helpers.js';
 
 export type ContainerdVersion = '1.6' | '1.7' | '2';
 
@@ -149,14 +150,14 @@ export async function startContainerd(opts: StartContainerdOptions): Promise<Con
     if (opts.runcWrapper !== false) writeRuncWrapper(join(wrapperDir, 'runc'));
     const subnet = freeSubnet();
     if (!subnet) throw new Error('no free 10.2xx.y.0/24 subnet');
-    writeFileSync(join(cniConfDir, '10-vnode-test.conflist'), JSON.stringify(bridgeConflist({ name: `vnode-test-${rec.id}`, bridge: rec.bridge, subnet, ipamDir: join(rec.dir, 'cni', 'ipam') }), null, 2));
+    const cni = writeCniConfig(dirname(cniConfDir), '10-vnode-test.conflist', bridgeConflist({ name: `vnode-test-${rec.id}`, bridge: rec.bridge, subnet, ipamDir: join(rec.dir, 'cni', 'ipam') }), helperPath('vnode-cni'));
 
     const vnodeBinDir = opts.vnodeBinDir ?? repoBinDir;
     const pathEnv = [wrapperDir, vnodeBinDir, binDir, dirname(process.execPath), '/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']
       .filter((p, i, a) => a.indexOf(p) === i)
       .join(':');
 
-    const config = buildConfig(version, { root, state, address: rec.address, ttrpcAddress, cniConfDir, runcRoot, dir, logLevel: opts.logLevel ?? 'info' });
+    const config = buildConfig(version, { root, state, address: rec.address, ttrpcAddress, cniConfDir, runcRoot, dir, logLevel: opts.logLevel ?? 'info', cni });
     const runtimes = runtimesOf(config, majorOf(version));
     Object.assign(runtimes['vnode'] as Record<string, unknown>, opts.vnodeRuntime ?? {});
     for (const [name, table] of Object.entries(opts.runtimes ?? {})) runtimes[name] = table;
@@ -229,6 +230,8 @@ export async function startContainerd(opts: StartContainerdOptions): Promise<Con
 
 export interface ContainerdConfigPaths {
   root: string; state: string; address: string; ttrpcAddress: string; cniConfDir: string; runcRoot: string; dir: string; logLevel: string;
+  /** vnode's CNI setup (writeCniConfig); without it every runtime uses cniConfDir and /usr/lib/cni. */
+  cni?: { vnodeCniConfDir: string; cniBinDir: string };
 }
 
 const majorOf = (version: ContainerdVersion): number => (version === '2' ? 2 : 1);
@@ -243,6 +246,7 @@ export function buildConfig(version: ContainerdVersion, p: ContainerdConfigPaths
     ttrpcAddress: p.ttrpcAddress,
     dir: p.dir,
     cniConfDir: p.cniConfDir,
+    ...(p.cni ? { vnodeCniConfDir: p.cni.vnodeCniConfDir, cniBinDir: p.cni.cniBinDir } : {}),
     sandboxImage: PAUSE_IMAGE,
     defaultRuntime: 'runc',
     runcRoot: p.runcRoot,
