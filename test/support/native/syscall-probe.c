@@ -4,6 +4,9 @@
  * errno a refusal gives. Static: it runs in the test image next to busybox.
  *
  * usage: syscall-probe NAME...   (names: see the table below)
+ *        syscall-probe bench MODE N   (bench/syscall-overhead.ts: N iterations of MODE,
+ *                                      prints "ns_per_op=<x>"; modes getppid, stat,
+ *                                      openclose, cpu)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,6 +18,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/klog.h>
 #include <sys/mount.h>
@@ -114,7 +118,43 @@ static long probe(const char *n) {
   return -2;
 }
 
+#include <time.h>
+
+static volatile unsigned long sink;
+
+/* One iteration of a benchmark mode: a cheap syscall, a path lookup, an open+close, or pure CPU. */
+static int bench_op(const char *mode) {
+  if (!strcmp(mode, "getppid")) sink += (unsigned long)syscall(SYS_getppid);
+  else if (!strcmp(mode, "stat")) {
+    struct stat st;
+    sink += (unsigned long)stat("/bin/busybox", &st);
+  } else if (!strcmp(mode, "openclose")) {
+    int fd = open("/dev/null", O_RDONLY);
+    sink += (unsigned long)close(fd);
+  } else if (!strcmp(mode, "cpu")) {
+    unsigned long x = sink | 1;
+    for (int i = 0; i < 1000; i++) x = x * 6364136223846793005UL + 1442695040888963407UL;
+    sink = x;
+  } else return -1;
+  return 0;
+}
+
+static int bench(const char *mode, long n) {
+  struct timespec a, b;
+  if (bench_op(mode) < 0) {
+    fprintf(stderr, "syscall-probe: unknown bench mode %s\n", mode);
+    return 2;
+  }
+  clock_gettime(CLOCK_MONOTONIC, &a);
+  for (long i = 0; i < n; i++) bench_op(mode);
+  clock_gettime(CLOCK_MONOTONIC, &b);
+  double ns = (double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec);
+  printf("ns_per_op=%.2f\n", ns / (double)n);
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc == 4 && !strcmp(argv[1], "bench")) return bench(argv[2], atol(argv[3]));
   for (int i = 1; i < argc; i++) {
     errno = 0;
     long r = probe(argv[i]);
