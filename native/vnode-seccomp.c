@@ -8,10 +8,11 @@
  * (cgroups, namespaces it joins, the vnode-bind hook) needs nothing the filter denies.
  *
  * With --handoff-fd N the filter is installed with a user-notification listener for
- * the control-path syscalls the manager emulates (sysinfo; bpf from the host side). Its
+ * the control-path syscalls the manager emulates (sysinfo; mount of a new filesystem;
+ * bpf from the host side). Its
  * number is written to fd N as "<fd>\n"; the manager copies it (pidfd_getfd) and
  * answers one byte, then the listener and fd N are closed and the command is exec'd.
- * Without --handoff-fd those syscalls are left to the kernel (sysinfo) or denied (bpf).
+ * Without --handoff-fd those syscalls are left to the kernel (sysinfo, mount) or denied (bpf).
  *
  * What is denied, and why, is in docs/seccomp.md.
  */
@@ -25,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -59,7 +61,7 @@ static void emit(struct sock_filter insn) {
 
 /* Syscall numbers of one ABI; -1 where the ABI has no such call. */
 struct abi {
-  int mknod, mknodat, unshare, clone, clone3, sysinfo, bpf;
+  int mknod, mknodat, unshare, clone, clone3, sysinfo, bpf, mount;
   int denied[24];
 };
 
@@ -99,6 +101,21 @@ static void newuser_rule(int nr) {
   RET(SECCOMP_RET_ALLOW);
 }
 
+/*
+ * mount(2) of a new filesystem goes to the supervisor, which looks at its type (a
+ * string, out of the filter's reach): procfs and sysfs get vnodefs over them, nfsd and
+ * rpc_pipefs are refused. Binds, remounts, moves and propagation changes pass.
+ */
+#define MOUNT_PASS_FLAGS (MS_BIND | MS_REMOUNT | MS_MOVE | MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE)
+static void mount_rule(int nr) {
+  if (nr < 0) return;
+  JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, 4);
+  LOAD_ARG_LO(3);
+  JUMP(BPF_JMP | BPF_JSET | BPF_K, MOUNT_PASS_FLAGS, 0, 1);
+  RET(SECCOMP_RET_ALLOW);
+  RET(SECCOMP_RET_USER_NOTIF);
+}
+
 static void abi_rules(const struct abi *a, int notify) {
   LOAD_NR;
   for (unsigned i = 0; i < sizeof a->denied / sizeof a->denied[0] && a->denied[i]; i++) deny_nr(a->denied[i], SECCOMP_RET_ERRNO | EPERM);
@@ -106,6 +123,7 @@ static void abi_rules(const struct abi *a, int notify) {
   deny_nr(a->clone3, SECCOMP_RET_ERRNO | ENOSYS);
   deny_nr(a->bpf, notify ? SECCOMP_RET_USER_NOTIF : SECCOMP_RET_ERRNO | EPERM);
   if (notify) deny_nr(a->sysinfo, SECCOMP_RET_USER_NOTIF);
+  if (notify) mount_rule(a->mount);
   mknod_rule(a->mknod, 1, 2);
   mknod_rule(a->mknodat, 2, 3);
   newuser_rule(a->unshare);
@@ -146,7 +164,7 @@ static void abi_rules(const struct abi *a, int notify) {
 
 /* The list a vNode denies beyond the kernel's own checks (docs/seccomp.md). */
 static const struct abi native = {
-  __NR_mknod, __NR_mknodat, __NR_unshare, __NR_clone, __NR_clone3, __NR_sysinfo, __NR_bpf,
+  __NR_mknod, __NR_mknodat, __NR_unshare, __NR_clone, __NR_clone3, __NR_sysinfo, __NR_bpf, __NR_mount,
   {__NR_init_module, __NR_finit_module, __NR_delete_module, __NR_create_module, __NR_get_kernel_syms,
    __NR_query_module, __NR_kexec_load, __NR_kexec_file_load, __NR_open_by_handle_at, __NR_perf_event_open,
    __NR_lookup_dcookie, __NR_acct, __NR_swapon, __NR_swapoff, __NR_syslog, __NR_iopl, __NR_ioperm,
@@ -156,7 +174,7 @@ static const struct abi native = {
 #if defined(__x86_64__)
 /* i386 programs on an x86_64 kernel: numbers from asm/unistd_32.h. */
 static const struct abi i386 = {
-  14, 297, 310, 120, 435, 116, 357,
+  14, 297, 310, 120, 435, 116, 357, 21,
   {128, 350, 129, 127, 130, 167, 283, 342, 336, 253, 51, 87, 115, 103, 110, 101, 86, 374, 169, 149,
    166 /* vm86 */, 113 /* vm86old */, 0},
 };

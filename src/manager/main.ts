@@ -12,6 +12,7 @@ import { instancePaths } from './paths.js';
 import { ProcView } from './proc-view.js';
 import { TaskService } from './service.js';
 import { Supervisor } from '../seccomp/index.js';
+import { helperPath } from './helpers.js';
 
 export const DEFAULT_POD_FILE_PREFIXES = ['/var/lib/kubelet/pods', '/var/lib/containerd', '/run/containerd', '/var/run/containerd'];
 
@@ -41,7 +42,7 @@ export async function main(argv: string[]): Promise<number> {
       log(`vnodefs unavailable, containers will see the kernel's /proc and /sys: ${(e as Error).message}`);
     }
   }
-  const supervisor = new Supervisor(log);
+  const supervisor = new Supervisor({ log, mountHelper: helperPath('vnode-mount') });
   const service = new TaskService({ paths, events, perPod: env.VNODE_PER_POD === 'true', log, podFilePrefixes: prefixes, procView, supervisor });
   service.reload();
   setInterval(() => service.persistSysctls(), 3000).unref();

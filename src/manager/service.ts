@@ -411,13 +411,22 @@ export class TaskService implements TaskApi {
     const sup = this.o.supervisor;
     if (!sup) return void closeSync(fd);
     const describe = `${t.pod ?? `task ${t.namespace}/${t.id}`}${p.execId ? ` exec ${p.execId}` : ''} (vNode ${t.vnode})`;
+    // a container reads its sandbox's entry; a sandbox or a task without CRI its own
+    const entry = (): string | undefined => {
+      const id = t.view?.id ?? (t.sandboxId ? this.store.get(t.namespace, t.sandboxId)?.view?.id : undefined);
+      return id && this.o.procView?.has(id) ? id : undefined;
+    };
     sup.add(fd, {
       describe,
       sysinfo: (pid) => {
-        const pv = this.o.procView;
-        // a container reads its sandbox's entry; a sandbox or a task without CRI its own
-        const id = t.view?.id ?? (t.sandboxId ? this.store.get(t.namespace, t.sandboxId)?.view?.id : undefined);
-        return pv && id && pv.has(id) ? pv.fs.sysinfoOf(id, pid) : undefined;
+        const id = entry();
+        return id ? this.o.procView!.fs.sysinfoOf(id, pid) : undefined;
+      },
+      overlays: (fs) => {
+        const id = entry();
+        if (!id) return undefined;
+        const prefix = `/${fs}/`;
+        return this.o.procView!.fs.bindMounts(id).filter((m) => m.destination.startsWith(prefix)).map((m) => ({ source: m.source, rel: m.destination.slice(prefix.length) }));
       },
     });
   }

@@ -17,10 +17,11 @@ export const NOTIF_SIZE = 80;
 export const NOTIF_RESP_SIZE = 24;
 
 /** The syscalls vnode-seccomp (native/vnode-seccomp.c) sends to the supervisor, per ABI. */
-const NOTIFIED: Record<number, Record<number, 'sysinfo' | 'bpf'>> = {
-  [AUDIT_ARCH_X86_64]: { 99: 'sysinfo', 321: 'bpf' },
-  [AUDIT_ARCH_I386]: { 116: 'sysinfo', 357: 'bpf' },
-  [AUDIT_ARCH_AARCH64]: { 179: 'sysinfo', 280: 'bpf' },
+export type NotifiedSyscall = 'sysinfo' | 'bpf' | 'mount';
+const NOTIFIED: Record<number, Record<number, NotifiedSyscall>> = {
+  [AUDIT_ARCH_X86_64]: { 99: 'sysinfo', 321: 'bpf', 165: 'mount' },
+  [AUDIT_ARCH_I386]: { 116: 'sysinfo', 357: 'bpf', 21: 'mount' },
+  [AUDIT_ARCH_AARCH64]: { 179: 'sysinfo', 280: 'bpf', 40: 'mount' },
 };
 
 export interface Notification {
@@ -31,7 +32,7 @@ export interface Notification {
   arch: number;
   args: bigint[];
   /** What vnode-seccomp notifies this number for, if it is one of ours. */
-  syscall: 'sysinfo' | 'bpf' | undefined;
+  syscall: NotifiedSyscall | undefined;
 }
 
 export function parseNotification(b: Uint8Array): Notification {

@@ -89,8 +89,10 @@ export class ListenerPoller {
     this.worker.on('exit', (code) => {
       if (!this.stopping) onFailure(`exited with code ${code}`);
     });
-    // the manager may exit while the worker waits in poll(2)
+    // the manager may exit while the worker waits in poll(2): process.exit joins worker
+    // threads, and a thread blocked in poll would never be joined; wake it to return
     this.worker.unref();
+    process.once('exit', this.onExit);
   }
 
   add(fd: number): void {
@@ -103,7 +105,13 @@ export class ListenerPoller {
 
   private stopping = false;
 
+  private readonly onExit = (): void => {
+    this.stopping = true;
+    this.send({ stop: true });
+  };
+
   async close(): Promise<void> {
+    process.off('exit', this.onExit);
     this.stopping = true;
     this.send({ stop: true });
     await this.worker.terminate();

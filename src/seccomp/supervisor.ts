@@ -5,9 +5,15 @@
 //              the caller's buffer (what its /proc files show; LXCFS cannot do this)
 //   bpf      → allowed for the runtime itself (host user namespace: runc loads cgroup
 //              v2 device programs), EPERM inside a vNode
+//   mount    → of a new filesystem only: procfs and sysfs are mounted for the caller
+//              with vnodefs over them (native/vnode-mount.c), as an inner runtime
+//              (docker, runc, unshare --mount-proc) would otherwise show its containers
+//              the host; nfsd and rpc_pipefs (an NFS server) are refused with EPERM and
+//              a log line naming the pod; anything else goes on to the kernel
 // If the manager dies, the listeners close with it and notified syscalls fail with
 // ENOSYS (the kernel's answer when no supervisor is left) instead of waiting.
-import { closeSync, openSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import { errno, libc, SyscallError } from '../sys/libc.js';
 import type { SysinfoView } from '../vnodefs/index.js';
 import { encodeResponse, encodeSysinfo, parseNotification, SECCOMP_IOCTL_NOTIF_ID_VALID, SECCOMP_IOCTL_NOTIF_SEND, type Notification } from './abi.js';
@@ -23,6 +29,14 @@ export interface ListenerContext {
   describe: string;
   /** The vNode's sysinfo for host process `pid`; undefined when the entry is gone (then the host's is left). */
   sysinfo(pid: number): SysinfoView | undefined;
+  /** vnodefs files to lay over a new procfs or sysfs mount: host path → path below the mount. */
+  overlays(fs: 'proc' | 'sys'): { source: string; rel: string }[] | undefined;
+}
+
+export interface SupervisorOptions {
+  log?: (msg: string) => void;
+  /** native/vnode-mount: makes procfs/sysfs mounts for callers; without it they go on to the kernel. */
+  mountHelper?: string;
 }
 
 export interface SupervisorStats {
@@ -30,15 +44,58 @@ export interface SupervisorStats {
   handled: Record<string, number>;
 }
 
-type Log = (msg: string) => void;
 
-let fns: { ioctl: (fd: number, req: number, b: Uint8Array) => number; pwrite: (fd: number, b: Uint8Array, n: number, off: bigint) => number } | undefined;
+let fns:
+  | {
+      ioctl: (fd: number, req: number, b: Uint8Array) => number;
+      pwrite: (fd: number, b: Uint8Array, n: number, off: bigint) => number;
+      pread: (fd: number, b: Uint8Array, n: number, off: bigint) => number;
+    }
+  | undefined;
 function f() {
   fns ??= {
     ioctl: libc().func('int ioctl(int fd, unsigned long req, _Inout_ uint8_t *buf)') as never,
     pwrite: libc().func('long pwrite(int fd, const uint8_t *buf, unsigned long n, int64_t off)') as never,
+    pread: libc().func('long pread(int fd, _Out_ uint8_t *buf, unsigned long n, int64_t off)') as never,
   };
   return fns;
+}
+
+/** The caller's memory; undefined if it is gone. */
+function openMem(pid: number, mode: 'r' | 'r+' = 'r'): number | undefined {
+  try {
+    return openSync(`/proc/${pid}/mem`, mode);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A NUL-terminated string of at most `max` bytes at `addr` of the caller ('' for NULL). */
+function readString(mem: number, addr: bigint, max: number): string {
+  if (addr === 0n) return '';
+  const b = Buffer.alloc(max);
+  const n = Number(f().pread(mem, b, max, addr));
+  if (n <= 0) return '';
+  const end = b.subarray(0, n).indexOf(0);
+  return b.subarray(0, end < 0 ? n : end).toString();
+}
+
+function parentOf(pid: number): number {
+  try {
+    return Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+const CAP_SYS_ADMIN = 21n;
+function hasCapSysAdmin(pid: number): boolean {
+  try {
+    const hex = /^CapEff:\s+([0-9a-f]+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return hex !== undefined && ((BigInt(`0x${hex}`) >> CAP_SYS_ADMIN) & 1n) === 1n;
+  } catch {
+    return false;
+  }
 }
 
 export class Supervisor {
@@ -49,7 +106,13 @@ export class Supervisor {
   private failed: string | undefined;
   private readonly hostUserNs = statSync('/proc/self/ns/user').ino;
 
-  constructor(private readonly log: Log = (m) => process.stderr.write(`${m}\n`)) {}
+  private readonly log: (msg: string) => void;
+  private readonly mountHelper: string | undefined;
+
+  constructor(o: SupervisorOptions = {}) {
+    this.log = o.log ?? ((m) => process.stderr.write(`${m}\n`));
+    this.mountHelper = o.mountHelper;
+  }
 
   /** Serves listener `fd` (now owned by the supervisor) for callers described by `ctx`. */
   add(fd: number, ctx: ListenerContext): void {
@@ -102,6 +165,8 @@ export class Supervisor {
     switch (n.syscall) {
       case 'sysinfo':
         return this.sysinfo(fd, n, ctx);
+      case 'mount':
+        return this.mount(fd, n, ctx);
       case 'bpf': {
         const host = this.inHostUserNs(n.pid);
         // the answer is about the process the notification is for only if it is still pending
@@ -123,12 +188,8 @@ export class Supervisor {
       return;
     }
     const struct = encodeSysinfo(view, n.arch);
-    let mem: number;
-    try {
-      mem = openSync(`/proc/${n.pid}/mem`, 'r+');
-    } catch {
-      return; // the caller is gone; its notification went with it
-    }
+    const mem = openMem(n.pid, 'r+');
+    if (mem === undefined) return; // the caller is gone; its notification went with it
     try {
       // checked after the open: the pid still names the caller, so the write reaches it
       if (!this.idValid(fd, n.id)) return;
@@ -137,6 +198,49 @@ export class Supervisor {
     } finally {
       closeSync(mem);
     }
+  }
+
+  private mount(fd: number, n: Notification, ctx: ListenerContext): void {
+    const proceed = (): void => {
+      if (this.idValid(fd, n.id)) this.send(fd, n.id, { continue: true });
+    };
+    // the runtime's own mounts: host-side (unshare --mount-proc), and runc's init for a
+    // container of the vNode (its parent, runc, is host-side): vnodefs comes from the spec
+    if (this.inHostUserNs(n.pid) || this.inHostUserNs(parentOf(n.pid))) return proceed();
+    const mem = openMem(n.pid);
+    if (mem === undefined) return;
+    let fstype: string, source: string, target: string, data: string;
+    try {
+      fstype = readString(mem, n.args[2]!, 64);
+      if (fstype !== 'proc' && fstype !== 'sysfs' && fstype !== 'nfsd' && fstype !== 'rpc_pipefs') return proceed();
+      source = readString(mem, n.args[0]!, 4096);
+      target = readString(mem, n.args[1]!, 4096);
+      data = readString(mem, n.args[4]!, 4096);
+    } finally {
+      closeSync(mem);
+    }
+    if (!this.idValid(fd, n.id)) return;
+    if (fstype === 'nfsd' || fstype === 'rpc_pipefs') {
+      this.log(`seccomp: ${ctx.describe}: mount of ${fstype} on ${target} refused with EPERM: running an NFS server is not supported in a vNode`);
+      return this.send(fd, n.id, { error: EPERM });
+    }
+    const overlays = ctx.overlays(fstype === 'proc' ? 'proc' : 'sys');
+    if (!this.mountHelper || !overlays?.length) return proceed();
+    // the kernel would ask the caller for CAP_SYS_ADMIN; this helper runs as host root
+    if (!hasCapSysAdmin(n.pid)) return this.send(fd, n.id, { error: EPERM });
+    const args = [String(n.pid), fstype, source, target, String(Number(n.args[3]! & 0xffffffffn)), data, ...overlays.flatMap((o) => [o.source, o.rel])];
+    // asynchronous: the helper's lookups of vnodefs files are answered by this thread
+    const child = spawn(this.mountHelper, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', (e) => {
+      this.log(`seccomp: ${ctx.describe}: cannot start ${this.mountHelper}: ${e.message}`);
+      if (this.idValid(fd, n.id)) this.send(fd, n.id, { error: ENOSYS });
+    });
+    child.on('close', (code) => {
+      if (code !== 0) this.log(`seccomp: ${ctx.describe}: ${fstype} on ${target}: ${err.trim() || `exit ${code}`}`);
+      if (this.idValid(fd, n.id)) this.send(fd, n.id, code === 0 ? { val: 0n } : { error: code && code > 0 && code < 256 ? code : EPERM });
+    });
   }
 
   private inHostUserNs(pid: number): boolean {

@@ -61,10 +61,11 @@ describe('vnode-seccomp (the filter)', () => {
 
 describe('the seccomp supervisor', () => {
   it("answers sysinfo(2) with the caller's vNode view, and the host's to host-side callers", async () => {
-    const sup = new Supervisor(() => undefined);
+    const sup = new Supervisor({ log: () => undefined });
     const calls: number[] = [];
     const ctx = {
       describe: 'test',
+      overlays: () => undefined,
       sysinfo: (pid: number) => {
         calls.push(pid);
         return { uptime: 1234, loads: [0, 0, 0] as [number, number, number], totalram: 300 * 2 ** 20, freeram: 2 ** 20, sharedram: 0, bufferram: 0, totalswap: 0, freeswap: 0, procs: 3 };

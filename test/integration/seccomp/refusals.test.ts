@@ -4,10 +4,11 @@
 // reference, allowing what vnode denies (docs/seccomp.md records it call by call).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { availableContainerdVersions } from '../../support/containerd.js';
 import { criEnv, waitFor, withPod, type CriEnv } from '../../support/cri.js';
-import { managerPid, vnodeRecords, vnodeSuite } from '../../support/vnode-host.js';
+import { instanceDir, managerPid, vnodeRecords, vnodeSuite } from '../../support/vnode-host.js';
 import { isAlive } from '../../../src/manager/procfs.js';
 
 const version = (process.env.VNODE_TEST_CONTAINERD_VERSIONS?.split(',')[0] ?? (availableContainerdVersions().includes('2') ? '2' : '1.7')) as '2' | '1.7';
@@ -87,6 +88,32 @@ describe(`seccomp in vNodes (containerd ${version})`, () => {
       const procs = Number(s['sysinfo.procs']);
       assert.ok(procs >= 1 && procs < 20, `the vNode's processes, not the host's: ${procs}`);
       assert.match(await sh(suite.env, cid, 'uptime'), /up 0 min/);
+    });
+  });
+
+  it("gives an inner runtime's procfs and sysfs mounts vnodefs, and refuses an NFS server with EPERM and a log line naming the pod", async () => {
+    const hostMemKb = Number(/^MemTotal:\s+(\d+)/m.exec(readFileSync('/proc/meminfo', 'utf8'))![1]);
+    await withPod(suite.env, { name: 'inner', namespace: 'sec-mount', privileged: true }, async (pod) => {
+      const cid = await pod.runContainer({ name: 'rt', command: ['sleep', '3600'], privileged: true, resources: { memory_limit_in_bytes: 256 * MiB, cpu_quota: 50_000, cpu_period: 100_000 } });
+      await pod.waitForState(cid, 'CONTAINER_RUNNING');
+      // what runc or docker inside the vNode does for its containers: a new PID namespace and its own procfs
+      const nested = await sh(suite.env, cid, `unshare -m -p -f --mount-proc sh -c 'grep MemTotal /proc/meminfo; echo "pid $$"; ls /proc/kcore 2>&1 | head -1'`);
+      assert.match(nested, /^MemTotal:\s+262144 kB$/m, nested);
+      assert.doesNotMatch(nested, new RegExp(`${hostMemKb} kB`));
+      assert.match(nested, /^pid 1$/m, 'the new procfs is the inner PID namespace');
+      const sys = await sh(suite.env, cid, 'mkdir -p /tmp/s /tmp/p && mount -t sysfs sysfs /tmp/s && mount -t proc proc /tmp/p && cat /tmp/s/devices/system/cpu/online && grep MemTotal /tmp/p/meminfo && ls /tmp/s/class/dmi 2>&1; ls -A /tmp/s/firmware | wc -l');
+      assert.match(sys, /^0\nMemTotal:\s+262144 kB\n/, `0.5 CPU shows as one CPU, memory as the limit: ${sys}`);
+      assert.match(sys, /class\/dmi: No such file or directory/);
+      assert.match(sys, /^0$/m, '/sys/firmware is empty');
+      // an NFS server: nfsd and rpc_pipefs are refused, with the pod named in the manager's log
+      const r = await suite.env.cri.execSync(cid, ['sh', '-c', 'mkdir -p /tmp/n /tmp/r; mount -t nfsd nfsd /tmp/n; echo "nfsd=$?"; mount -t rpc_pipefs rpc_pipefs /tmp/r; echo "rpc_pipefs=$?"'], 15);
+      assert.equal(r.stdout.toString(), 'nfsd=1\nrpc_pipefs=1\n');
+      assert.match(r.stderr.toString(), /permission denied/);
+      assert.deepEqual(await probe(suite.env, cid, ['mount_nfsd', 'mount_rpc_pipefs', 'mount_tmpfs']), { mount_nfsd: 'EPERM', mount_rpc_pipefs: 'EPERM', mount_tmpfs: 'OK' });
+      const log = readFileSync(join(instanceDir(suite.ctd), 'manager.log'), 'utf8');
+      assert.match(log, /seccomp: pod sec-mount\/inner container rt(?: exec \w+)? \(vNode [^)]+\): mount of nfsd on \/tmp\/n refused with EPERM: running an NFS server is not supported in a vNode/);
+      assert.match(log, /mount of rpc_pipefs on \/tmp\/r refused with EPERM/);
+      assert.equal((await sh(suite.env, cid, 'echo alive')).trim(), 'alive');
     });
   });
 
