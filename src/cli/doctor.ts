@@ -2,7 +2,7 @@
 // requirements"), trying the risky ones for real (a user namespace, an ID-mapped mount),
 // and says exactly what to change. Exit 1 when a check FAILs; WARNs do not fail.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { accessSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -241,6 +241,40 @@ function checkHelpers(): CheckResult[] {
   return out;
 }
 
+/** Devices people commonly give to pods (GPUs, KVM, FUSE, TUN). */
+const SHARED_DEVICE_DIRS = ['/dev/dri', '/dev/net'];
+const SHARED_DEVICES = ['/dev/kvm', '/dev/fuse', '/dev/net/tun', '/dev/nvidiactl', '/dev/nvidia-uvm', '/dev/nvidia0'];
+
+/**
+ * A device given to a vNode pod is the host's node, owned by host root, which the vNode
+ * does not map: inside it shows as nobody:nogroup and opens only through its "other"
+ * permission bits. Says which of the usual devices would not work.
+ */
+export function checkDevices(devDirs = SHARED_DEVICE_DIRS, devices = SHARED_DEVICES): CheckResult {
+  const found = [...devices];
+  for (const d of devDirs) {
+    try {
+      for (const e of readdirSync(d)) found.push(join(d, e));
+    } catch {
+      /* not on this machine */
+    }
+  }
+  const closed: string[] = [];
+  const open: string[] = [];
+  for (const p of [...new Set(found)]) {
+    try {
+      const st = statSync(p);
+      if (!st.isCharacterDevice() && !st.isBlockDevice()) continue;
+      ((st.mode & 0o006) === 0o006 ? open : closed).push(p);
+    } catch {
+      /* absent */
+    }
+  }
+  const note = 'devices given to vNode pods show as nobody:nogroup inside and open only with "other" rw on the host';
+  if (closed.length === 0) return ok('devices', open.length ? `${note}; ${open.join(', ')} have it` : note);
+  return warn('devices', `${note}; ${closed.join(', ')} lack it`, `chmod o+rw (or a udev rule with MODE="0666") for the ones pods should use`);
+}
+
 export async function runChecks(): Promise<CheckResult[]> {
   return [
     checkKernel(),
@@ -255,6 +289,7 @@ export async function runChecks(): Promise<CheckResult[]> {
     checkCapSysResource(),
     checkHelperBuilt(),
     ...checkHelpers(),
+    checkDevices(),
   ];
 }
 

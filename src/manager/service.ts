@@ -27,6 +27,7 @@ import { isAlive } from './procfs.js';
 import { isUnifiedHost } from './cgroups.js';
 import { podCgroupOf, taskCgroupOf, viewId, type ProcView } from './proc-view.js';
 import { helperPath } from './helpers.js';
+import { hostDeviceNode } from './devices.js';
 import { writeFifoLine } from '../sys/fd.js';
 import { mountTable } from '../sys/mount.js';
 import type { Supervisor } from '../seccomp/index.js';
@@ -293,6 +294,7 @@ export class TaskService implements TaskApi {
         vnodePidOf: (hostPid) => v.vnodePidOf(hostPid),
         podNetnsPath: sandboxPid ? `/proc/${sandboxPid}/ns/net` : undefined,
         isSandbox: who.kind === 'sandbox',
+        hostDeviceNode,
       });
 
       // vnodefs over /proc and /sys: a pod's containers use their sandbox's entry; a task

@@ -3,7 +3,7 @@
 // vNode's, bind mounts of kubelet/containerd pod files become ID-mapped, host paths
 // resolve inside the vNode's private directory. Pure: all host facts come in as input.
 import { posix } from 'node:path';
-import type { OciMount, OciNamespace, OciSpec } from './spec.js';
+import type { OciDevice, OciMount, OciNamespace, OciSpec } from './spec.js';
 import { InvalidSpecError } from './spec.js';
 
 export interface VnodeView {
@@ -33,6 +33,8 @@ export interface PlanInput {
   podNetnsPath?: string;
   /** Whether this spec is a pod sandbox (its network namespace becomes the pod's). */
   isSandbox: boolean;
+  /** A host path of the device node with this type and number (the spec names only its path in the container). */
+  hostDeviceNode?(type: 'c' | 'b', major: number, minor: number, preferred: string): string | undefined;
 }
 
 export interface IdmapStep {
@@ -178,6 +180,23 @@ export function planSpec(input: PlanInput): Plan {
   if (isPrivileged(spec) && linux.devices) {
     // Privileged means privileged inside the vNode: the host's devices stay out.
     linux.devices = linux.devices.filter((d) => DEFAULT_DEVICES.has(d.path));
+  } else if (linux.devices) {
+    // In a user namespace runc cannot mknod, so it bind-mounts the host node at the
+    // device's *container* path, whatever device that is on the host. A device given
+    // under another name becomes a bind mount of the host node with its number instead;
+    // the cgroup rule that allows it stays.
+    const kept: OciDevice[] = [];
+    for (const d of linux.devices) {
+      const type = d.type === 'b' ? 'b' : d.type === 'c' || d.type === 'u' ? 'c' : undefined;
+      const node = type && d.major !== undefined && d.minor !== undefined ? input.hostDeviceNode?.(type, d.major, d.minor, d.path) : undefined;
+      if (!type || !input.hostDeviceNode || node === d.path) {
+        kept.push(d);
+        continue;
+      }
+      if (!node) throw new InvalidSpecError(`device ${d.path} (${type} ${d.major}:${d.minor}): no node with that number under the host's /dev; give the device by its host path`);
+      mounts.push({ destination: d.path, type: 'bind', source: node, options: ['bind'] });
+    }
+    linux.devices = kept;
   }
 
   return { spec, idmaps, hostPaths, newPodNetwork };

@@ -10,7 +10,7 @@ import { repoRoot } from '../../support/paths.js';
 import { describeResult, vnode } from './helpers.js';
 
 const isRoot = process.getuid?.() === 0;
-const CHECKS = ['kernel', 'user namespaces', '/dev/fuse', 'ID-mapped mounts', 'overlayfs', 'OCI runtime', 'containerd', 'cgroups', 'CAP_SYS_RESOURCE', 'vnode-init'];
+const CHECKS = ['kernel', 'user namespaces', '/dev/fuse', 'ID-mapped mounts', 'overlayfs', 'OCI runtime', 'containerd', 'cgroups', 'CAP_SYS_RESOURCE', 'vnode-init', 'devices'];
 
 describe('vnode doctor', { skip: isRoot ? false : 'needs root (ID-mapped mount, /dev/fuse)' }, () => {
   it('-o json: every check, none FAILs on this machine, exit 0', async () => {
@@ -28,6 +28,11 @@ describe('vnode doctor', { skip: isRoot ? false : 'needs root (ID-mapped mount, 
     const cap = j.checks.find((c) => c.name === 'CAP_SYS_RESOURCE')!;
     if (cap.status === 'WARN') assert.match(cap.fix ?? '', /restrict_oom_score_adj = true/);
     assert.match(j.checks.find((c) => c.name === 'cgroups')!.detail, /^(hybrid|unified|cgroup v1)/);
+    // /dev/fuse (crw-------) is here: the devices check names it as one a pod could not open
+    const dev = j.checks.find((c) => c.name === 'devices')!;
+    assert.equal(dev.status, 'WARN');
+    assert.match(dev.detail, /show as nobody:nogroup inside and open only with "other" rw on the host; .*\/dev\/fuse.* lack it/);
+    assert.match(dev.fix ?? '', /chmod o\+rw/);
   });
 
   it('table: CHECK STATUS DETAIL, a summary line, and no temp dir left behind', async () => {

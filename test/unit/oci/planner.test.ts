@@ -117,6 +117,28 @@ describe('planSpec', () => {
     assert.deepEqual(planSpec(input(s)).spec.linux!.devices!.map((d) => d.path), ['/dev/null']);
   });
 
+  it('gives a device renamed in the container as a bind mount of the host node with its number', () => {
+    const s = spec({
+      linux: {
+        namespaces: [],
+        maskedPaths: [],
+        devices: [
+          { path: '/dev/xfull', type: 'c', major: 1, minor: 7 },
+          { path: '/dev/fuse', type: 'c', major: 10, minor: 229 },
+          { path: '/dev/gone', type: 'b', major: 250, minor: 1 },
+        ],
+      },
+    });
+    const nodes: Record<string, string> = { 'c1:7': '/dev/full', 'c10:229': '/dev/fuse' };
+    const hostDeviceNode = (type: 'c' | 'b', major: number, minor: number) => nodes[`${type}${major}:${minor}`];
+    assert.throws(() => planSpec(input(s, { hostDeviceNode })), /device \/dev\/gone \(b 250:1\): no node with that number under the host's \/dev; give the device by its host path/);
+    s.linux!.devices!.pop();
+    const plan = planSpec(input(s, { hostDeviceNode }));
+    // under its own name runc binds it as it is; under another name runc would bind whatever the host has there
+    assert.deepEqual(plan.spec.linux!.devices!.map((d) => d.path), ['/dev/fuse']);
+    assert.deepEqual(plan.spec.mounts!.filter((m) => m.destination === '/dev/xfull'), [{ destination: '/dev/xfull', type: 'bind', source: '/dev/full', options: ['bind'] }]);
+  });
+
   it('narrows ping_group_range to the GIDs that exist in the vNode', () => {
     const s = spec({ linux: { namespaces: [], sysctl: { 'net.ipv4.ping_group_range': '0 2147483647', 'net.ipv4.ip_unprivileged_port_start': '0' } } });
     const out = planSpec(input(s)).spec.linux!.sysctl as Record<string, string>;
