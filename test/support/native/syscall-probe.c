@@ -160,8 +160,52 @@ static int bench(const char *mode, long n) {
   return 0;
 }
 
+#include <dirent.h>
+
+/*
+ * The CVE-2019-5736 pattern: for `seconds`, watch /proc for runc processes (runc exec
+ * entering this container's PID namespace) and try to open their executable, which the
+ * attack then rewrites. Prints how many were seen and opened, and the errno of a refusal.
+ */
+static int exe_watch(int seconds) {
+  struct timespec start, now;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  int seen = 0, opened = 0, err = 0;
+  char tried[4096] = "";
+  do {
+    DIR *d = opendir("/proc");
+    for (struct dirent *e; d && (e = readdir(d));) {
+      if (e->d_name[0] < '1' || e->d_name[0] > '9' || strlen(e->d_name) > 10) continue;
+      int pid = atoi(e->d_name);
+      char path[64], comm[32] = "";
+      snprintf(path, sizeof path, "/proc/%d/comm", pid);
+      FILE *f = fopen(path, "r");
+      if (!f) continue;
+      if (!fgets(comm, sizeof comm, f)) comm[0] = 0;
+      fclose(f);
+      if (strncmp(comm, "runc", 4)) continue;
+      char key[40];
+      snprintf(key, sizeof key, ",%d,", pid);
+      if (strstr(tried, key)) continue;
+      if (strlen(tried) + strlen(key) < sizeof tried) strcat(tried, key);
+      seen++;
+      snprintf(path, sizeof path, "/proc/%d/exe", pid);
+      int fd = open(path, O_RDONLY);
+      if (fd >= 0) {
+        opened++;
+        close(fd);
+      } else if (errno != ENOENT) err = errno;
+    }
+    if (d) closedir(d);
+    clock_gettime(CLOCK_MONOTONIC, &now);
+  } while (now.tv_sec - start.tv_sec < seconds);
+  printf("runc_seen=%d\nrunc_exe_opened=%d\nrunc_exe_errno=%s\n", seen, opened, err ? strerrorname_np(err) : "none");
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc == 4 && !strcmp(argv[1], "bench")) return bench(argv[2], atol(argv[3]));
+  if (argc == 3 && !strcmp(argv[1], "exe-watch")) return exe_watch(atoi(argv[2]));
   for (int i = 1; i < argc; i++) {
     errno = 0;
     long r = probe(argv[i]);
