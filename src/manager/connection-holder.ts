@@ -1,7 +1,9 @@
 // Keeps containerd's connections open across a manager crash: vnode-hold (C) takes a
 // copy of each accepted connection's descriptor; a restarted manager takes them
 // back and serves them, so containerd never sees its shim connections drop (which
-// it would report as every task exiting).
+// it would report as every task exiting). The seccomp listeners of running containers
+// are kept the same way (ids starting with LISTENER_ID_PREFIX), so the next manager
+// answers their notifications instead of the kernel failing them.
 import { spawn } from 'node:child_process';
 import { closeSync, fstatSync, readFileSync, writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
@@ -15,6 +17,14 @@ export interface HolderFiles {
   control: string;
   list: string;
   pid: string;
+}
+
+export const LISTENER_ID_PREFIX = 'sc-';
+
+/** What a restarted manager takes back: containerd's connections and the seccomp listeners. */
+export interface Kept {
+  sockets: Socket[];
+  listeners: { id: string; fd: number }[];
 }
 
 export function holderFiles(instanceDir: string): HolderFiles {
@@ -35,8 +45,8 @@ export class ConnectionHolder {
     private readonly respawn?: { address: string; command: string[] },
   ) {}
 
-  /** Starts a holder or reconnects to the running one; returns the connections it kept. */
-  async start(): Promise<Socket[]> {
+  /** Starts a holder or reconnects to the running one; returns what it kept. */
+  async start(): Promise<Kept> {
     const running = this.running();
     if (running) {
       this.pid = running;
@@ -57,28 +67,33 @@ export class ConnectionHolder {
       child.unref();
     });
     writeFileSync(this.files.pid, `${this.pid} ${startTimeOf(this.pid) ?? ''}\n`);
-    return [];
+    return { sockets: [], listeners: [] };
   }
 
   private running(): number | undefined {
     return livePidInFile(this.files.pid);
   }
 
-  private takeBack(): Socket[] {
+  private takeBack(): Kept {
     let list = '';
     try {
       list = readFileSync(this.files.list, 'utf8');
     } catch {
-      return [];
+      return { sockets: [], listeners: [] };
     }
     const pidfd = pidfdOpen(this.pid);
     const out: Socket[] = [];
+    const listeners: Kept['listeners'] = [];
     try {
       for (const line of list.split('\n')) {
         const [id, held] = line.trim().split(' ');
         if (!id || !held) continue;
         try {
           const fd = pidfdGetfd(pidfd, Number(held));
+          if (id.startsWith(LISTENER_ID_PREFIX)) {
+            listeners.push({ id, fd });
+            continue;
+          }
           const socket = new Socket({ fd, readable: true, writable: true });
           this.ids.set(socket, id);
           out.push(socket);
@@ -90,8 +105,18 @@ export class ConnectionHolder {
     } finally {
       closeSync(pidfd);
     }
-    this.log(`took back ${out.length} containerd connection(s) from vnode-hold ${this.pid}`);
-    return out;
+    this.log(`took back ${out.length} containerd connection(s) and ${listeners.length} seccomp listener(s) from vnode-hold ${this.pid}`);
+    return { sockets: out, listeners };
+  }
+
+  /** A seccomp listener to keep across a restart, under `id` (LISTENER_ID_PREFIX…); a repeated id is ignored. */
+  keep(fd: number, id: string): void {
+    this.send(`take ${fd} ${id}`);
+  }
+
+  /** The listener (or connection) `id` is not needed any more. */
+  drop(id: string): void {
+    this.send(`drop ${id}`);
   }
 
   /** A new connection (or one taken back): the holder keeps a copy. */

@@ -42,10 +42,6 @@ export async function main(argv: string[]): Promise<number> {
       log(`vnodefs unavailable, containers will see the kernel's /proc and /sys: ${(e as Error).message}`);
     }
   }
-  const supervisor = new Supervisor({ log, mountHelper: helperPath('vnode-mount') });
-  const service = new TaskService({ paths, events, perPod: env.VNODE_PER_POD === 'true', log, podFilePrefixes: prefixes, procView, supervisor });
-  service.reload();
-  setInterval(() => service.persistSysctls(), 3000).unref();
   // After a crash, vnode-hold starts the next manager through the shim's `start` (its lock
   // keeps two managers from starting) instead of waiting for containerd's next shim call.
   const containerdAddress = env[ManagerEnv.containerdAddress];
@@ -54,9 +50,14 @@ export async function main(argv: string[]): Promise<number> {
     ? { address: containerdAddress, command: [process.execPath, shimLauncher, '-namespace', 'vnode', '-address', containerdAddress, '-id', 'vnode-manager-restart', 'start'] }
     : undefined;
   const holder = new ConnectionHolder(holderFiles(paths.dir), log, respawn);
+  const supervisor = new Supervisor({ log, mountHelper: helperPath('vnode-mount'), keeper: holder });
+  const service = new TaskService({ paths, events, perPod: env.VNODE_PER_POD === 'true', log, podFilePrefixes: prefixes, procView, supervisor });
+  service.reload();
+  setInterval(() => service.persistSysctls(), 3000).unref();
   const kept = await holder.start();
+  service.adoptListeners(kept.listeners, (id) => holder.drop(id));
   const journal = new WaitJournal(join(paths.state, 'inflight'), (c) => holder.idOf(c.socket));
-  journal.prune(new Set(kept.map((s) => holder.idOf(s)).filter((id): id is string => !!id)));
+  journal.prune(new Set(kept.sockets.map((s) => holder.idOf(s)).filter((id): id is string => !!id)));
   const server = new TtrpcServer({
     journal,
     onConnection: (c) => holder.hold(c.socket, c.fd),
@@ -67,11 +68,11 @@ export async function main(argv: string[]): Promise<number> {
   });
   serveTaskApi(server, service);
   let replayed = 0;
-  for (const s of kept) replayed += journal.replay(server.adopt(s));
+  for (const s of kept.sockets) replayed += journal.replay(server.adopt(s));
   rmSync(socket, { force: true });
   await server.listen(socket);
   if (replayed) log(`replayed ${replayed} pending Wait call(s)`);
-  log(`serving ${socket} for containerd at ${ttrpcAddress} (${service.store.all().length} tasks, ${service.vnodes.list().length} vNodes, ${kept.length} connections reloaded)`);
+  log(`serving ${socket} for containerd at ${ttrpcAddress} (${service.store.all().length} tasks, ${service.vnodes.list().length} vNodes, ${kept.sockets.length} connections and ${kept.listeners.length} seccomp listeners reloaded)`);
   // One manager serves every pod of this containerd: a stray error in one request's
   // plumbing (a peer that went away mid-write) must not take all of them down.
   process.on('uncaughtException', (e) => log(`uncaught: ${(e as Error).stack ?? e}`));

@@ -27,6 +27,7 @@ import { isAlive } from './procfs.js';
 import { isUnifiedHost } from './cgroups.js';
 import { podCgroupOf, taskCgroupOf, viewId, type ProcView } from './proc-view.js';
 import { helperPath } from './helpers.js';
+import { LISTENER_ID_PREFIX } from './connection-holder.js';
 import { hostDeviceNode } from './devices.js';
 import { writeFifoLine } from '../sys/fd.js';
 import { mountTable } from '../sys/mount.js';
@@ -408,10 +409,27 @@ export class TaskService implements TaskApi {
     }
   }
 
+  /**
+   * Seccomp listeners vnode-hold kept across a restart: each goes back to the supervisor
+   * with its process's context; one whose process is no longer known is let go.
+   */
+  adoptListeners(listeners: { id: string; fd: number }[], drop: (id: string) => void): void {
+    for (const { id, fd } of listeners) {
+      const owner = this.store.all().flatMap((t) => [t.init, ...Object.values(t.execs)].map((p) => ({ t, p }))).find(({ p }) => p.seccompListener === id);
+      if (owner && owner.p.status !== 'stopped') this.supervise(fd, owner.t, owner.p);
+      else {
+        drop(id);
+        closeSync(fd);
+      }
+    }
+  }
+
   /** Hands the seccomp listener of a container (or exec) to the supervisor, with what it answers from. */
   private supervise(fd: number, t: TaskRecord, p: ProcessRecord): void {
     const sup = this.o.supervisor;
     if (!sup) return void closeSync(fd);
+    // kept by vnode-hold under this id, recorded with the process for the next manager
+    p.seccompListener ??= `${LISTENER_ID_PREFIX}${randomBytes(8).toString('hex')}`;
     const describe = `${t.pod ?? `task ${t.namespace}/${t.id}`}${p.execId ? ` exec ${p.execId}` : ''} (vNode ${t.vnode})`;
     // a container reads its sandbox's entry; a sandbox or a task without CRI its own
     const entry = (): string | undefined => {
@@ -430,7 +448,7 @@ export class TaskService implements TaskApi {
         const prefix = `/${fs}/`;
         return this.o.procView!.fs.bindMounts(id).filter((m) => m.destination.startsWith(prefix)).map((m) => ({ source: m.source, rel: m.destination.slice(prefix.length) }));
       },
-    });
+    }, p.seccompListener);
   }
 
   /** Runs `runtime <args> <id>` with the process's stdio, records its PIDs. */

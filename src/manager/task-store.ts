@@ -22,6 +22,8 @@ export interface ProcessRecord {
   exitedAt?: string;
   /** OCI process spec of an exec process (JSON). */
   spec?: unknown;
+  /** The id vnode-hold keeps this process's seccomp listener under (taken over after a restart). */
+  seccompListener?: string;
 }
 
 export interface TaskRecord {

@@ -10,8 +10,9 @@
 //              (docker, runc, unshare --mount-proc) would otherwise show its containers
 //              the host; nfsd and rpc_pipefs (an NFS server) are refused with EPERM and
 //              a log line naming the pod; anything else goes on to the kernel
-// If the manager dies, the listeners close with it and notified syscalls fail with
-// ENOSYS (the kernel's answer when no supervisor is left) instead of waiting.
+// Listeners are kept by a keeper (vnode-hold) when there is one: a restarted manager
+// takes them back and answers what waited meanwhile. With no copy left anywhere, the
+// kernel fails notified syscalls with ENOSYS instead of letting them wait.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import { errno, libc, SyscallError } from '../sys/libc.js';
@@ -33,8 +34,15 @@ export interface ListenerContext {
   overlays(fs: 'proc' | 'sys'): { source: string; rel: string }[] | undefined;
 }
 
+/** Keeps copies of listeners across a manager restart (vnode-hold). */
+export interface ListenerKeeper {
+  keep(fd: number, id: string): void;
+  drop(id: string): void;
+}
+
 export interface SupervisorOptions {
   log?: (msg: string) => void;
+  keeper?: ListenerKeeper;
   /** native/vnode-mount: makes procfs/sysfs mounts for callers; without it they go on to the kernel. */
   mountHelper?: string;
 }
@@ -99,7 +107,7 @@ function hasCapSysAdmin(pid: number): boolean {
 }
 
 export class Supervisor {
-  private readonly listeners = new Map<number, ListenerContext>();
+  private readonly listeners = new Map<number, { ctx: ListenerContext; id?: string }>();
   private readonly handled: Record<string, number> = {};
   private poller: ListenerPoller | undefined;
   /** Why the poller died, if it did: listeners are then closed at once (ENOSYS for their callers). */
@@ -108,16 +116,22 @@ export class Supervisor {
 
   private readonly log: (msg: string) => void;
   private readonly mountHelper: string | undefined;
+  private readonly keeper: ListenerKeeper | undefined;
 
   constructor(o: SupervisorOptions = {}) {
     this.log = o.log ?? ((m) => process.stderr.write(`${m}\n`));
     this.mountHelper = o.mountHelper;
+    this.keeper = o.keeper;
   }
 
-  /** Serves listener `fd` (now owned by the supervisor) for callers described by `ctx`. */
-  add(fd: number, ctx: ListenerContext): void {
+  /**
+   * Serves listener `fd` (now owned by the supervisor) for callers described by `ctx`;
+   * with `id`, the keeper holds a copy under it (again: a listener taken back).
+   */
+  add(fd: number, ctx: ListenerContext, id?: string): void {
     if (this.failed) return void closeSync(fd);
-    this.listeners.set(fd, ctx);
+    this.listeners.set(fd, { ctx, id });
+    if (id) this.keeper?.keep(fd, id);
     this.poller ??= new ListenerPoller((e) => this.onEvent(e), (why) => this.fail(why));
     this.poller.add(fd);
   }
@@ -126,8 +140,12 @@ export class Supervisor {
   private fail(why: string): void {
     if (this.failed) return;
     this.failed = why;
-    this.log(`seccomp supervisor stopped (${why}): notified syscalls (sysinfo, bpf) now fail with ENOSYS`);
-    for (const fd of this.listeners.keys()) closeSync(fd);
+    this.log(`seccomp supervisor stopped (${why}): notified syscalls (sysinfo, mount, bpf) now fail with ENOSYS`);
+    // the keeper's copies too, or the callers would wait for a supervisor that never comes
+    for (const [fd, { id }] of this.listeners) {
+      if (id) this.keeper?.drop(id);
+      closeSync(fd);
+    }
     this.listeners.clear();
   }
 
@@ -143,11 +161,13 @@ export class Supervisor {
   }
 
   private onEvent(e: PollerEvent): void {
-    const ctx = this.listeners.get(e.fd);
-    if (!ctx) return;
+    const entry = this.listeners.get(e.fd);
+    if (!entry) return;
+    const { ctx } = entry;
     if ('hangup' in e) {
       // every task under this filter is gone
       this.listeners.delete(e.fd);
+      if (entry.id) this.keeper?.drop(entry.id);
       closeSync(e.fd);
       return;
     }
