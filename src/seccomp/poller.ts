@@ -2,11 +2,14 @@
 // listener can only be waited on with poll(2), which would block the manager's event
 // loop, and the libuv threadpool is vnodefs' (a blocked pool thread there can stall it).
 // The worker receives each notification (NOTIF_RECV) and posts its bytes; answering
-// is the supervisor's, on the main thread (NOTIF_SEND does not block).
+// is the supervisor's, on the main thread (NOTIF_SEND does not block). One answer is
+// the worker's own: a mount(2) of a filesystem type the supervisor does not handle goes
+// on to the kernel at once, since runc mounts several of those (tmpfs, devpts, mqueue,
+// cgroup) for every container it starts, while the main thread is busy starting it.
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { libc } from '../sys/libc.js';
-import { NOTIF_SIZE, SECCOMP_IOCTL_NOTIF_RECV } from './abi.js';
+import { MOUNT_NR, NOTIF_SIZE, SECCOMP_IOCTL_NOTIF_ID_VALID, SECCOMP_IOCTL_NOTIF_RECV, SECCOMP_IOCTL_NOTIF_SEND, SECCOMP_USER_NOTIF_FLAG_CONTINUE, SUPERVISED_FS_TYPES } from './abi.js';
 
 type Command = { add: number } | { remove: number } | { stop: true };
 export type PollerEvent = { fd: number; notif: Uint8Array } | { fd: number; hangup: true };
@@ -16,12 +19,19 @@ interface WorkerData {
   wakeFd: number;
   recv: number;
   notifSize: number;
+  /** mount's number per audit arch, the types the supervisor handles, and the ioctls to let a call go on. */
+  mountNr: Record<number, number>;
+  supervisedFsTypes: string[];
+  idValid: number;
+  send: number;
+  continueFlag: number;
 }
 
 /**
  * The worker's loop. It runs as an eval'd script, so it is self-contained: no imports,
- * koffi by path, `require` passed in (a bundler would rename a free `require`). Commands arrive as messages, read synchronously after the wake
- * eventfd fires, because the worker never returns to its event loop.
+ * koffi by path, `require` passed in (a bundler would rename a free `require`).
+ * Commands arrive as messages, read synchronously after the wake eventfd fires,
+ * because the worker never returns to its event loop.
  */
 function pollLoop(req: NodeRequire): void {
   const { parentPort, workerData, receiveMessageOnPort } = req('node:worker_threads') as typeof import('node:worker_threads');
@@ -31,6 +41,36 @@ function pollLoop(req: NodeRequire): void {
   const poll = lib.func('int poll(_Inout_ uint8_t *fds, unsigned long n, int timeout)') as (b: Uint8Array, n: number, t: number) => number;
   const ioctl = lib.func('int ioctl(int fd, unsigned long req, _Inout_ uint8_t *buf)') as (fd: number, req: number, b: Uint8Array) => number;
   const read = lib.func('long read(int fd, _Out_ uint8_t *buf, unsigned long n)') as (fd: number, b: Uint8Array, n: number) => number;
+  const pread = lib.func('long pread(int fd, _Out_ uint8_t *buf, unsigned long n, int64_t off)') as (fd: number, b: Uint8Array, n: number, off: bigint) => number;
+  const fs = req('node:fs') as typeof import('node:fs');
+  /** A mount the supervisor has nothing to do with: answered here with "continue". */
+  const passedOn = (fd: number, n: Uint8Array): boolean => {
+    const v = new DataView(n.buffer);
+    if (d.mountNr[v.getUint32(20, true)] !== v.getInt32(16, true)) return false;
+    const typeAddr = v.getBigUint64(32 + 8 * 2, true);
+    let type = '';
+    if (typeAddr !== 0n) {
+      let mem: number;
+      try {
+        mem = fs.openSync(`/proc/${v.getUint32(8, true)}/mem`, 'r');
+      } catch {
+        return true; // the caller is gone
+      }
+      const b = new Uint8Array(16);
+      const got = pread(mem, b, 16, typeAddr);
+      fs.closeSync(mem);
+      const end = b.indexOf(0);
+      type = got > 0 ? Buffer.from(b.subarray(0, end < 0 ? got : end)).toString() : '';
+    }
+    if (d.supervisedFsTypes.includes(type)) return false;
+    const id = n.subarray(0, 8);
+    if (ioctl(fd, d.idValid, Uint8Array.from(id)) !== 0) return true;
+    const resp = new Uint8Array(24);
+    resp.set(id, 0);
+    new DataView(resp.buffer).setUint32(20, d.continueFlag, true);
+    ioctl(fd, d.send, resp);
+    return true;
+  };
   const POLLIN = 1;
   const POLLERR = 8;
   const POLLHUP = 16;
@@ -52,7 +92,7 @@ function pollLoop(req: NodeRequire): void {
       if (rev & POLLIN) {
         const buf = new Uint8Array(d.notifSize);
         // ENOENT: the caller went away between poll and receive
-        if (ioctl(fd, d.recv, buf) === 0) parentPort!.postMessage({ fd, notif: buf });
+        if (ioctl(fd, d.recv, buf) === 0 && !passedOn(fd, buf)) parentPort!.postMessage({ fd, notif: buf });
       } else if (rev & (POLLHUP | POLLERR | POLLNVAL)) {
         // no task uses the filter any more (or the fd was closed under us)
         listeners.delete(fd);
@@ -82,8 +122,20 @@ export class ListenerPoller {
     this.write = libc().func('long write(int fd, const uint8_t *buf, unsigned long n)') as never;
     const EFD_CLOEXEC = 0o2000000;
     this.wakeFd = eventfd(0, EFD_CLOEXEC);
-    const data: WorkerData = { koffiPath: createRequire(import.meta.url).resolve('koffi'), wakeFd: this.wakeFd, recv: SECCOMP_IOCTL_NOTIF_RECV, notifSize: NOTIF_SIZE };
-    this.worker = new Worker(`(${pollLoop.toString()})(require)`, { eval: true, workerData: data });
+    const data: WorkerData = {
+      koffiPath: createRequire(import.meta.url).resolve('koffi'),
+      wakeFd: this.wakeFd,
+      recv: SECCOMP_IOCTL_NOTIF_RECV,
+      notifSize: NOTIF_SIZE,
+      mountNr: MOUNT_NR,
+      supervisedFsTypes: [...SUPERVISED_FS_TYPES],
+      idValid: SECCOMP_IOCTL_NOTIF_ID_VALID,
+      send: SECCOMP_IOCTL_NOTIF_SEND,
+      continueFlag: SECCOMP_USER_NOTIF_FLAG_CONTINUE,
+    };
+    // tsx (tests) compiles with keepNames, which wraps named functions in __name(): the
+    // eval'd source has no bundle around it to define that helper, so it gets its own
+    this.worker = new Worker(`const __name = (f) => f;\n(${pollLoop.toString()})(require)`, { eval: true, workerData: data });
     this.worker.on('message', (e: PollerEvent) => onEvent(e));
     this.worker.on('error', (err) => onFailure(err.message));
     this.worker.on('exit', (code) => {

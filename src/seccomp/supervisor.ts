@@ -14,11 +14,13 @@
 // takes them back and answers what waited meanwhile. With no copy left anywhere, the
 // kernel fails notified syscalls with ENOSYS instead of letting them wait.
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
-import { errno, libc, SyscallError } from '../sys/libc.js';
+import { closeSync } from 'node:fs';
+import { SyscallError } from '../sys/libc.js';
 import type { SysinfoView } from '../vnodefs/index.js';
-import { encodeResponse, encodeSysinfo, parseNotification, SECCOMP_IOCTL_NOTIF_ID_VALID, SECCOMP_IOCTL_NOTIF_SEND, type Notification } from './abi.js';
+import { encodeResponse, encodeSysinfo, parseNotification, SUPERVISED_FS_TYPES, type Notification } from './abi.js';
+import { hasCapSysAdmin, inHostUserNs, openMem, parentOf, readString, writeAt } from './caller.js';
 import { ListenerPoller, type PollerEvent } from './poller.js';
+import { notificationPending, respond } from './respond.js';
 
 const EPERM = 1;
 const ENOSYS = 38;
@@ -53,66 +55,12 @@ export interface SupervisorStats {
 }
 
 
-let fns:
-  | {
-      ioctl: (fd: number, req: number, b: Uint8Array) => number;
-      pwrite: (fd: number, b: Uint8Array, n: number, off: bigint) => number;
-      pread: (fd: number, b: Uint8Array, n: number, off: bigint) => number;
-    }
-  | undefined;
-function f() {
-  fns ??= {
-    ioctl: libc().func('int ioctl(int fd, unsigned long req, _Inout_ uint8_t *buf)') as never,
-    pwrite: libc().func('long pwrite(int fd, const uint8_t *buf, unsigned long n, int64_t off)') as never,
-    pread: libc().func('long pread(int fd, _Out_ uint8_t *buf, unsigned long n, int64_t off)') as never,
-  };
-  return fns;
-}
-
-/** The caller's memory; undefined if it is gone. */
-function openMem(pid: number, mode: 'r' | 'r+' = 'r'): number | undefined {
-  try {
-    return openSync(`/proc/${pid}/mem`, mode);
-  } catch {
-    return undefined;
-  }
-}
-
-/** A NUL-terminated string of at most `max` bytes at `addr` of the caller ('' for NULL). */
-function readString(mem: number, addr: bigint, max: number): string {
-  if (addr === 0n) return '';
-  const b = Buffer.alloc(max);
-  const n = Number(f().pread(mem, b, max, addr));
-  if (n <= 0) return '';
-  const end = b.subarray(0, n).indexOf(0);
-  return b.subarray(0, end < 0 ? n : end).toString();
-}
-
-function parentOf(pid: number): number {
-  try {
-    return Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-  } catch {
-    return 0;
-  }
-}
-
-const CAP_SYS_ADMIN = 21n;
-function hasCapSysAdmin(pid: number): boolean {
-  try {
-    const hex = /^CapEff:\s+([0-9a-f]+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return hex !== undefined && ((BigInt(`0x${hex}`) >> CAP_SYS_ADMIN) & 1n) === 1n;
-  } catch {
-    return false;
-  }
-}
-
 export class Supervisor {
   private readonly listeners = new Map<number, { ctx: ListenerContext; id?: string }>();
   private readonly handled: Record<string, number> = {};
   private poller: ListenerPoller | undefined;
   /** Why the poller died, if it did: listeners are then closed at once (ENOSYS for their callers). */
   private failed: string | undefined;
-  private readonly hostUserNs = statSync('/proc/self/ns/user').ino;
 
   private readonly log: (msg: string) => void;
   private readonly mountHelper: string | undefined;
@@ -188,9 +136,9 @@ export class Supervisor {
       case 'mount':
         return this.mount(fd, n, ctx);
       case 'bpf': {
-        const host = this.inHostUserNs(n.pid);
+        const host = inHostUserNs(n.pid);
         // the answer is about the process the notification is for only if it is still pending
-        if (!this.idValid(fd, n.id)) return;
+        if (!notificationPending(fd, n.id)) return;
         if (host) return this.send(fd, n.id, { continue: true });
         this.log(`seccomp: bpf(2) refused with EPERM for pid ${n.pid} in ${ctx.describe}`);
         return this.send(fd, n.id, { error: EPERM });
@@ -202,9 +150,9 @@ export class Supervisor {
 
   private sysinfo(fd: number, n: Notification, ctx: ListenerContext): void {
     // the runtime's own host-side processes get the host's answer
-    const view = this.inHostUserNs(n.pid) ? undefined : ctx.sysinfo(n.pid);
+    const view = inHostUserNs(n.pid) ? undefined : ctx.sysinfo(n.pid);
     if (!view) {
-      if (this.idValid(fd, n.id)) this.send(fd, n.id, { continue: true });
+      if (notificationPending(fd, n.id)) this.send(fd, n.id, { continue: true });
       return;
     }
     const struct = encodeSysinfo(view, n.arch);
@@ -212,9 +160,8 @@ export class Supervisor {
     if (mem === undefined) return; // the caller is gone; its notification went with it
     try {
       // checked after the open: the pid still names the caller, so the write reaches it
-      if (!this.idValid(fd, n.id)) return;
-      const wrote = Number(f().pwrite(mem, struct, struct.length, n.args[0]!));
-      this.send(fd, n.id, wrote === struct.length ? { val: 0n } : { error: EFAULT });
+      if (!notificationPending(fd, n.id)) return;
+      this.send(fd, n.id, writeAt(mem, struct, n.args[0]!) ? { val: 0n } : { error: EFAULT });
     } finally {
       closeSync(mem);
     }
@@ -222,24 +169,24 @@ export class Supervisor {
 
   private mount(fd: number, n: Notification, ctx: ListenerContext): void {
     const proceed = (): void => {
-      if (this.idValid(fd, n.id)) this.send(fd, n.id, { continue: true });
+      if (notificationPending(fd, n.id)) this.send(fd, n.id, { continue: true });
     };
     // the runtime's own mounts: host-side (unshare --mount-proc), and runc's init for a
     // container of the vNode (its parent, runc, is host-side): vnodefs comes from the spec
-    if (this.inHostUserNs(n.pid) || this.inHostUserNs(parentOf(n.pid))) return proceed();
+    if (inHostUserNs(n.pid) || inHostUserNs(parentOf(n.pid))) return proceed();
     const mem = openMem(n.pid);
     if (mem === undefined) return;
     let fstype: string, source: string, target: string, data: string;
     try {
       fstype = readString(mem, n.args[2]!, 64);
-      if (fstype !== 'proc' && fstype !== 'sysfs' && fstype !== 'nfsd' && fstype !== 'rpc_pipefs') return proceed();
+      if (!SUPERVISED_FS_TYPES.has(fstype)) return proceed();
       source = readString(mem, n.args[0]!, 4096);
       target = readString(mem, n.args[1]!, 4096);
       data = readString(mem, n.args[4]!, 4096);
     } finally {
       closeSync(mem);
     }
-    if (!this.idValid(fd, n.id)) return;
+    if (!notificationPending(fd, n.id)) return;
     if (fstype === 'nfsd' || fstype === 'rpc_pipefs') {
       this.log(`seccomp: ${ctx.describe}: mount of ${fstype} on ${target} refused with EPERM: running an NFS server is not supported in a vNode`);
       return this.send(fd, n.id, { error: EPERM });
@@ -252,36 +199,27 @@ export class Supervisor {
     // asynchronous: the helper's lookups of vnodefs files are answered by this thread
     const child = spawn(this.mountHelper, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
+    let answered = false;
+    const answer = (r: Parameters<typeof encodeResponse>[1]): void => {
+      if (answered) return;
+      answered = true;
+      if (notificationPending(fd, n.id)) this.send(fd, n.id, r);
+    };
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('error', (e) => {
       this.log(`seccomp: ${ctx.describe}: cannot start ${this.mountHelper}: ${e.message}`);
-      if (this.idValid(fd, n.id)) this.send(fd, n.id, { error: ENOSYS });
+      answer({ error: ENOSYS });
     });
     child.on('close', (code) => {
       if (code !== 0) this.log(`seccomp: ${ctx.describe}: ${fstype} on ${target}: ${err.trim() || `exit ${code}`}`);
-      if (this.idValid(fd, n.id)) this.send(fd, n.id, code === 0 ? { val: 0n } : { error: code && code > 0 && code < 256 ? code : EPERM });
+      // the helper exits with the errno of the step that failed
+      answer(code === 0 ? { val: 0n } : { error: code && code > 0 && code < 256 ? code : EPERM });
     });
   }
 
-  private inHostUserNs(pid: number): boolean {
-    try {
-      return statSync(`/proc/${pid}/ns/user`).ino === this.hostUserNs;
-    } catch {
-      return false;
-    }
-  }
-
-  private idValid(fd: number, id: bigint): boolean {
-    const b = new Uint8Array(8);
-    new DataView(b.buffer).setBigUint64(0, id, true);
-    return f().ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, b) === 0;
-  }
-
   private send(fd: number, id: bigint, r: Parameters<typeof encodeResponse>[1]): void {
+    const e = respond(fd, id, r);
     // ENOENT: the caller was interrupted (a signal) and will restart or give up; nothing to do
-    if (f().ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, encodeResponse(id, r)) !== 0) {
-      const e = errno();
-      if (e !== 2) this.log(`seccomp supervisor: ${new SyscallError('ioctl', e, 'SECCOMP_IOCTL_NOTIF_SEND').message}`);
-    }
+    if (e !== 0 && e !== 2) this.log(`seccomp supervisor: ${new SyscallError('ioctl', e, 'SECCOMP_IOCTL_NOTIF_SEND').message}`);
   }
 }
