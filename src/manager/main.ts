@@ -50,10 +50,11 @@ export async function main(argv: string[]): Promise<number> {
     ? { address: containerdAddress, command: [process.execPath, shimLauncher, '-namespace', 'vnode', '-address', containerdAddress, '-id', 'vnode-manager-restart', 'start'] }
     : undefined;
   const holder = new ConnectionHolder(holderFiles(paths.dir), log, respawn);
-  const supervisor = new Supervisor({ log, mountHelper: helperPath('vnode-mount'), keeper: holder });
+  const supervisor = new Supervisor({ log, mountHelper: helperPath('vnode-mount'), notifyHelper: helperPath('vnode-notify'), keeper: holder });
   const service = new TaskService({ paths, events, perPod: env.VNODE_PER_POD === 'true', log, podFilePrefixes: prefixes, procView, supervisor });
   service.reload();
   setInterval(() => service.persistSysctls(), 3000).unref();
+  setInterval(() => service.reapDeadVnodes(), 1000).unref();
   const kept = await holder.start();
   service.adoptListeners(kept.listeners, (id) => holder.drop(id));
   const journal = new WaitJournal(join(paths.state, 'inflight'), (c) => holder.idOf(c.socket));

@@ -118,15 +118,25 @@ export class TaskService implements TaskApi {
 
   /** After a restart: reload tasks and vNodes, then catch up with exits that happened meanwhile. */
   reload(): void {
-    const tasks = this.store.load();
+    this.store.load();
     this.vnodes.reload();
+    this.reapDeadVnodes();
+  }
+
+  /**
+   * A vNode whose init died took every process of its PID namespace with it, and nobody
+   * logged their exits: a reboot(2) inside a hostPID pod (the kernel kills the PID
+   * namespace's init), an OOM kill or a kill -9 of vnode-init, or a death while the
+   * manager was down. Its processes are reported exited with 137 (SIGKILL, as they were).
+   */
+  reapDeadVnodes(): void {
     for (const v of this.vnodes.list()) {
-      if (!v.alive()) {
-        // The vNode died with the manager down: its processes are gone.
-        for (const t of tasks.filter((t) => t.vnode === v.name)) {
-          for (const p of [t.init, ...Object.values(t.execs)]) {
-            if (p.status !== 'stopped') this.markExited(t, p, 137, new Date());
-          }
+      if (v.alive()) continue;
+      for (const t of this.store.all().filter((t) => t.vnode === v.name)) {
+        for (const p of [t.init, ...Object.values(t.execs)]) {
+          if (p.status === 'stopped') continue;
+          this.o.log(`vNode ${v.name} is gone (its init died): ${t.id}${p.execId ? ` exec ${p.execId}` : ''} exited`);
+          this.markExited(t, p, 137, new Date());
         }
       }
     }

@@ -24,12 +24,7 @@ const NOTIFIED: Record<number, Record<number, NotifiedSyscall>> = {
   [AUDIT_ARCH_AARCH64]: { 179: 'sysinfo', 280: 'bpf', 40: 'mount' },
 };
 
-/** mount(2)'s number per audit arch (the worker answers most mounts by itself). */
-export const MOUNT_NR: Record<number, number> = Object.fromEntries(
-  Object.entries(NOTIFIED).flatMap(([arch, calls]) => Object.entries(calls).filter(([, name]) => name === 'mount').map(([nr]) => [Number(arch), Number(nr)])),
-);
-
-/** Filesystem types whose mounts the supervisor handles; any other mount goes on to the kernel. */
+/** Filesystem types whose mounts the supervisor handles; any other mount goes on to the kernel (native/vnode-notify.c keeps the same list). */
 export const SUPERVISED_FS_TYPES = new Set(['proc', 'sysfs', 'nfsd', 'rpc_pipefs']);
 
 export interface Notification {

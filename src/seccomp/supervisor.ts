@@ -47,6 +47,8 @@ export interface SupervisorOptions {
   keeper?: ListenerKeeper;
   /** native/vnode-mount: makes procfs/sysfs mounts for callers; without it they go on to the kernel. */
   mountHelper?: string;
+  /** native/vnode-notify: waits on the listeners for this process. */
+  notifyHelper: string;
 }
 
 export interface SupervisorStats {
@@ -66,9 +68,12 @@ export class Supervisor {
   private readonly mountHelper: string | undefined;
   private readonly keeper: ListenerKeeper | undefined;
 
-  constructor(o: SupervisorOptions = {}) {
+  private readonly notifyHelper: string;
+
+  constructor(o: SupervisorOptions) {
     this.log = o.log ?? ((m) => process.stderr.write(`${m}\n`));
     this.mountHelper = o.mountHelper;
+    this.notifyHelper = o.notifyHelper;
     this.keeper = o.keeper;
   }
 
@@ -80,7 +85,7 @@ export class Supervisor {
     if (this.failed) return void closeSync(fd);
     this.listeners.set(fd, { ctx, id });
     if (id) this.keeper?.keep(fd, id);
-    this.poller ??= new ListenerPoller((e) => this.onEvent(e), (why) => this.fail(why));
+    this.poller ??= new ListenerPoller(this.notifyHelper, (e) => this.onEvent(e), (why) => this.fail(why));
     this.poller.add(fd);
   }
 

@@ -61,7 +61,7 @@ describe('vnode-seccomp (the filter)', () => {
 
 describe('the seccomp supervisor', () => {
   it("answers sysinfo(2) with the caller's vNode view, and the host's to host-side callers", async () => {
-    const sup = new Supervisor({ log: () => undefined });
+    const sup = new Supervisor({ log: () => undefined, notifyHelper: helperPath('vnode-notify') });
     const calls: number[] = [];
     const ctx = {
       describe: 'test',

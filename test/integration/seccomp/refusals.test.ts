@@ -137,6 +137,38 @@ describe(`seccomp in vNodes (containerd ${version})`, () => {
     });
   });
 
+  it("reboot(2) stops only the caller's PID namespace: a pod's container, or with hostPID its whole vNode, never the host or another vNode", async () => {
+    await withPod(suite.env, { namespace: 'sec-other-vnode' }, async (elsewhere) => {
+      const ce = await elsewhere.runContainer({ name: 'e', command: ['sleep', '3600'] });
+      await elsewhere.waitForState(ce, 'CONTAINER_RUNNING');
+      await withPod(suite.env, { namespace: 'sec-reboot' }, async (neighbour) => {
+        const cn = await neighbour.runContainer({ name: 'n', command: ['sleep', '3600'] });
+        await neighbour.waitForState(cn, 'CONTAINER_RUNNING');
+        // a privileged pod with its own PID namespace: reboot ends its container only
+        await withPod(suite.env, { namespace: 'sec-reboot', privileged: true }, async (own) => {
+          const co = await own.runContainer({ name: 'o', command: ['sleep', '3600'], privileged: true });
+          await own.waitForState(co, 'CONTAINER_RUNNING');
+          await suite.env.cri.execSync(co, ['reboot', '-f'], 10).catch(() => undefined);
+          const st = await own.waitForExit(co, 15_000);
+          // the kernel ends the PID namespace's init as if by SIGHUP for a restart: 128 + 1
+          assert.equal(st.exit_code, 129);
+          assert.equal((await neighbour.status(cn)).state, 'CONTAINER_RUNNING', 'the rest of the vNode runs on');
+        });
+        // hostPID: the vNode's PID namespace, whose init is vnode-init: the vNode stops, all of its pods
+        await withPod(suite.env, { namespace: 'sec-reboot', privileged: true, hostPID: true }, async (host) => {
+          const ch = await host.runContainer({ name: 'h', command: ['sleep', '3600'], privileged: true });
+          await host.waitForState(ch, 'CONTAINER_RUNNING');
+          await suite.env.cri.execSync(ch, ['reboot', '-f'], 10).catch(() => undefined);
+          assert.equal((await host.waitForExit(ch, 15_000)).exit_code, 137);
+          assert.equal((await neighbour.waitForExit(cn, 15_000)).exit_code, 137, 'every pod of the vNode stopped');
+        });
+      });
+      assert.equal((await elsewhere.status(ce)).state, 'CONTAINER_RUNNING', 'another vNode runs on');
+      assert.equal((await suite.env.cri.execSync(ce, ['echo', 'alive'], 10)).stdout.toString(), 'alive\n');
+    });
+    assert.match(readFileSync(join(instanceDir(suite.ctd), 'manager.log'), 'utf8'), /vNode ns-sec-reboot is gone \(its init died\)/);
+  });
+
   it('runc with a privileged pod (the reference) allows what vnode denies', async () => {
     const runc = criEnv(suite.ctd, 'runc');
     await withPod(runc, { namespace: 'sec-runc', privileged: true, hostPID: true }, async (pod) => {
