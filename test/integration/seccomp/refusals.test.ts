@@ -46,6 +46,15 @@ describe(`seccomp in vNodes (containerd ${version})`, () => {
       assert.match(r.stderr.toString(), /mknod: \/tmp\/sda: Operation not permitted/);
       assert.match(r.stderr.toString(), /unshare.*Operation not permitted/);
       assert.equal(r.stdout.toString(), 'rc=1\nrc=1\n');
+      // what container runtimes inside the vNode need stays allowed: sethostname, setns into
+      // the vNode's own namespaces, mount, pivot_root
+      const rt = await sh(suite.env, cid, [
+        'hostname vnode-rt && hostname',
+        // (the pod's pause process: vnode-init, PID 1 here, is not dumpable, so its /proc/1/ns files stay closed)
+        'nsenter -t $(pidof catatonit | cut -d" " -f1) -m -u -n -i true && echo setns-ok',
+        "unshare -m sh -c 'mkdir -p /tmp/nr && mount -t tmpfs t /tmp/nr && mkdir /tmp/nr/old && cd /tmp/nr && pivot_root . old && echo pivot-ok'",
+      ].join(' && '));
+      assert.equal(rt, 'vnode-rt\nsetns-ok\npivot-ok\n');
       // still working: the container, a new exec, and another pod of the same vNode
       assert.equal((await sh(suite.env, cid, 'echo alive')).trim(), 'alive');
       await withPod(suite.env, { namespace: 'sec' }, async (other) => {
