@@ -1,7 +1,8 @@
 // Start-up cost of the processes a pod start execs, measured in isolation (no containerd):
 // the Node.js shim binary (containerd execs it per sandbox, and on 1.7 per container) against
 // containerd's Go runc shim, and the `nsenter --pid … unshare --mount --mount-proc … runc`
-// chain the vnode manager wraps every runc call in, against plain runc.
+// chain the vnode manager wrapped every runc call in until session 3, and the
+// vnode-runtime-exec helper that replaced it, against plain runc.
 //
 //   node --import tsx bench/exec-overhead.ts [--iterations N] [--json]
 import { spawn, spawnSync } from 'node:child_process';
@@ -50,7 +51,17 @@ async function main(): Promise<void> {
     {
       name: 'nsenter --pid -- unshare --mount --mount-proc -- runc --version',
       argv: ['nsenter', '--target', target, '--pid', '--', 'unshare', '--mount', '--mount-proc', '--propagation', 'private', runc, '--version'],
-      what: "the manager's wrapper around every runc call",
+      what: 'the wrapper the manager used around every runc call until session 3',
+    },
+    {
+      name: 'vnode-runtime-exec --pid-ns-of -- runc --version',
+      argv: [join(repoRoot, 'dist/vnode-runtime-exec'), '--pid-ns-of', target, '--', runc, '--version'],
+      what: 'what replaced it: the same namespaces in one static helper',
+    },
+    {
+      name: 'vnode-runtime-exec --seccomp --pid-ns-of -- runc --version',
+      argv: [join(repoRoot, 'dist/vnode-runtime-exec'), '--seccomp', '--pid-ns-of', target, '--', runc, '--version'],
+      what: 'the same under vnode\'s seccomp filter (create/exec; without the listener handoff)',
     },
   ];
   const results: { name: string; what: string; ms: Summary }[] = [];

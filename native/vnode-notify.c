@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -81,9 +82,36 @@ static int is_mount(const struct seccomp_notif *n) {
   }
 }
 
-/* A mount the supervisor has nothing to do with: let it go on here. */
+static ino_t own_userns;
+
+/* Whether `pid` (or, with parent, its parent) is in the host's user namespace. */
+static int host_side(unsigned pid, int parent) {
+  char path[64];
+  if (parent) {
+    snprintf(path, sizeof path, "/proc/%u/status", pid);
+    FILE *f = fopen(path, "re");
+    if (!f) return 0;
+    char line[128];
+    unsigned ppid = 0;
+    while (fgets(line, sizeof line, f))
+      if (sscanf(line, "PPid: %u", &ppid) == 1) break;
+    fclose(f);
+    pid = ppid;
+  }
+  struct stat st;
+  snprintf(path, sizeof path, "/proc/%u/ns/user", pid);
+  return pid > 0 && stat(path, &st) == 0 && st.st_ino == own_userns;
+}
+
+/*
+ * A mount the supervisor has nothing to do with: let it go on here. That is any type
+ * but the four it handles, and the runtime's own mounts: host-side ones (the proc mount
+ * of vnode-runtime-exec) and those of runc's init for a container of the vNode (its
+ * parent, runc, is host-side; the container's vnodefs files come from its spec).
+ */
 static int passed_on(int fd, const struct seccomp_notif *n) {
   if (!is_mount(n)) return 0;
+  if (host_side(n->pid, 0) || host_side(n->pid, 1)) goto proceed;
   char type[16] = "";
   if (n->data.args[2]) {
     char path[64];
@@ -97,6 +125,7 @@ static int passed_on(int fd, const struct seccomp_notif *n) {
   static const char *supervised[] = {"proc", "sysfs", "nfsd", "rpc_pipefs"};
   for (unsigned i = 0; i < sizeof supervised / sizeof *supervised; i++)
     if (!strcmp(type, supervised[i])) return 0;
+proceed:;
   __u64 id = n->id;
   if (ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0) return 1;
   struct seccomp_notif_resp resp = {.id = n->id, .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE};
@@ -107,6 +136,8 @@ static int passed_on(int fd, const struct seccomp_notif *n) {
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   prctl(PR_SET_PDEATHSIG, SIGKILL);
+  struct stat self;
+  if (stat("/proc/self/ns/user", &self) == 0) own_userns = self.st_ino;
   int manager = (int)syscall(SYS_pidfd_open, getppid(), 0);
   if (manager < 0) {
     perror("vnode-notify: pidfd_open of the manager");

@@ -34,7 +34,7 @@ await build({
 });
 
 // The per-vNode init/reaper is C: it must stay tiny (no Node.js per vNode) and outlive the manager.
-for (const helper of ['vnode-init', 'vnode-tty', 'vnode-hold', 'vnode-bind', 'vnode-seccomp', 'vnode-cni', 'vnode-mount', 'vnode-notify']) {
+for (const helper of ['vnode-init', 'vnode-tty', 'vnode-hold', 'vnode-bind', 'vnode-runtime-exec', 'vnode-cni', 'vnode-mount', 'vnode-notify']) {
   execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-Werror', '-static', '-o', join(dist, helper), join(root, `native/${helper}.c`)], { stdio: 'inherit' });
 }
 
@@ -53,4 +53,4 @@ for (const name of components) {
 // containerd execs the shim for every sandbox and container only to learn the manager's
 // address: a C front answers that when the manager runs and hands all else to Node.js.
 execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-Werror', '-static', '-o', join(bin, 'containerd-shim-vnode-v2'), join(root, 'native/shim-start.c')], { stdio: 'inherit' });
-console.log('built dist/vnode.mjs (+ chunks), dist/{vnode-init,vnode-tty,vnode-hold,vnode-bind,vnode-seccomp,vnode-cni,vnode-mount,vnode-notify}, dist/bin/*, bin/{vnode,vnode-manager,containerd-shim-vnode-v2}');
+console.log('built dist/vnode.mjs (+ chunks), dist/{vnode-init,vnode-tty,vnode-hold,vnode-bind,vnode-runtime-exec,vnode-cni,vnode-mount,vnode-notify}, dist/bin/*, bin/{vnode,vnode-manager,containerd-shim-vnode-v2}');

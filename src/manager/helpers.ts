@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export type Helper = 'vnode-init' | 'vnode-tty' | 'vnode-hold' | 'vnode-bind' | 'vnode-seccomp' | 'vnode-cni' | 'vnode-mount' | 'vnode-notify';
+export type Helper = 'vnode-init' | 'vnode-tty' | 'vnode-hold' | 'vnode-bind' | 'vnode-runtime-exec' | 'vnode-cni' | 'vnode-mount' | 'vnode-notify';
 
 export class HelperMissingError extends Error {
   override name = 'HelperMissingError';

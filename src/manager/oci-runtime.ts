@@ -1,8 +1,10 @@
 // Drives the OCI runtime (runc or crun) for containers of a vNode. The runtime runs
 // inside the vNode's PID namespace (so a pod's own PID namespace becomes a child of
 // the vNode's) with a private mount namespace whose /proc belongs to that PID
-// namespace (runc resolves /proc/<its own pid>/...). When it exits, the processes it
-// started are reparented to the vNode's init, which records their exit status.
+// namespace (runc resolves /proc/<its own pid>/...), through vnode-runtime-exec
+// (native/), which also installs vnode's seccomp filter for calls that start
+// processes. When it exits, the processes it started are reparented to the vNode's
+// init, which records their exit status.
 import { spawn, type StdioOptions } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { filteredCommand, takeListener } from '../seccomp/index.js';
@@ -24,11 +26,11 @@ export interface RunOptions {
   input?: string;
   timeoutMs?: number;
   /**
-   * Run the runtime under vnode's seccomp filter (native/vnode-seccomp.c): it and the
-   * container or exec'd process it starts inherit it. `onListener` receives the filter's
-   * notification listener, a descriptor of this process from then on.
+   * Run the runtime under vnode's seccomp filter: it and the container or exec'd
+   * process it starts inherit it. `onListener` receives the filter's notification
+   * listener, a descriptor of this process from then on.
    */
-  seccomp?: { helper: string; onListener: (fd: number) => void };
+  seccomp?: { onListener: (fd: number) => void };
 }
 
 export interface OciRuntimeOptions {
@@ -38,6 +40,8 @@ export interface OciRuntimeOptions {
   root: string;
   /** Directory for per-call log files. */
   logDir: string;
+  /** native/vnode-runtime-exec. */
+  execHelper: string;
 }
 
 
@@ -76,10 +80,11 @@ export class OciRuntime {
   /** Runs `<runtime> --root R <args>` inside the vNode whose init has host PID `initPid`. */
   run(initPid: number, args: string[], opts: RunOptions = {}): Promise<string> {
     const log = join(this.o.logDir, `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.log`);
-    const nsenter = ['nsenter', '--target', String(initPid), '--pid', '--', 'unshare', '--mount', '--mount-proc', '--propagation', 'private', this.o.binary, '--root', this.o.root, '--log', log, '--log-format', 'json', ...args];
+    const runtime = [this.o.binary, '--root', this.o.root, '--log', log, '--log-format', 'json', ...args];
+    const inVnode = ['--pid-ns-of', String(initPid)];
     const sc = opts.seccomp;
     const base = (opts.stdio as StdioOptions[] | undefined) ?? ['pipe', 'pipe', 'pipe'];
-    const { argv, stdio } = sc ? filteredCommand(sc.helper, nsenter, base) : { argv: nsenter, stdio: base };
+    const { argv, stdio } = sc ? filteredCommand(this.o.execHelper, runtime, base, inVnode) : { argv: [this.o.execHelper, ...inVnode, '--', ...runtime], stdio: base };
     return new Promise((resolve, reject) => {
       const child = spawn(argv[0]!, argv.slice(1), { stdio: stdio as StdioOptions });
       if (sc) takeListener(child, sc.onListener);

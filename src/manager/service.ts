@@ -145,7 +145,7 @@ export class TaskService implements TaskApi {
   private runtime(binary: string): OciRuntime {
     let r = this.runtimes.get(binary);
     if (!r) {
-      r = new OciRuntime({ binary, root: this.o.paths.runtimeRoot, logDir: join(this.o.paths.dir, 'logs') });
+      r = new OciRuntime({ binary, root: this.o.paths.runtimeRoot, logDir: join(this.o.paths.dir, 'logs'), execHelper: helperPath('vnode-runtime-exec') });
       this.runtimes.set(binary, r);
     }
     return r;
@@ -479,7 +479,7 @@ export class TaskService implements TaskApi {
       const [a0, ...rest] = args;
       await rt.run(v.initPid, [a0!, ...consoleArgs, ...rest, t.id], {
         stdio: stdio ? [stdio.fds[0], stdio.fds[1], stdio.fds[2]] : ['ignore', 'ignore', 'ignore'],
-        seccomp: { helper: helperPath('vnode-seccomp'), onListener: (fd) => this.supervise(fd, t, p) },
+        seccomp: { onListener: (fd) => this.supervise(fd, t, p) },
       });
     } catch (e) {
       stdio?.closeStdin();

@@ -16,7 +16,7 @@ export const SECCOMP_USER_NOTIF_FLAG_CONTINUE = 1;
 export const NOTIF_SIZE = 80;
 export const NOTIF_RESP_SIZE = 24;
 
-/** The syscalls vnode-seccomp (native/vnode-seccomp.c) sends to the supervisor, per ABI. */
+/** The syscalls vnode's filter (native/seccomp-filter.h) sends to the supervisor, per ABI. */
 export type NotifiedSyscall = 'sysinfo' | 'bpf' | 'mount';
 const NOTIFIED: Record<number, Record<number, NotifiedSyscall>> = {
   [AUDIT_ARCH_X86_64]: { 99: 'sysinfo', 321: 'bpf', 165: 'mount' },
@@ -34,7 +34,7 @@ export interface Notification {
   nr: number;
   arch: number;
   args: bigint[];
-  /** What vnode-seccomp notifies this number for, if it is one of ours. */
+  /** What the filter notifies this number for, if it is one of ours. */
   syscall: NotifiedSyscall | undefined;
 }
 

@@ -1,5 +1,5 @@
 // What the supervisor reads about (and writes to) the process a notification is for:
-// its memory through /proc/<pid>/mem, and its parent, capabilities and user namespace.
+// its memory through /proc/<pid>/mem, and its capabilities and user namespace.
 // Every answer is checked against SECCOMP_IOCTL_NOTIF_ID_VALID after these reads, so a
 // PID reused meanwhile is never answered for.
 import { openSync, readFileSync, statSync } from 'node:fs';
@@ -36,14 +36,6 @@ export function readString(mem: number, addr: bigint, max: number): string {
 /** Writes `data` at `addr` of the caller; true if all of it was written. */
 export function writeAt(mem: number, data: Uint8Array, addr: bigint): boolean {
   return Number(f().pwrite(mem, data, data.length, addr)) === data.length;
-}
-
-export function parentOf(pid: number): number {
-  try {
-    return Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-  } catch {
-    return 0;
-  }
 }
 
 const CAP_SYS_ADMIN = 21n;

@@ -1,6 +1,7 @@
-// Starting a command under vnode-seccomp and taking its listener: the helper writes the
-// number of its listener descriptor on HANDOFF_FD and waits; the parent copies the
-// descriptor (pidfd_getfd) and answers one byte, and the helper closes both and execs.
+// Starting a command under vnode's seccomp filter (native/vnode-runtime-exec.c) and
+// taking its listener: the helper writes the number of its listener descriptor on
+// HANDOFF_FD and waits; the parent copies the descriptor (pidfd_getfd) and answers one
+// byte, and the helper closes both and goes on.
 import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
@@ -9,12 +10,15 @@ import { pidfdGetfd, pidfdOpen } from '../sys/pidfd.js';
 /** fd of the helper on which it hands over its listener. */
 export const HANDOFF_FD = 3;
 
-/** argv and stdio that run `command` under the filter, with a listener to hand over. */
-export function filteredCommand(helper: string, command: string[], stdio: StdioOptions[]): { argv: string[]; stdio: StdioOptions[] } {
+/**
+ * argv and stdio that run `command` under the filter, with a listener to hand over;
+ * `helperArgs` are more options of vnode-runtime-exec (--pid-ns-of).
+ */
+export function filteredCommand(helper: string, command: string[], stdio: StdioOptions[], helperArgs: string[] = []): { argv: string[]; stdio: StdioOptions[] } {
   const out = [...stdio];
   while (out.length < HANDOFF_FD) out.push('ignore');
   out[HANDOFF_FD] = 'pipe';
-  return { argv: [helper, '--handoff-fd', String(HANDOFF_FD), '--', ...command], stdio: out };
+  return { argv: [helper, '--seccomp-handoff-fd', String(HANDOFF_FD), ...helperArgs, '--', ...command], stdio: out };
 }
 
 /** Takes the listener of a child started with filteredCommand; `onListener` owns it from then on. */

@@ -1,5 +1,5 @@
-// The seccomp supervisor: answers the control-path syscalls vnode-seccomp's filter
-// notifies (native/vnode-seccomp.c), for every container of every vNode of this
+// The seccomp supervisor: answers the control-path syscalls vnode's seccomp filter
+// notifies (native/seccomp-filter.h), for every container of every vNode of this
 // manager. Nothing on a hot path is ever notified.
 //   sysinfo  → the vNode's memory, swap, uptime, load and process count, written into
 //              the caller's buffer (what its /proc files show; LXCFS cannot do this)
@@ -18,7 +18,7 @@ import { closeSync } from 'node:fs';
 import { SyscallError } from '../sys/libc.js';
 import type { SysinfoView } from '../vnodefs/index.js';
 import { encodeResponse, encodeSysinfo, parseNotification, SUPERVISED_FS_TYPES, type Notification } from './abi.js';
-import { hasCapSysAdmin, inHostUserNs, openMem, parentOf, readString, writeAt } from './caller.js';
+import { hasCapSysAdmin, inHostUserNs, openMem, readString, writeAt } from './caller.js';
 import { ListenerPoller, type PollerEvent } from './poller.js';
 import { notificationPending, respond } from './respond.js';
 
@@ -176,9 +176,7 @@ export class Supervisor {
     const proceed = (): void => {
       if (notificationPending(fd, n.id)) this.send(fd, n.id, { continue: true });
     };
-    // the runtime's own mounts: host-side (unshare --mount-proc), and runc's init for a
-    // container of the vNode (its parent, runc, is host-side): vnodefs comes from the spec
-    if (inHostUserNs(n.pid) || inHostUserNs(parentOf(n.pid))) return proceed();
+    // (the runtime's own mounts and unsupervised types never get here: vnode-notify lets them go on)
     const mem = openMem(n.pid);
     if (mem === undefined) return;
     let fstype: string, source: string, target: string, data: string;

@@ -1,4 +1,4 @@
-// vnode-seccomp and the supervisor without containerd: the filter's exact errnos on
+// vnode's seccomp filter (vnode-runtime-exec) and the supervisor without containerd: the filter's exact errnos on
 // this kernel, and sysinfo(2) answered through a real listener for a caller in a user
 // namespace of its own (as in a vNode), or failing with ENOSYS once nobody listens.
 import assert from 'node:assert/strict';
@@ -10,7 +10,7 @@ import { filteredCommand, Supervisor, takeListener } from '../../../src/seccomp/
 import { syscallProbe } from '../../support/images.js';
 
 const probe = syscallProbe();
-const helper = helperPath('vnode-seccomp');
+const helper = helperPath('vnode-runtime-exec');
 
 function parse(out: string): Record<string, string> {
   return Object.fromEntries(out.trim().split('\n').map((l) => l.split('=') as [string, string]));
@@ -35,10 +35,10 @@ function runFiltered(command: string[], onListener: (fd: number) => void, inUser
   });
 }
 
-describe('vnode-seccomp (the filter)', () => {
+describe('vnode-runtime-exec --seccomp (the filter)', () => {
   it('denies what a vNode must not do with EPERM (ENOSYS for clone3) and lets the rest through', () => {
     const calls = ['bpf', 'init_module', 'finit_module', 'delete_module', 'kexec_load', 'open_by_handle_at', 'perf_event_open', 'userfaultfd', 'syslog', 'acct', 'swapoff', 'unshare_user', 'clone_user', 'clone3', 'mknod_chr', 'mknod_blk', 'mknodat_blk', 'unshare_mount', 'clone_plain', 'mknod_fifo', 'mknod_sock', 'mknod_whiteout', 'mount_tmpfs'];
-    const got = parse(execFileSync(helper, ['--', 'sh', '-c', `cd / && ${probe} ${calls.join(' ')}; rm -rf /tmp/probe-*`], { encoding: 'utf8' }));
+    const got = parse(execFileSync(helper, ['--seccomp', '--', 'sh', '-c', `cd / && ${probe} ${calls.join(' ')}; rm -rf /tmp/probe-*`], { encoding: 'utf8' }));
     const expected: Record<string, string> = {};
     for (const c of calls.slice(0, 17)) expected[c] = c === 'clone3' ? 'ENOSYS' : 'EPERM';
     for (const c of calls.slice(17)) expected[c] = 'OK';
@@ -55,7 +55,7 @@ describe('vnode-seccomp (the filter)', () => {
       }
     })();
     assert.equal(r.status, 125);
-    assert.match(r.stderr.toString(), /usage: vnode-seccomp \[--handoff-fd N\] -- COMMAND/);
+    assert.match(r.stderr.toString(), /usage: vnode-runtime-exec \[--seccomp \| --seccomp-handoff-fd N\] \[--pid-ns-of PID\] -- COMMAND/);
   });
 });
 

@@ -1,22 +1,11 @@
 /*
- * vnode-seccomp: installs vnode's seccomp filter, then execs a command under it.
- *
- * The manager runs the OCI runtime as `vnode-seccomp --handoff-fd 3 -- nsenter ... runc
- * create ...`: the filter is inherited by runc and by every process of the container it
- * starts, and runc applies the pod's own profile (RuntimeDefault, Localhost) on top, so
- * the two stack: a syscall passes only if both allow it. Host-side work of the runtime
- * (cgroups, namespaces it joins, the vnode-bind hook) needs nothing the filter denies.
- *
- * With --handoff-fd N the filter is installed with a user-notification listener for
- * the control-path syscalls the manager emulates (sysinfo; mount of a new filesystem;
- * bpf from the host side). Its
- * number is written to fd N as "<fd>\n"; the manager copies it (pidfd_getfd) and
- * answers one byte, then the listener and fd N are closed and the command is exec'd.
- * Without --handoff-fd those syscalls are left to the kernel (sysinfo, mount) or denied (bpf).
- *
- * What is denied, and why, is in docs/seccomp.md.
+ * seccomp-filter.h: vnode's seccomp filter as a classic BPF program (docs/seccomp.md).
+ * build_filter(notify) fills `prog`/`len`; with notify, the calls the manager answers
+ * (sysinfo; mount of a new filesystem; bpf) return SECCOMP_RET_USER_NOTIF, else they
+ * are left to the kernel (sysinfo, mount) or denied (bpf).
  */
-#define _GNU_SOURCE
+#ifndef VNODE_SECCOMP_FILTER_H
+#define VNODE_SECCOMP_FILTER_H
 #include <errno.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -25,11 +14,9 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <unistd.h>
 
 #if defined(__x86_64__)
 #define NATIVE_ARCH AUDIT_ARCH_X86_64
@@ -180,7 +167,7 @@ static const struct abi i386 = {
 };
 #endif
 
-static void build(int notify) {
+static void build_filter(int notify) {
   STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
 #if defined(__x86_64__)
   /* jump over the native section to the i386 one; other ABIs (x32) are refused */
@@ -207,41 +194,4 @@ static void build(int notify) {
 #endif
 }
 
-static void usage(void) {
-  fprintf(stderr, "usage: vnode-seccomp [--handoff-fd N] -- COMMAND [ARG...]\n");
-  exit(125);
-}
-
-int main(int argc, char **argv) {
-  int handoff = -1, i = 1;
-  for (; i < argc; i++) {
-    if (!strcmp(argv[i], "--handoff-fd") && i + 1 < argc) handoff = atoi(argv[++i]);
-    else if (!strcmp(argv[i], "--")) { i++; break; }
-    else usage();
-  }
-  if (i >= argc) usage();
-
-  build(handoff >= 0);
-  struct sock_fprog fprog = {.len = (unsigned short)len, .filter = prog};
-  /* Host root holds CAP_SYS_ADMIN, so no_new_privs is not needed (and would reach the container). */
-  unsigned flags = handoff >= 0 ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
-  long listener = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fprog);
-  if (listener < 0) {
-    fprintf(stderr, "vnode-seccomp: installing the filter: %s\n", strerror(errno));
-    return 125;
-  }
-  if (handoff >= 0) {
-    char line[32];
-    int n = snprintf(line, sizeof line, "%ld\n", listener);
-    char ack;
-    if (write(handoff, line, (size_t)n) != n || read(handoff, &ack, 1) != 1) {
-      fprintf(stderr, "vnode-seccomp: handing the listener to the manager: %s\n", errno ? strerror(errno) : "no answer");
-      return 125;
-    }
-    close((int)listener);
-    close(handoff);
-  }
-  execvp(argv[i], argv + i);
-  fprintf(stderr, "vnode-seccomp: exec %s: %s\n", argv[i], strerror(errno));
-  return 127;
-}
+#endif
