@@ -35,14 +35,9 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include "pidfd.h"
 #include "unix-connect.h"
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_getfd
-#define SYS_pidfd_getfd 438
-#endif
 
 #define MAX_HELD 4096
 
@@ -75,7 +70,7 @@ static void command(char *line, int *manager) {
   char id[64];
   if (sscanf(line, "take %d %63s", &fd, id) == 2) {
     if (find(id) >= 0 || nheld == MAX_HELD || *manager < 0) return;
-    int copy = (int)syscall(SYS_pidfd_getfd, *manager, fd, 0);
+    int copy = pidfd_copy(*manager, fd);
     if (copy < 0) { fprintf(stderr, "vnode-hold: pidfd_getfd %d: %s\n", fd, strerror(errno)); return; }
     fcntl(copy, F_SETFD, FD_CLOEXEC);
     snprintf(held[nheld].id, sizeof held[nheld].id, "%s", id);

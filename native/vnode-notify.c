@@ -32,13 +32,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include "pidfd.h"
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_getfd
-#define SYS_pidfd_getfd 438
-#endif
 #ifndef SECCOMP_USER_NOTIF_FLAG_CONTINUE
 #define SECCOMP_USER_NOTIF_FLAG_CONTINUE 1
 #endif
@@ -180,7 +175,7 @@ int main(void) {
         memcpy(&fd, pending + 4, 4);
         have = 0;
         if (op != 1) continue;
-        int copy = (int)syscall(SYS_pidfd_getfd, manager, fd, 0);
+        int copy = pidfd_copy(manager, fd);
         if (copy < 0 || nlisteners == MAX_LISTENERS) {
           fprintf(stderr, "vnode-notify: cannot watch listener %d: %s\n", fd, copy < 0 ? strerror(errno) : "too many");
           /* the manager closes it when told it hung up */
