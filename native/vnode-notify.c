@@ -98,15 +98,28 @@ static int host_side(unsigned pid, int parent) {
   return pid > 0 && stat(path, &st) == 0 && st.st_ino == own_userns;
 }
 
+/* runc names its init "runc:[2:INIT]" (and its stages "runc:[0:PARENT]", "runc:[1:CHILD]"). */
+static int is_runc_init(unsigned pid) {
+  char path[64], comm[32] = "";
+  snprintf(path, sizeof path, "/proc/%u/comm", pid);
+  FILE *f = fopen(path, "re");
+  if (!f) return 0;
+  if (!fgets(comm, sizeof comm, f)) comm[0] = 0;
+  fclose(f);
+  return !strncmp(comm, "runc:[", 6);
+}
+
 /*
  * A mount the supervisor has nothing to do with: let it go on here. That is any type
  * but the four it handles, and the runtime's own mounts: host-side ones (the proc mount
- * of vnode-runtime-exec) and those of runc's init for a container of the vNode (its
- * parent, runc, is host-side; the container's vnodefs files come from its spec).
+ * of vnode-runtime-exec) and those of runc's init for a container of the vNode (named
+ * so, with host-side runc as its parent; the container's vnodefs files come from its
+ * spec). Either way the kernel's own checks still apply: the worst a process passing
+ * for runc's init gets is a plain procfs, which shows the host's figures.
  */
 static int passed_on(int fd, const struct seccomp_notif *n) {
   if (!is_mount(n)) return 0;
-  if (host_side(n->pid, 0) || host_side(n->pid, 1)) goto proceed;
+  if (host_side(n->pid, 0) || (is_runc_init(n->pid) && host_side(n->pid, 1))) goto proceed;
   char type[16] = "";
   if (n->data.args[2]) {
     char path[64];
