@@ -81,15 +81,22 @@ static long number(const char *v) {
   return v ? strtol(v, NULL, 10) : 0;
 }
 
-/* A string value copied into out (no unescaping: names and addresses need none). */
+/*
+ * A string value copied into out, keeping only characters that need no escaping in the
+ * JSON this plugin prints (protocols and addresses have no others; anything else is
+ * dropped rather than trusted).
+ */
 static void string(const char *v, char *out, size_t n) {
   out[0] = 0;
   if (!v || *v != '"') return;
   const char *end = skip(v);
-  size_t len = end ? (size_t)(end - v - 2) : 0;
-  if (len >= n) len = n - 1;
-  memcpy(out, v + 1, len);
-  out[len] = 0;
+  size_t len = end ? (size_t)(end - v - 2) : 0, o = 0;
+  for (size_t i = 0; i < len && o + 1 < n; i++) {
+    char c = v[1 + i];
+    if (c == '"' || c == '\\' || (unsigned char)c < 0x20) continue;
+    out[o++] = c;
+  }
+  out[o] = 0;
 }
 
 /* ---- the plugin ---- */
@@ -113,10 +120,13 @@ static void cni_arg(const char *name, char *out, size_t n) {
   size_t len = strlen(name);
   for (const char *p = args; p && *p; p = strchr(p, ';') ? strchr(p, ';') + 1 : NULL) {
     if (!strncmp(p, name, len) && p[len] == '=') {
-      size_t vlen = strcspn(p + len + 1, ";");
-      if (vlen >= n) vlen = n - 1;
-      memcpy(out, p + len + 1, vlen);
-      out[vlen] = 0;
+      size_t vlen = strcspn(p + len + 1, ";"), o = 0;
+      for (size_t i = 0; i < vlen && o + 1 < n; i++) {
+        char c = p[len + 1 + i];
+        if (c == '"' || c == '\\' || (unsigned char)c < 0x20) continue;
+        out[o++] = c;
+      }
+      out[o] = 0;
       return;
     }
   }
