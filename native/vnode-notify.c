@@ -4,9 +4,12 @@
  * on with poll(2), which the manager's event loop cannot do, and a Node.js worker
  * thread for it would cost the manager ~10 MiB; this costs a few hundred KiB.
  *
+ * usage: vnode-notify PENDING_DIR
+ *
  * fd 3 is a stream socket to the manager, its parent. Records, little-endian:
- *   manager → here:  int32 op (1 = add), int32 fd      the manager's listener fd; a copy
- *                                                       is taken with pidfd_getfd
+ *   manager → here:  int32 op (1 = add), int32 fd,     the manager's listener fd (a copy
+ *                    char id[24]                        is taken with pidfd_getfd) and
+ *                                                       the id vnode-hold keeps it under
  *   here → manager:  int32 kind, int32 fd, 80 bytes    kind 1: a notification
  *                                                       (struct seccomp_notif) to answer;
  *                                                       kind 2: no task uses the filter
@@ -15,6 +18,11 @@
  * handle goes on to the kernel at once (runc mounts several for every container, while
  * the manager is busy starting it). EOF on fd 3 (the manager is gone) ends this helper;
  * the manager's own copies are what the next manager gets back from vnode-hold.
+ *
+ * A notification received here cannot be received again: if the manager died before
+ * answering it, its caller would wait for good. So each one is written first to
+ * PENDING_DIR/<listener id>.<notification id> (the manager removes the file once it has
+ * answered), and the next manager answers those still pending (src/seccomp/supervisor.ts).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -43,7 +51,23 @@
 #define KIND_NOTIFICATION 1
 #define KIND_HANGUP 2
 
-struct listener { int copy, manager_fd; };
+#define ID_LEN 24
+struct listener { int copy, manager_fd; char id[ID_LEN + 1]; };
+static const char *pending_dir;
+
+/* PENDING_DIR/<id>.<notification id>: what the next manager needs to answer it. */
+static void journal(const struct listener *l, const struct seccomp_notif *n) {
+  if (!pending_dir || !l->id[0]) return;
+  char path[4096], tmp[4200];
+  snprintf(path, sizeof path, "%s/%s.%016llx", pending_dir, l->id, (unsigned long long)n->id);
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return;
+  ssize_t w = write(fd, n, sizeof *n);
+  close(fd);
+  if (w == (ssize_t)sizeof *n) rename(tmp, path);
+  else unlink(tmp);
+}
 static struct listener listeners[MAX_LISTENERS];
 static int nlisteners;
 
@@ -141,7 +165,8 @@ proceed:;
   return 1;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  if (argc > 1) pending_dir = argv[1];
   signal(SIGPIPE, SIG_IGN);
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   struct stat self;
@@ -151,7 +176,7 @@ int main(void) {
     perror("vnode-notify: pidfd_open of the manager");
     return 1;
   }
-  unsigned char pending[8];
+  unsigned char pending[8 + ID_LEN];
   size_t have = 0;
   static struct pollfd pfd[MAX_LISTENERS + 1];
   for (;;) {
@@ -170,8 +195,10 @@ int main(void) {
         struct seccomp_notif n;
         memset(&n, 0, sizeof n);
         /* ENOENT: the caller went away between poll and receive */
-        if (ioctl(listeners[i].copy, SECCOMP_IOCTL_NOTIF_RECV, &n) == 0 && !passed_on(listeners[i].copy, &n))
+        if (ioctl(listeners[i].copy, SECCOMP_IOCTL_NOTIF_RECV, &n) == 0 && !passed_on(listeners[i].copy, &n)) {
+          journal(&listeners[i], &n);
           report(KIND_NOTIFICATION, listeners[i].manager_fd, &n);
+        }
       } else if (rev & (POLLHUP | POLLERR | POLLNVAL)) {
         report(KIND_HANGUP, listeners[i].manager_fd, NULL);
         close(listeners[i].copy);
@@ -184,8 +211,11 @@ int main(void) {
       if (r > 0) have += (size_t)r;
       if (have == sizeof pending) {
         int32_t op, fd;
+        char id[ID_LEN + 1];
         memcpy(&op, pending, 4);
         memcpy(&fd, pending + 4, 4);
+        memcpy(id, pending + 8, ID_LEN);
+        id[ID_LEN] = 0;
         have = 0;
         if (op != 1) continue;
         int copy = pidfd_copy(manager, fd);
@@ -197,7 +227,13 @@ int main(void) {
           continue;
         }
         fcntl(copy, F_SETFD, FD_CLOEXEC);
-        listeners[nlisteners++] = (struct listener){copy, fd};
+        listeners[nlisteners].copy = copy;
+        listeners[nlisteners].manager_fd = fd;
+        /* ids are [a-z0-9-]: anything else would not be a file name of ours */
+        size_t k = 0;
+        for (; id[k] && ((id[k] >= 'a' && id[k] <= 'z') || (id[k] >= '0' && id[k] <= '9') || id[k] == '-'); k++) listeners[nlisteners].id[k] = id[k];
+        listeners[nlisteners].id[id[k] ? 0 : k] = 0;
+        nlisteners++;
       }
     }
   }

@@ -50,7 +50,9 @@ export async function main(argv: string[]): Promise<number> {
     ? { address: containerdAddress, command: [process.execPath, shimLauncher, '-namespace', 'vnode', '-address', containerdAddress, '-id', 'vnode-manager-restart', 'start'] }
     : undefined;
   const holder = new ConnectionHolder(holderFiles(paths.dir), log, respawn);
-  const supervisor = new Supervisor({ log, mountHelper: helperPath('vnode-mount'), notifyHelper: helperPath('vnode-notify'), keeper: holder });
+  const pendingDir = join(paths.dir, 'seccomp-pending');
+  mkdirSync(pendingDir, { recursive: true, mode: 0o700 });
+  const supervisor = new Supervisor({ log, mountHelper: helperPath('vnode-mount'), notifyHelper: helperPath('vnode-notify'), keeper: holder, pendingDir });
   const service = new TaskService({ paths, events, perPod: env.VNODE_PER_POD === 'true', log, podFilePrefixes: prefixes, procView, supervisor });
   service.reload();
   setInterval(() => service.persistSysctls(), 3000).unref();

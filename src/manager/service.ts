@@ -426,8 +426,11 @@ export class TaskService implements TaskApi {
   adoptListeners(listeners: { id: string; fd: number }[], drop: (id: string) => void): void {
     for (const { id, fd } of listeners) {
       const owner = this.store.all().flatMap((t) => [t.init, ...Object.values(t.execs)].map((p) => ({ t, p }))).find(({ p }) => p.seccompListener === id);
-      if (owner && owner.p.status !== 'stopped') this.supervise(fd, owner.t, owner.p);
-      else {
+      if (owner && owner.p.status !== 'stopped') {
+        this.supervise(fd, owner.t, owner.p);
+        // what the previous manager received and did not answer
+        this.o.supervisor?.replayPending(fd);
+      } else {
         drop(id);
         closeSync(fd);
       }

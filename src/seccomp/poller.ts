@@ -14,6 +14,8 @@ import { NOTIF_SIZE } from './abi.js';
 export type PollerEvent = { fd: number; notif: Uint8Array } | { fd: number; hangup: true };
 
 const RECORD = 8 + NOTIF_SIZE;
+/** Room for a listener id in an add record (vnode-hold's ids: sc-<16 hex>). */
+const ID_LEN = 24;
 const KIND_NOTIFICATION = 1;
 const KIND_HANGUP = 2;
 const OP_ADD = 1;
@@ -24,9 +26,12 @@ export class ListenerPoller {
   private pending: Buffer = Buffer.alloc(0);
   private stopping = false;
 
-  /** `onFailure`: vnode-notify is gone; nothing waits on the listeners any more. */
-  constructor(helper: string, onEvent: (e: PollerEvent) => void, onFailure: (why: string) => void) {
-    this.child = spawn(helper, [], { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] });
+  /**
+   * `pendingDir`: where vnode-notify writes each notification before passing it on;
+   * `onFailure`: vnode-notify is gone, nothing waits on the listeners any more.
+   */
+  constructor(helper: string, pendingDir: string, onEvent: (e: PollerEvent) => void, onFailure: (why: string) => void) {
+    this.child = spawn(helper, [pendingDir], { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] });
     this.channel = this.child.stdio[3] as Duplex;
     this.channel.on('error', () => undefined);
     this.channel.on('data', (d: Buffer) => {
@@ -48,11 +53,12 @@ export class ListenerPoller {
     // parent-death signal)
   }
 
-  /** Watch listener `fd` (a descriptor of this process; vnode-notify takes a copy). */
-  add(fd: number): void {
-    const rec = Buffer.alloc(8);
+  /** Watch listener `fd` (a descriptor of this process; vnode-notify takes a copy), journaled under `id`. */
+  add(fd: number, id = ''): void {
+    const rec = Buffer.alloc(8 + ID_LEN);
     rec.writeInt32LE(OP_ADD, 0);
     rec.writeInt32LE(fd, 4);
+    rec.write(id.slice(0, ID_LEN), 8, 'latin1');
     this.channel.write(rec);
   }
 

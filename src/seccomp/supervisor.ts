@@ -14,10 +14,11 @@
 // takes them back and answers what waited meanwhile. With no copy left anywhere, the
 // kernel fails notified syscalls with ENOSYS instead of letting them wait.
 import { spawn } from 'node:child_process';
-import { closeSync } from 'node:fs';
+import { closeSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { SyscallError } from '../sys/libc.js';
 import type { SysinfoView } from '../vnodefs/index.js';
-import { encodeResponse, encodeSysinfo, parseNotification, SUPERVISED_FS_TYPES, type Notification } from './abi.js';
+import { encodeResponse, encodeSysinfo, NOTIF_SIZE, parseNotification, SUPERVISED_FS_TYPES, type Notification } from './abi.js';
 import { hasCapSysAdmin, inHostUserNs, openMem, readString, writeAt } from './caller.js';
 import { ListenerPoller, type PollerEvent } from './poller.js';
 import { notificationPending, respond } from './respond.js';
@@ -49,6 +50,8 @@ export interface SupervisorOptions {
   mountHelper?: string;
   /** native/vnode-notify: waits on the listeners for this process. */
   notifyHelper: string;
+  /** Where vnode-notify journals notifications until they are answered (default: none kept). */
+  pendingDir?: string;
 }
 
 export interface SupervisorStats {
@@ -69,8 +72,10 @@ export class Supervisor {
   private readonly keeper: ListenerKeeper | undefined;
 
   private readonly notifyHelper: string;
+  private readonly pendingDir: string;
 
   constructor(o: SupervisorOptions) {
+    this.pendingDir = o.pendingDir ?? '';
     this.log = o.log ?? ((m) => process.stderr.write(`${m}\n`));
     this.mountHelper = o.mountHelper;
     this.notifyHelper = o.notifyHelper;
@@ -85,8 +90,51 @@ export class Supervisor {
     if (this.failed) return void closeSync(fd);
     this.listeners.set(fd, { ctx, id });
     if (id) this.keeper?.keep(fd, id);
-    this.poller ??= new ListenerPoller(this.notifyHelper, (e) => this.onEvent(e), (why) => this.fail(why));
-    this.poller.add(fd);
+    this.poller ??= new ListenerPoller(this.notifyHelper, this.pendingDir, (e) => this.onEvent(e), (why) => this.fail(why));
+    this.poller.add(fd, id);
+  }
+
+  /**
+   * Answers what a previous manager's vnode-notify received on listener `fd` (taken back
+   * from vnode-hold) but nobody answered: still pending, it is handled as if it had just
+   * arrived; gone, its journal entry goes.
+   */
+  replayPending(fd: number): void {
+    const id = this.listeners.get(fd)?.id;
+    if (!id) return;
+    for (const name of this.journalOf(id)) {
+      let notif: Buffer;
+      try {
+        notif = readFileSync(join(this.pendingDir, name));
+      } catch {
+        continue;
+      }
+      if (notif.length === NOTIF_SIZE) this.onEvent({ fd, notif: new Uint8Array(notif) });
+      else rmSync(join(this.pendingDir, name), { force: true });
+    }
+  }
+
+  /** Journal entries (file names) of listener `id`. */
+  private journalOf(id: string): string[] {
+    if (!this.pendingDir) return [];
+    try {
+      return readdirSync(this.pendingDir).filter((f) => f.startsWith(`${id}.`) && !f.endsWith('.tmp'));
+    } catch {
+      return [];
+    }
+  }
+
+  /** Notification `nid` of listener `fd` is settled (answered, or its caller is gone). */
+  private settled(fd: number, nid: bigint): void {
+    const id = this.listeners.get(fd)?.id;
+    if (id && this.pendingDir) rmSync(join(this.pendingDir, `${id}.${nid.toString(16).padStart(16, '0')}`), { force: true });
+  }
+
+  /** Whether notification `nid` still waits for an answer; if not, it is settled. */
+  private pending(fd: number, nid: bigint): boolean {
+    if (notificationPending(fd, nid)) return true;
+    this.settled(fd, nid);
+    return false;
   }
 
   /** Nobody can answer any more: closing the listeners makes the kernel fail their syscalls with ENOSYS. */
@@ -96,7 +144,10 @@ export class Supervisor {
     this.log(`seccomp supervisor stopped (${why}): notified syscalls (sysinfo, mount, bpf) now fail with ENOSYS`);
     // the keeper's copies too, or the callers would wait for a supervisor that never comes
     for (const [fd, { id }] of this.listeners) {
-      if (id) this.keeper?.drop(id);
+      if (id) {
+        this.keeper?.drop(id);
+        for (const name of this.journalOf(id)) rmSync(join(this.pendingDir, name), { force: true });
+      }
       closeSync(fd);
     }
     this.listeners.clear();
@@ -119,8 +170,11 @@ export class Supervisor {
     const { ctx } = entry;
     if ('hangup' in e) {
       // every task under this filter is gone
+      if (entry.id) {
+        for (const name of this.journalOf(entry.id)) rmSync(join(this.pendingDir, name), { force: true });
+        this.keeper?.drop(entry.id);
+      }
       this.listeners.delete(e.fd);
-      if (entry.id) this.keeper?.drop(entry.id);
       closeSync(e.fd);
       return;
     }
@@ -143,7 +197,7 @@ export class Supervisor {
       case 'bpf': {
         const host = inHostUserNs(n.pid);
         // the answer is about the process the notification is for only if it is still pending
-        if (!notificationPending(fd, n.id)) return;
+        if (!this.pending(fd, n.id)) return;
         if (host) return this.send(fd, n.id, { continue: true });
         this.log(`seccomp: bpf(2) refused with EPERM for pid ${n.pid} in ${ctx.describe}`);
         return this.send(fd, n.id, { error: EPERM });
@@ -157,15 +211,15 @@ export class Supervisor {
     // the runtime's own host-side processes get the host's answer
     const view = inHostUserNs(n.pid) ? undefined : ctx.sysinfo(n.pid);
     if (!view) {
-      if (notificationPending(fd, n.id)) this.send(fd, n.id, { continue: true });
+      if (this.pending(fd, n.id)) this.send(fd, n.id, { continue: true });
       return;
     }
     const struct = encodeSysinfo(view, n.arch);
     const mem = openMem(n.pid, 'r+');
-    if (mem === undefined) return; // the caller is gone; its notification went with it
+    if (mem === undefined) return this.settled(fd, n.id); // the caller is gone; its notification went with it
     try {
       // checked after the open: the pid still names the caller, so the write reaches it
-      if (!notificationPending(fd, n.id)) return;
+      if (!this.pending(fd, n.id)) return;
       this.send(fd, n.id, writeAt(mem, struct, n.args[0]!) ? { val: 0n } : { error: EFAULT });
     } finally {
       closeSync(mem);
@@ -174,11 +228,11 @@ export class Supervisor {
 
   private mount(fd: number, n: Notification, ctx: ListenerContext): void {
     const proceed = (): void => {
-      if (notificationPending(fd, n.id)) this.send(fd, n.id, { continue: true });
+      if (this.pending(fd, n.id)) this.send(fd, n.id, { continue: true });
     };
     // (the runtime's own mounts and unsupervised types never get here: vnode-notify lets them go on)
     const mem = openMem(n.pid);
-    if (mem === undefined) return;
+    if (mem === undefined) return this.settled(fd, n.id);
     let fstype: string, source: string, target: string, data: string;
     try {
       fstype = readString(mem, n.args[2]!, 64);
@@ -189,7 +243,7 @@ export class Supervisor {
     } finally {
       closeSync(mem);
     }
-    if (!notificationPending(fd, n.id)) return;
+    if (!this.pending(fd, n.id)) return;
     if (fstype === 'nfsd' || fstype === 'rpc_pipefs') {
       this.log(`seccomp: ${ctx.describe}: mount of ${fstype} on ${target} refused with EPERM: running an NFS server is not supported in a vNode`);
       return this.send(fd, n.id, { error: EPERM });
@@ -206,7 +260,7 @@ export class Supervisor {
     const answer = (r: Parameters<typeof encodeResponse>[1]): void => {
       if (answered) return;
       answered = true;
-      if (notificationPending(fd, n.id)) this.send(fd, n.id, r);
+      if (this.pending(fd, n.id)) this.send(fd, n.id, r);
     };
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('error', (e) => {
@@ -222,6 +276,7 @@ export class Supervisor {
 
   private send(fd: number, id: bigint, r: Parameters<typeof encodeResponse>[1]): void {
     const e = respond(fd, id, r);
+    this.settled(fd, id);
     // ENOENT: the caller was interrupted (a signal) and will restart or give up; nothing to do
     if (e !== 0 && e !== 2) this.log(`seccomp supervisor: ${new SyscallError('ioctl', e, 'SECCOMP_IOCTL_NOTIF_SEND').message}`);
   }

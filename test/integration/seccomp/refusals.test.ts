@@ -3,7 +3,7 @@
 // addition; sysinfo(2) answered with the vNode's view; and runc+privileged, the
 // reference, allowing what vnode denies (docs/seccomp.md records it call by call).
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { availableContainerdVersions } from '../../support/containerd.js';
@@ -133,6 +133,14 @@ describe(`seccomp in vNodes (containerd ${version})`, () => {
       const lines = async () => (await sh(suite.env, cid, 'cat /tmp/log 2>/dev/null || true')).trim().split('\n').filter(Boolean);
       await waitFor('the loop ran', async () => (await lines()).length > 0, 10_000);
       const before = managerPid(suite.ctd);
+      // freeze the manager until vnode-notify has received (and journaled) a sysinfo it
+      // cannot answer, then kill it: that call is answered by the next manager, or never
+      process.kill(before, 'SIGSTOP');
+      const pendingDir = join(instanceDir(suite.ctd), 'seccomp-pending');
+      const journaled = await waitFor('a notification journaled while the manager is stopped', () => {
+        const names = existsSync(pendingDir) ? readdirSync(pendingDir).filter((f) => f.startsWith('sc-') && !f.endsWith('.tmp')) : [];
+        return names.length > 0 ? names : undefined;
+      }, 10_000);
       process.kill(before, 'SIGKILL');
       await waitFor('manager gone', () => !isAlive(before), 5000);
       const atKill = (await lines().catch(() => [])).length;
@@ -141,6 +149,7 @@ describe(`seccomp in vNodes (containerd ${version})`, () => {
       assert.notEqual(managerPid(suite.ctd), before);
       const all = await lines();
       assert.deepEqual([...new Set(all)], ['sysinfo=OK'], 'no sysinfo failed, before, during or after the restart');
+      await waitFor('the journaled notification was answered and its entry removed', () => journaled.every((f) => !existsSync(join(pendingDir, f))), 10_000);
       const log = readFileSync(join(instanceDir(suite.ctd), 'manager.log'), 'utf8');
       assert.match(log, /took back \d+ containerd connection\(s\) and [1-9]\d* seccomp listener\(s\)/);
     });
