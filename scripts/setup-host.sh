@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepares this machine for vnode's integration tests (idempotent, quiet, fast when done):
 #   1. Debian packages the tests use (runc, crun, containerd 1.6, busybox-static, catatonit,
-#      CNI plugins, iproute2, fuse3, lxcfs, util-linux, gcc + libc-dev).
+#      CNI plugins, iproute2, fuse3, lxcfs, util-linux, gcc + libc-dev, gcc-multilib for the
+#      i386 build of the syscall probe that checks the seccomp filter's i386 table).
 #   2. containerd 1.7.x (trixie) and 2.x (sid) unpacked into <repo>/.cache/containerd/{1.7,2}
 #      through a PRIVATE apt directory: the system's apt sources are never changed.
 # Usage: bash scripts/setup-host.sh   (as root). Env: VNODE_SETUP_FORCE=1 re-downloads containerd.
@@ -19,7 +20,7 @@ die() { printf '[setup-host] error: %s\n' "$*" >&2; exit 1; }
 
 # ---- 1. system packages ------------------------------------------------------------------
 PKGS=(runc crun containerd busybox-static catatonit containernetworking-plugins iproute2
-      fuse3 lxcfs util-linux gcc libc6-dev ca-certificates)
+      fuse3 lxcfs util-linux gcc libc6-dev gcc-multilib ca-certificates)
 missing=()
 for p in "${PKGS[@]}"; do
   st="$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)"

@@ -31,13 +31,18 @@ export function busyboxImage(ref = BUSYBOX_IMAGE, busybox = '/bin/busybox'): Ima
   }));
 }
 
-/** Builds test/support/native/syscall-probe.c (static) into .cache when its source changed. */
-export function syscallProbe(): string {
+/**
+ * Builds test/support/native/syscall-probe.c (static) into .cache when its source
+ * changed; `i386` builds it for the 32-bit ABI (gcc-multilib), whose syscall numbers the
+ * seccomp filter has a table of its own for.
+ */
+export function syscallProbe(abi: 'native' | 'i386' = 'native'): string {
   const src = join(repoRoot, 'test/support/native/syscall-probe.c');
-  const out = join(cacheDir, 'native', `syscall-probe-${createHash('sha256').update(readFileSync(src)).digest('hex').slice(0, 12)}`);
+  const out = join(cacheDir, 'native', `syscall-probe${abi === 'i386' ? '-i386' : ''}-${createHash('sha256').update(readFileSync(src)).digest('hex').slice(0, 12)}`);
   if (!existsSync(out)) {
     mkdirSync(dirname(out), { recursive: true });
-    execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-Werror', '-static', '-o', `${out}.tmp`, src], { stdio: 'inherit' });
+    const flags = abi === 'i386' ? ['-m32'] : [];
+    execFileSync('cc', [...flags, '-O2', '-Wall', '-Wextra', '-Werror', '-static', '-o', `${out}.tmp`, src], { stdio: 'inherit' });
     renameSync(`${out}.tmp`, out);
   }
   return out;

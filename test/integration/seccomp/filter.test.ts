@@ -45,6 +45,16 @@ describe('vnode-runtime-exec --seccomp (the filter)', () => {
     assert.deepEqual(got, expected);
   });
 
+  it('filters i386 programs by the i386 numbers', () => {
+    const probe32 = syscallProbe('i386');
+    const calls = ['mknod_blk', 'mknodat_blk', 'unshare_user', 'clone_user', 'clone3', 'bpf', 'finit_module', 'perf_event_open', 'userfaultfd', 'mknod_fifo', 'unshare_mount', 'clone_plain'];
+    const got = parse(execFileSync(helper, ['--seccomp', '--', 'sh', '-c', `cd / && ${probe32} ${calls.join(' ')}; rm -rf /tmp/probe-*`], { encoding: 'utf8' }));
+    assert.deepEqual(got, {
+      mknod_blk: 'EPERM', mknodat_blk: 'EPERM', unshare_user: 'EPERM', clone_user: 'EPERM', clone3: 'ENOSYS', bpf: 'EPERM', finit_module: 'EPERM', perf_event_open: 'EPERM', userfaultfd: 'EPERM',
+      mknod_fifo: 'OK', unshare_mount: 'OK', clone_plain: 'OK',
+    });
+  });
+
   it('refuses bad usage with exit 125 and says how to call it', () => {
     const r = (() => {
       try {
@@ -80,13 +90,16 @@ describe('the seccomp supervisor', () => {
       assert.notEqual(host['sysinfo.uptime'], '1234', 'a host-side caller (the runtime) gets the kernel answer');
       assert.equal(calls.length, 1);
       assert.equal(host.bpf, 'OK', 'bpf(2) from the host user namespace (runc loading a device program) goes on');
+      // an i386 caller gets the 32-bit struct sysinfo
+      const inner32 = parse(await runFiltered([syscallProbe('i386'), 'sysinfo'], (fd) => sup.add(fd, ctx), true));
+      assert.deepEqual([inner32['sysinfo.totalram'], inner32['sysinfo.uptime'], inner32['sysinfo.procs'], inner32.sysinfo], [String(300 * 2 ** 20), '1234', '3', 'OK']);
       const innerBpf = parse(await runFiltered([probe, 'bpf'], (fd) => sup.add(fd, ctx), true));
       assert.equal(innerBpf.bpf, 'EPERM');
-      assert.deepEqual(sup.stats().handled, { sysinfo: 2, bpf: 2 });
+      assert.deepEqual(sup.stats().handled, { sysinfo: 3, bpf: 2 });
       // a mount of a type the supervisor does not handle is let through by the poller thread itself
       const tmpfs = parse(await runFiltered(['sh', '-c', `cd /tmp && ${probe} mount_tmpfs; rmdir /tmp/probe-mnt`], (fd) => sup.add(fd, ctx), true));
       assert.equal(tmpfs.mount_tmpfs, 'OK');
-      assert.deepEqual(sup.stats().handled, { sysinfo: 2, bpf: 2 }, 'the main thread never saw it');
+      assert.deepEqual(sup.stats().handled, { sysinfo: 3, bpf: 2 }, 'the main thread never saw it');
     } finally {
       await sup.close();
     }
