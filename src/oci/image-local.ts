@@ -40,7 +40,8 @@ export function cachedArchive(cacheDir: string, name: string, inputsKey: string,
   return { ...meta, path };
 }
 
-const fileKey = (p: string) => `${p}:${createHash('sha256').update(readFileSync(p)).digest('hex')}`;
+/** A cache key part for an input file: its path and content hash. */
+export const fileKey = (p: string) => `${p}:${createHash('sha256').update(readFileSync(p)).digest('hex')}`;
 
 const PASSWD = 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n';
 const GROUP = 'root:x:0:\nnogroup:x:65534:\n';
@@ -68,12 +69,17 @@ export function busyboxLayer(busybox: string): TarEntry[] {
 
 /** A busybox image from Debian's busybox-static (static, so it runs in an image of its own). */
 export function busyboxImage(cacheDir: string, ref: string, busybox = DEFAULT_BUSYBOX): ImageArchive {
+  requireStaticBusybox(busybox);
+  return cachedArchive(cacheDir, 'busybox', `${ref}\0${fileKey(busybox)}`, () => ({ ref, layer: busyboxLayer(busybox), cmd: ['sh'] }));
+}
+
+/** Throws with what to install unless `busybox` exists and is static (it runs alone in an image). */
+export function requireStaticBusybox(busybox: string): void {
   if (!existsSync(busybox)) throw new LocalImageError(`${busybox} is missing: install Debian's busybox-static (apt-get install busybox-static)`);
   // A dynamic executable names its loader (PT_INTERP) near the start of the file.
   if (readFileSync(busybox).subarray(0, 4096).includes('/ld-linux')) {
     throw new LocalImageError(`${busybox} is dynamically linked and cannot run alone in an image: install busybox-static (apt-get install busybox-static)`);
   }
-  return cachedArchive(cacheDir, 'busybox', `${ref}\0${fileKey(busybox)}`, () => ({ ref, layer: busyboxLayer(busybox), cmd: ['sh'] }));
 }
 
 /** A pause image from Debian's static catatonit: `/catatonit -P` behaves as pause. */

@@ -21,10 +21,9 @@ export const PAUSE_IMAGE = 'localhost/vnode-test/pause:3.9';
  * tries syscalls busybox has no applet for and prints the errno each gives.
  */
 export function busyboxImage(ref = BUSYBOX_IMAGE, busybox = '/bin/busybox'): ImageArchive {
-  local.busyboxImage(imagesCacheDir, ref, busybox); // its checks of the busybox binary
+  local.requireStaticBusybox(busybox);
   const probe = syscallProbe();
-  const key = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
-  return local.cachedArchive(imagesCacheDir, 'busybox-probe', `${ref}\0${key(busybox)}\0${key(probe)}`, () => ({
+  return local.cachedArchive(imagesCacheDir, 'busybox-probe', `${ref}\0${local.fileKey(busybox)}\0${local.fileKey(probe)}`, () => ({
     ref,
     layer: [...local.busyboxLayer(busybox), { type: 'file', path: 'bin/syscall-probe', data: readFileSync(probe), mode: 0o755 }],
     cmd: ['sh'],
