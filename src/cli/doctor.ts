@@ -7,6 +7,7 @@ import { release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { helperPath } from '../manager/helpers.js';
+import { hasEffectiveCap } from '../manager/procfs.js';
 import { idmapBind, umount } from '../sys/mount.js';
 import { containerdCandidates, containerdVersion, localPaths, runningPid } from './containerd-local.js';
 import { systemHasVnode, systemSocket } from './containerd-select.js';
@@ -202,8 +203,7 @@ function checkCgroups(): CheckResult {
 
 /** CAP_SYS_RESOURCE (bit 24 of CapEff): without it a negative oom_score_adj is refused. */
 export function hasCapSysResource(status = read('/proc/self/status') ?? ''): boolean {
-  const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(status);
-  return m ? (BigInt(`0x${m[1]}`) & (1n << 24n)) !== 0n : false;
+  return hasEffectiveCap(status, 24);
 }
 
 function checkCapSysResource(): CheckResult {

@@ -7,8 +7,8 @@
 // init, which records their exit status.
 import { spawn, type StdioOptions } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { filteredCommand, takeListener } from '../seccomp/index.js';
 import { join } from 'node:path';
+import { filteredCommand, takeListener } from '../seccomp/index.js';
 
 export class RuntimeError extends Error {
   override name = 'RuntimeError';
@@ -43,8 +43,6 @@ export interface OciRuntimeOptions {
   /** native/vnode-runtime-exec. */
   execHelper: string;
 }
-
-
 
 function findBinary(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {

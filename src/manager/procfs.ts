@@ -61,3 +61,9 @@ export function childrenOf(pid: number): number[] {
     return [];
   }
 }
+
+/** Whether capability `bit` is in the CapEff line of a /proc/<pid>/status text. */
+export function hasEffectiveCap(status: string, bit: number): boolean {
+  const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(status);
+  return m ? ((BigInt(`0x${m[1]}`) >> BigInt(bit)) & 1n) === 1n : false;
+}

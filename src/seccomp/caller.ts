@@ -3,6 +3,7 @@
 // Every answer is checked against SECCOMP_IOCTL_NOTIF_ID_VALID after these reads, so a
 // PID reused meanwhile is never answered for.
 import { openSync, readFileSync, statSync } from 'node:fs';
+import { hasEffectiveCap } from '../manager/procfs.js';
 import { libc } from '../sys/libc.js';
 
 let fns: { pwrite: (fd: number, b: Uint8Array, n: number, off: bigint) => number; pread: (fd: number, b: Uint8Array, n: number, off: bigint) => number } | undefined;
@@ -38,22 +39,20 @@ export function writeAt(mem: number, data: Uint8Array, addr: bigint): boolean {
   return Number(f().pwrite(mem, data, data.length, addr)) === data.length;
 }
 
-const CAP_SYS_ADMIN = 21n;
+const CAP_SYS_ADMIN = 21;
 export function hasCapSysAdmin(pid: number): boolean {
   try {
-    const hex = /^CapEff:\s+([0-9a-f]+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return hex !== undefined && ((BigInt(`0x${hex}`) >> CAP_SYS_ADMIN) & 1n) === 1n;
+    return hasEffectiveCap(readFileSync(`/proc/${pid}/status`, 'utf8'), CAP_SYS_ADMIN);
   } catch {
     return false;
   }
 }
 
-const ownUserNs = (): bigint | number => statSync('/proc/self/ns/user').ino;
-let hostUserNs: bigint | number | undefined;
+let hostUserNs: number | undefined;
 
 /** Whether `pid` is in this process's (the host's) user namespace: the runtime's own processes are. */
 export function inHostUserNs(pid: number): boolean {
-  hostUserNs ??= ownUserNs();
+  hostUserNs ??= statSync('/proc/self/ns/user').ino;
   try {
     return statSync(`/proc/${pid}/ns/user`).ino === hostUserNs;
   } catch {

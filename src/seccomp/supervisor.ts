@@ -124,6 +124,12 @@ export class Supervisor {
     }
   }
 
+  /** Listener `id` is done with: the keeper's copy and its journal entries go. */
+  private release(id: string): void {
+    this.keeper?.drop(id);
+    for (const name of this.journalOf(id)) rmSync(join(this.pendingDir, name), { force: true });
+  }
+
   /** Notification `nid` of listener `fd` is settled (answered, or its caller is gone). */
   private settled(fd: number, nid: bigint): void {
     const id = this.listeners.get(fd)?.id;
@@ -144,10 +150,7 @@ export class Supervisor {
     this.log(`seccomp supervisor stopped (${why}): notified syscalls (sysinfo, mount, bpf) now fail with ENOSYS`);
     // the keeper's copies too, or the callers would wait for a supervisor that never comes
     for (const [fd, { id }] of this.listeners) {
-      if (id) {
-        this.keeper?.drop(id);
-        for (const name of this.journalOf(id)) rmSync(join(this.pendingDir, name), { force: true });
-      }
+      if (id) this.release(id);
       closeSync(fd);
     }
     this.listeners.clear();
@@ -170,10 +173,7 @@ export class Supervisor {
     const { ctx } = entry;
     if ('hangup' in e) {
       // every task under this filter is gone
-      if (entry.id) {
-        for (const name of this.journalOf(entry.id)) rmSync(join(this.pendingDir, name), { force: true });
-        this.keeper?.drop(entry.id);
-      }
+      if (entry.id) this.release(entry.id);
       this.listeners.delete(e.fd);
       closeSync(e.fd);
       return;
