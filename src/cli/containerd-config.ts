@@ -135,7 +135,9 @@ export function cniBinDir(dir: string, vnodeCni: string, hostPlugins = '/usr/lib
  * runtime uses), vnode.d/<file> (the same with vnode-cni, for the vnode runtime) and bin/.
  * Returns the containerdConfig inputs that point at them.
  */
-export function writeCniConfig(cniDir: string, file: string, network: Record<string, unknown>, vnodeCni: string): { cniConfDir: string; vnodeCniConfDir: string; cniBinDir: string } {
+export type CniFiles = Pick<ContainerdConfigInput, 'cniConfDir'> & Required<Pick<ContainerdConfigInput, 'vnodeCniConfDir' | 'cniBinDir'>>;
+
+export function writeCniConfig(cniDir: string, file: string, network: Record<string, unknown>, vnodeCni: string): CniFiles {
   const out = { cniConfDir: join(cniDir, 'net.d'), vnodeCniConfDir: join(cniDir, 'vnode.d'), cniBinDir: join(cniDir, 'bin') };
   for (const d of [out.cniConfDir, out.vnodeCniConfDir]) mkdirSync(d, { recursive: true, mode: 0o711 });
   writeFileSync(join(out.cniConfDir, file), JSON.stringify(network, null, 2) + '\n');

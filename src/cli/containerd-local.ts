@@ -24,7 +24,7 @@ import { livePidInFile, startTimeOf } from '../manager/procfs.js';
 import { importImage, LocalImageError, pauseImage, type CtrRunner } from '../oci/image-local.js';
 import { CliError } from './errors.js';
 import type { Progress } from './output.js';
-import { bridgeConflist, containerdConfig as buildContainerdConfig, freeSubnet, writeCniConfig } from './containerd-config.js';
+import { bridgeConflist, containerdConfig as buildContainerdConfig, freeSubnet, writeCniConfig, type CniFiles } from './containerd-config.js';
 import { helperPath } from '../manager/helpers.js';
 
 export const PAUSE_REF = 'localhost/vnode/pause:3.9';
@@ -141,7 +141,7 @@ export interface ConfigInput {
 }
 
 /** containerd's config: CRI with restrict_oom_score_adj, a local pause image, CNI bridge, runtimes vnode (default) and runc. */
-export function containerdConfig({ paths: p, major, cni }: ConfigInput & { cni?: { vnodeCniConfDir: string; cniBinDir: string } }): Record<string, unknown> {
+export function containerdConfig({ paths: p, major, cni }: ConfigInput & { cni?: CniFiles }): Record<string, unknown> {
   return buildContainerdConfig({
     major,
     root: p.root,
@@ -150,7 +150,7 @@ export function containerdConfig({ paths: p, major, cni }: ConfigInput & { cni?:
     ttrpcAddress: p.ttrpcSocket,
     dir: p.dir,
     cniConfDir: p.cniConfDir,
-    ...(cni ? { vnodeCniConfDir: cni.vnodeCniConfDir, cniBinDir: cni.cniBinDir } : {}),
+    ...cni,
     sandboxImage: PAUSE_REF,
     defaultRuntime: 'vnode',
   });

@@ -20,7 +20,7 @@ import { cacheDir, repoBinDir } from './paths.js';
 import { BUSYBOX_IMAGE, PAUSE_IMAGE, importTestImages } from './images.js';
 import { CriClient } from '../../src/k8s/cri/index.js';
 import { managerInstance } from '../../src/shim/instance.js';
-import { bridgeConflist, containerdConfig, freeSubnet, runtimesOf, writeCniConfig } from '../../src/cli/containerd-config.js';
+import { bridgeConflist, containerdConfig, freeSubnet, runtimesOf, writeCniConfig, type CniFiles } from '../../src/cli/containerd-config.js';
 import { helperPath } from '../../src/manager/helpers.js';
 
 export type ContainerdVersion = '1.6' | '1.7' | '2';
@@ -231,7 +231,7 @@ export async function startContainerd(opts: StartContainerdOptions): Promise<Con
 export interface ContainerdConfigPaths {
   root: string; state: string; address: string; ttrpcAddress: string; cniConfDir: string; runcRoot: string; dir: string; logLevel: string;
   /** vnode's CNI setup (writeCniConfig); without it every runtime uses cniConfDir and /usr/lib/cni. */
-  cni?: { vnodeCniConfDir: string; cniBinDir: string };
+  cni?: CniFiles;
 }
 
 const majorOf = (version: ContainerdVersion): number => (version === '2' ? 2 : 1);
@@ -246,7 +246,7 @@ export function buildConfig(version: ContainerdVersion, p: ContainerdConfigPaths
     ttrpcAddress: p.ttrpcAddress,
     dir: p.dir,
     cniConfDir: p.cniConfDir,
-    ...(p.cni ? { vnodeCniConfDir: p.cni.vnodeCniConfDir, cniBinDir: p.cni.cniBinDir } : {}),
+    ...p.cni,
     sandboxImage: PAUSE_IMAGE,
     defaultRuntime: 'runc',
     runcRoot: p.runcRoot,
