@@ -1,52 +1,16 @@
-// Reads a container's cgroup: where it is (from /proc/<pid>/cgroup), its processes,
-// and the metrics containerd expects (v1 on hybrid/v1 hosts, v2 on unified hosts).
-import { existsSync, readFileSync } from 'node:fs';
+// The cgroup metrics containerd expects in the Task API's StatsResponse.stats:
+// io.containerd.cgroups.v1.Metrics on v1 and hybrid hosts (from the v1 controllers),
+// io.containerd.cgroups.v2.Metrics on v2 hosts (from the unified directory). Files
+// are read fresh; a missing file or "max" reads as 0. Also the members of a cgroup and
+// its OOM-kill count, which the manager reads for kill and exit reasons.
 import { join } from 'node:path';
 import { CGROUPS_V1_METRICS, CGROUPS_V2_METRICS, type CgroupV1, type CgroupV2 } from '../proto/index.js';
-
-const ROOT = '/sys/fs/cgroup';
-
-export interface CgroupLocation {
-  /** v1: controller -> absolute directory; v2: the single directory under "". */
-  dirs: Record<string, string>;
-  unified: boolean;
-}
-
-/** Is this host's cgroup hierarchy unified (v2 only)? */
-export function isUnifiedHost(): boolean {
-  return existsSync(join(ROOT, 'cgroup.controllers'));
-}
-
-export function parseProcCgroup(text: string, unified = isUnifiedHost()): CgroupLocation {
-  const dirs: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const m = /^(\d+):([^:]*):(.*)$/.exec(line);
-    if (!m) continue;
-    const [, , ctrls, path] = m;
-    if (ctrls === '') {
-      if (unified) dirs[''] = join(ROOT, path!);
-      continue;
-    }
-    for (const c of ctrls!.split(',')) dirs[c.replace(/^name=/, '')] = join(ROOT, c.replace(/^name=/, ''), path!);
-  }
-  return { dirs, unified };
-}
-
-export function cgroupOf(pid: number): CgroupLocation | undefined {
-  try {
-    return parseProcCgroup(readFileSync(`/proc/${pid}/cgroup`, 'utf8'));
-  } catch {
-    return undefined;
-  }
-}
+import { readFresh } from './files.js';
+import { membersDir, type CgroupLocation, type CgroupV1Location, type CgroupV2Location } from './location.js';
 
 function read(dir: string | undefined, file: string): string | undefined {
   if (!dir) return undefined;
-  try {
-    return readFileSync(join(dir, file), 'utf8');
-  } catch {
-    return undefined;
-  }
+  return readFresh(join(dir, file));
 }
 
 function num(dir: string | undefined, file: string): bigint {
@@ -68,31 +32,30 @@ function keyed(text: string | undefined): Map<string, bigint> {
   return out;
 }
 
-/** Host PIDs in the cgroup. */
+/** Host PIDs in the cgroup (its cgroup.procs; v1: the pids, else memory, else cpu controller's). */
 export function cgroupPids(loc: CgroupLocation): number[] {
-  const dir = loc.unified ? loc.dirs[''] : (loc.dirs.pids ?? loc.dirs.memory ?? loc.dirs.cpu);
-  return (read(dir, 'cgroup.procs') ?? '').split('\n').filter(Boolean).map(Number);
+  return (read(membersDir(loc), 'cgroup.procs') ?? '').split('\n').filter(Boolean).map(Number);
 }
 
 /** OOM kills recorded by the memory controller (v1 memory.oom_control, v2 memory.events). */
 export function oomKills(loc: CgroupLocation): number {
-  if (loc.unified) return Number(keyed(read(loc.dirs[''], 'memory.events')).get('oom_kill') ?? 0n);
-  return Number(keyed(read(loc.dirs.memory, 'memory.oom_control')).get('oom_kill') ?? 0n);
+  if (loc.version === 2) return Number(keyed(read(loc.path, 'memory.events')).get('oom_kill') ?? 0n);
+  return Number(keyed(read(loc.paths.memory, 'memory.oom_control')).get('oom_kill') ?? 0n);
 }
 
 const USER_HZ = 100n;
 
-export function metricsV1(loc: CgroupLocation): CgroupV1.Metrics {
-  const mem = loc.dirs.memory;
+export function metricsV1(loc: CgroupV1Location): CgroupV1.Metrics {
+  const mem = loc.paths.memory;
   const stat = keyed(read(mem, 'memory.stat'));
   const s = (k: string) => stat.get(k) ?? 0n;
-  const cpuacct = loc.dirs.cpuacct;
+  const cpuacct = loc.paths.cpuacct;
   const cpuStat = keyed(read(cpuacct, 'cpuacct.stat'));
-  const throttle = keyed(read(loc.dirs.cpu, 'cpu.stat'));
+  const throttle = keyed(read(loc.paths.cpu, 'cpu.stat'));
   const perCpu = (read(cpuacct, 'cpuacct.usage_percpu') ?? '').trim().split(/\s+/).filter(Boolean).map((x) => BigInt(x));
   const oom = keyed(read(mem, 'memory.oom_control'));
   return {
-    pids: { current: num(loc.dirs.pids, 'pids.current'), limit: num(loc.dirs.pids, 'pids.max') },
+    pids: { current: num(loc.paths.pids, 'pids.current'), limit: num(loc.paths.pids, 'pids.max') },
     cpu: {
       usage: {
         total: num(cpuacct, 'cpuacct.usage'),
@@ -143,8 +106,8 @@ export function metricsV1(loc: CgroupLocation): CgroupV1.Metrics {
   };
 }
 
-export function metricsV2(loc: CgroupLocation): CgroupV2.Metrics {
-  const dir = loc.dirs[''];
+export function metricsV2(loc: CgroupV2Location): CgroupV2.Metrics {
+  const dir = loc.path;
   const cpu = keyed(read(dir, 'cpu.stat'));
   const mem = keyed(read(dir, 'memory.stat'));
   const m = (k: string) => mem.get(k) ?? 0n;
@@ -176,5 +139,5 @@ export function metricsV2(loc: CgroupLocation): CgroupV2.Metrics {
 }
 
 export function metricsOf(loc: CgroupLocation): { type: string; value: object } {
-  return loc.unified ? { type: CGROUPS_V2_METRICS, value: metricsV2(loc) } : { type: CGROUPS_V1_METRICS, value: metricsV1(loc) };
+  return loc.version === 2 ? { type: CGROUPS_V2_METRICS, value: metricsV2(loc) } : { type: CGROUPS_V1_METRICS, value: metricsV1(loc) };
 }
