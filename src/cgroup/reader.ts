@@ -141,9 +141,12 @@ export class CgroupReader {
     if (this.loc.version === 2) {
       const d = this.loc.path;
       quota = minQuota(
-        chain(d, 'cpu.max').map((p) => {
-          const [q, per] = (readText(join(p, 'cpu.max')) ?? 'max').trim().split(/\s+/);
-          return q === 'max' || !q || !per ? null : Number(q) / Number(per);
+        chain(d, 'cpu.max').map((text) => {
+          // "<quota> <period>", quota "max" for none
+          const [q, per] = text.trim().split(/\s+/);
+          const quota = Number(q);
+          const period = Number(per);
+          return q === 'max' || !Number.isFinite(quota) || !(period > 0) ? null : quota / period;
         }),
       );
       const eff = readText(join(d, 'cpuset.cpus.effective'));
