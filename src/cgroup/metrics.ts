@@ -106,11 +106,40 @@ export function metricsV1(loc: CgroupV1Location): CgroupV1.Metrics {
   };
 }
 
+// memory.stat keys carried into io.containerd.cgroups.v2.MemoryStat (same names in
+// camelCase). The CRI plugin computes the working set as usage - inactive_file.
+const V2_MEMORY_STAT_KEYS = [
+  'anon', 'file', 'kernel_stack', 'slab', 'sock', 'shmem', 'file_mapped', 'file_dirty', 'file_writeback', 'anon_thp',
+  'inactive_anon', 'active_anon', 'inactive_file', 'active_file', 'unevictable', 'slab_reclaimable', 'slab_unreclaimable',
+  'pgfault', 'pgmajfault', 'workingset_refault', 'workingset_activate', 'workingset_nodereclaim', 'pgrefill', 'pgscan',
+  'pgsteal', 'pgactivate', 'pgdeactivate', 'pglazyfree', 'pglazyfreed', 'thp_fault_alloc', 'thp_collapse_alloc',
+] as const;
+
+function camel(key: string): string {
+  return key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** io.stat: "<major>:<minor> rbytes=.. wbytes=.. rios=.. wios=.. dbytes=.. dios=.." per device. */
+function ioEntries(text: string | undefined): CgroupV2.IOEntry[] {
+  const out: CgroupV2.IOEntry[] = [];
+  for (const line of (text ?? '').split('\n')) {
+    const [dev, ...kv] = line.trim().split(/\s+/);
+    const m = /^(\d+):(\d+)$/.exec(dev ?? '');
+    if (!m) continue;
+    const v = new Map(kv.map((p) => p.split('=') as [string, string]));
+    const n = (k: string): bigint => (/^\d+$/.test(v.get(k) ?? '') ? BigInt(v.get(k)!) : 0n);
+    out.push({ major: BigInt(m[1]!), minor: BigInt(m[2]!), rbytes: n('rbytes'), wbytes: n('wbytes'), rios: n('rios'), wios: n('wios') });
+  }
+  return out;
+}
+
 export function metricsV2(loc: CgroupV2Location): CgroupV2.Metrics {
   const dir = loc.path;
   const cpu = keyed(read(dir, 'cpu.stat'));
   const mem = keyed(read(dir, 'memory.stat'));
-  const m = (k: string) => mem.get(k) ?? 0n;
+  const events = keyed(read(dir, 'memory.events'));
+  const memory: CgroupV2.MemoryStat = {};
+  for (const k of V2_MEMORY_STAT_KEYS) (memory as Record<string, bigint>)[camel(k)] = mem.get(k) ?? 0n;
   return {
     pids: { current: num(dir, 'pids.current'), limit: num(dir, 'pids.max') },
     cpu: {
@@ -122,19 +151,17 @@ export function metricsV2(loc: CgroupV2Location): CgroupV2.Metrics {
       throttledUsec: cpu.get('throttled_usec') ?? 0n,
     },
     memory: {
-      anon: m('anon'),
-      file: m('file'),
-      kernelStack: m('kernel_stack'),
-      slab: m('slab'),
-      sock: m('sock'),
-      shmem: m('shmem'),
-      fileMapped: m('file_mapped'),
-      fileDirty: m('file_dirty'),
+      ...memory,
       usage: num(dir, 'memory.current'),
       usageLimit: num(dir, 'memory.max'),
       swapUsage: num(dir, 'memory.swap.current'),
       swapLimit: num(dir, 'memory.swap.max'),
-    } as CgroupV2.MemoryStat,
+      // memory.peak (Linux 5.19+) and memory.swap.peak (6.5+); 0 where the kernel has none
+      maxUsage: num(dir, 'memory.peak'),
+      swapMaxUsage: num(dir, 'memory.swap.peak'),
+    },
+    memoryEvents: { low: events.get('low') ?? 0n, high: events.get('high') ?? 0n, max: events.get('max') ?? 0n, oom: events.get('oom') ?? 0n, oomKill: events.get('oom_kill') ?? 0n },
+    io: { usage: ioEntries(read(dir, 'io.stat')) },
   };
 }
 

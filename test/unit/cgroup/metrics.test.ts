@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { CGROUPS_V1_METRICS, CGROUPS_V2_METRICS, type CgroupV1, type CgroupV2 } from '../../../src/proto/index.js';
+import { CGROUPS_V1_METRICS, CGROUPS_V2_METRICS, packAny, unpackAny, type CgroupV1, type CgroupV2 } from '../../../src/proto/index.js';
 import { cgroupPids, metricsOf, oomKills, type CgroupLocation } from '../../../src/cgroup/index.js';
 import { fakeTree } from '../../fixtures/cgroup/tree.js';
 
@@ -25,7 +25,9 @@ const V1_FILES = {
 
 const V2_FILES = {
   'ctr/cpu.stat': 'usage_usec 2500\nuser_usec 2000\nsystem_usec 500\nnr_periods 7\nnr_throttled 1\nthrottled_usec 99\n',
-  'ctr/memory.stat': 'anon 8192\nfile 4096\nkernel_stack 16384\nslab 2048\nsock 0\nshmem 512\nfile_mapped 1024\nfile_dirty 8\n',
+  'ctr/memory.stat': 'anon 8192\nfile 4096\nkernel_stack 16384\nslab 2048\nsock 0\nshmem 512\nfile_mapped 1024\nfile_dirty 8\ninactive_file 3000\nactive_file 1096\npgfault 77\npgmajfault 1\nworkingset_refault_anon 5\n',
+  'ctr/memory.peak': '20000\n',
+  'ctr/io.stat': '8:0 rbytes=4096 wbytes=8192 rios=1 wios=2 dbytes=0 dios=0\n259:0 rbytes=1 wbytes=0 rios=1 wios=0 dbytes=0 dios=0\n',
   'ctr/memory.current': '13000\n',
   'ctr/memory.max': 'max\n',
   'ctr/memory.swap.current': '0\n',
@@ -71,10 +73,27 @@ test('v2 metrics: io.containerd.cgroups.v2.Metrics from the unified directory', 
   const v = m.value as CgroupV2.Metrics;
   assert.deepEqual(v.pids, { current: 2n, limit: 64n });
   assert.deepEqual(v.cpu, { usageUsec: 2500n, userUsec: 2000n, systemUsec: 500n, nrPeriods: 7n, nrThrottled: 1n, throttledUsec: 99n });
-  assert.deepEqual(v.memory, {
-    anon: 8192n, file: 4096n, kernelStack: 16384n, slab: 2048n, sock: 0n, shmem: 512n, fileMapped: 1024n, fileDirty: 8n,
-    usage: 13000n, usageLimit: 0n, swapUsage: 0n, swapLimit: 1048576n,
-  }, 'memory.max "max" reads as 0 (no limit)');
+  const mem = v.memory!;
+  assert.deepEqual(
+    { anon: mem.anon, file: mem.file, kernelStack: mem.kernelStack, slab: mem.slab, sock: mem.sock, shmem: mem.shmem, fileMapped: mem.fileMapped, fileDirty: mem.fileDirty },
+    { anon: 8192n, file: 4096n, kernelStack: 16384n, slab: 2048n, sock: 0n, shmem: 512n, fileMapped: 1024n, fileDirty: 8n },
+  );
+  assert.equal(mem.inactiveFile, 3000n, 'the CRI working set is usage - inactive_file');
+  assert.equal(mem.activeFile, 1096n);
+  assert.equal(mem.pgfault, 77n);
+  assert.equal(mem.pgmajfault, 1n);
+  assert.equal(mem.workingsetRefault, 0n, 'a key this kernel splits (workingset_refault_anon/_file) is 0');
+  assert.equal(mem.usage, 13000n);
+  assert.equal(mem.usageLimit, 0n, 'memory.max "max" reads as 0 (no limit)');
+  assert.equal(mem.swapUsage, 0n);
+  assert.equal(mem.swapLimit, 1048576n);
+  assert.equal(mem.maxUsage, 20000n, 'memory.peak');
+  assert.equal(mem.swapMaxUsage, 0n, 'no memory.swap.peak');
+  assert.deepEqual(v.memoryEvents, { low: 0n, high: 0n, max: 5n, oom: 1n, oomKill: 1n });
+  assert.deepEqual(v.io?.usage, [
+    { major: 8n, minor: 0n, rbytes: 4096n, wbytes: 8192n, rios: 1n, wios: 2n },
+    { major: 259n, minor: 0n, rbytes: 1n, wbytes: 0n, rios: 1n, wios: 0n },
+  ]);
 });
 
 test('metrics of a cgroup whose files are gone are zeros, not an error', () => {
@@ -83,6 +102,8 @@ test('metrics of a cgroup whose files are gone are zeros, not an error', () => {
   assert.deepEqual(v2.pids, { current: 0n, limit: 0n });
   assert.equal(v2.memory?.usage, 0n);
   assert.equal(v2.cpu?.usageUsec, 0n);
+  assert.deepEqual(v2.io, { usage: [] });
+  assert.equal(v2.memoryEvents?.oomKill, 0n);
   const v1 = metricsOf({ version: 1, paths: {} }).value as CgroupV1.Metrics;
   assert.deepEqual(v1.cpu?.usage, { total: 0n, user: 0n, kernel: 0n, perCpu: [] });
   assert.deepEqual(v1.memoryOomControl, { oomKillDisable: 0n, underOom: 0n, oomKill: 0n });
@@ -101,4 +122,19 @@ test('oomKills: v1 memory.oom_control, v2 memory.events; 0 when unreadable', () 
   assert.equal(oomKills({ version: 2, path: join(fakeTree(V2_FILES), 'ctr') }), 1);
   assert.equal(oomKills({ version: 2, path: '/nonexistent/vnode-test' }), 0);
   assert.equal(oomKills({ version: 1, paths: {} }), 0);
+});
+
+test('both metrics encode as the message their type URL names, field for field', () => {
+  for (const loc of [v1At(fakeTree(V1_FILES)), { version: 2 as const, path: join(fakeTree(V2_FILES), 'ctr') }]) {
+    const m = metricsOf(loc);
+    const back = unpackAny<Record<string, unknown>>(packAny(m.type, m.value));
+    const sample = loc.version === 2 ? (back.memory as CgroupV2.MemoryStat).inactiveFile : (back.memory as CgroupV1.MemoryStat).totalRss;
+    assert.equal(BigInt(sample as bigint), loc.version === 2 ? 3000n : 9000n, 'a value survives the wire');
+    if (loc.version === 2) {
+      assert.equal(BigInt((back.memoryEvents as CgroupV2.MemoryEvents).oomKill as bigint), 1n);
+      assert.equal((back.io as CgroupV2.IOStat).usage?.length, 2);
+    } else {
+      assert.equal(BigInt((back.memoryOomControl as CgroupV1.MemoryOomControl).oomKill as bigint), 2n);
+    }
+  }
 });
