@@ -53,7 +53,7 @@ const opt = (name: string, def: number): number => {
 if (args[0] === '--serve') {
   // Child mode: serve vnodefs until stdin closes.
   const { VnodeFs } = await import('../src/vnodefs/index.js');
-  const { setReadCacheTtl } = await import('../src/vnodefs/cgroup.js');
+  const { setReadCacheTtl } = await import('../src/cgroup/index.js');
   if (args[2] !== undefined) setReadCacheTtl(Number(args[2]));
   const fs = await VnodeFs.mount(JSON.parse(args[1]!) as Parameters<typeof VnodeFs.mount>[0]);
   process.stdout.write('ready\n');

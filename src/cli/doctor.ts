@@ -12,6 +12,7 @@ import { idmapBind, umount } from '../sys/mount.js';
 import { containerdCandidates, containerdVersion, localPaths, runningPid } from './containerd-local.js';
 import { systemHasVnode, systemSocket } from './containerd-select.js';
 import { ExitCode, UsageError } from './errors.js';
+import { hostCgroupLayout, type CgroupLayout } from '../cgroup/index.js';
 import { formatTable } from './output.js';
 import { parseOutput } from './ps.js';
 
@@ -172,12 +173,14 @@ function checkContainerd(): CheckResult {
   return fail('containerd', `too old: ${list}`, 'install containerd 1.7 or 2.x (bash scripts/setup-host.sh), or set VNODE_CONTAINERD_BIN');
 }
 
-export function cgroupLayout(): { layout: 'v2' | 'hybrid' | 'v1'; detail: string } {
-  if (existsSync('/sys/fs/cgroup/cgroup.controllers')) return { layout: 'v2', detail: 'unified (cgroup v2) at /sys/fs/cgroup' };
-  const unified = existsSync('/sys/fs/cgroup/unified/cgroup.controllers');
-  const ctrls = ['cpu', 'memory', 'pids'].filter((c) => existsSync(`/sys/fs/cgroup/${c}`));
-  if (unified) return { layout: 'hybrid', detail: `hybrid: v1 controllers (${ctrls.join(', ')}) + unified hierarchy at /sys/fs/cgroup/unified` };
-  return { layout: 'v1', detail: `cgroup v1 (${ctrls.join(', ')})` };
+/** The host's cgroup layout as doctor reports it (detection: src/cgroup, from /proc/self/mountinfo). */
+export function cgroupLayout(host: CgroupLayout = hostCgroupLayout()): { layout: 'v2' | 'hybrid' | 'v1'; detail: string; missing: string[] } {
+  const wanted = ['cpu', 'memory', 'pids'] as const;
+  const ctrls = wanted.filter((c) => host.v1[c]);
+  const missing = wanted.filter((c) => !host.v1[c]);
+  if (host.mode === 'v2') return { layout: 'v2', detail: `unified (cgroup v2) at ${host.unified}`, missing: [] };
+  if (host.mode === 'hybrid') return { layout: 'hybrid', detail: `hybrid: v1 controllers (${ctrls.join(', ')}) + unified hierarchy at ${host.unified}`, missing };
+  return { layout: 'v1', detail: `cgroup v1 (${ctrls.join(', ')})`, missing };
 }
 
 /** Which containerd `vnode run` would use, without starting anything. */
@@ -194,10 +197,9 @@ async function checkRunTarget(): Promise<CheckResult> {
 }
 
 function checkCgroups(): CheckResult {
-  const { layout, detail } = cgroupLayout();
-  for (const c of layout === 'v2' ? [] : ['cpu', 'memory', 'pids']) {
-    if (!existsSync(`/sys/fs/cgroup/${c}`)) return fail('cgroups', `${detail}; the ${c} controller is not mounted`, `mount the ${c} cgroup controller (or boot with cgroup v2: systemd.unified_cgroup_hierarchy=1)`);
-  }
+  const { detail, missing } = cgroupLayout();
+  const c = missing[0];
+  if (c) return fail('cgroups', `${detail}; the ${c} controller is not mounted`, `mount the ${c} cgroup controller (or boot with cgroup v2: systemd.unified_cgroup_hierarchy=1)`);
   return ok('cgroups', detail);
 }
 

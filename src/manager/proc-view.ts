@@ -5,35 +5,14 @@
 // vnodefs scope per vNode). (A Kubernetes namespace has no cgroup of its own for a
 // per-namespace vNode to be measured by; with VNODE_PER_POD=true a pod is its vNode.)
 import { stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { OciMount } from '../oci/spec.js';
 import { VnodeFs, type VnodeSpec } from '../vnodefs/index.js';
-import type { CgroupLocation as VnodefsCgroup } from '../vnodefs/index.js';
-import type { CgroupLocation } from './cgroups.js';
-
-const CTRLS = ['memory', 'cpu', 'cpuacct', 'cpuset', 'pids', 'blkio'] as const;
 
 /** The /proc paths runc (1.1) lets a bind mount cover; anything else in /proc it refuses. */
 export const RUNC_PROC_BINDS = new Set([
   '/proc/cpuinfo', '/proc/diskstats', '/proc/meminfo', '/proc/stat', '/proc/swaps', '/proc/uptime', '/proc/loadavg', '/proc/slabinfo', '/proc/net/dev', '/proc/sys/kernel/ns_last_pid',
 ]);
-
-/** The vnodefs base cgroup for a pod: the parent of its sandbox's cgroup. */
-export function podCgroupOf(sandbox: CgroupLocation): VnodefsCgroup {
-  if (sandbox.unified) return { version: 2, path: dirname(sandbox.dirs['']!) };
-  const paths: Partial<Record<(typeof CTRLS)[number], string>> = {};
-  for (const c of CTRLS) if (sandbox.dirs[c]) paths[c] = dirname(sandbox.dirs[c]!);
-  return { version: 1, paths };
-}
-
-/** A task's own cgroup, from the spec's cgroupsPath (cgroupfs form), before the runtime makes it. */
-export function taskCgroupOf(cgroupsPath: string | undefined, unified: boolean): VnodefsCgroup | undefined {
-  if (!cgroupsPath || !cgroupsPath.startsWith('/') || cgroupsPath.includes(':')) return undefined;
-  if (unified) return { version: 2, path: join('/sys/fs/cgroup', cgroupsPath) };
-  const paths: Partial<Record<(typeof CTRLS)[number], string>> = {};
-  for (const c of CTRLS) paths[c] = join('/sys/fs/cgroup', c, cgroupsPath);
-  return { version: 1, paths };
-}
 
 /** vnodefs entry ids: short, and within vnodefs' id pattern. */
 export function viewId(kind: 'pod' | 'task', id: string): string {

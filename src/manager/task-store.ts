@@ -3,6 +3,7 @@
 // a task is gone once deleted.
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { asCgroupLocation, type CgroupLocation } from '../cgroup/index.js';
 
 export type ProcessStatus = 'created' | 'running' | 'stopped';
 
@@ -48,7 +49,7 @@ export interface TaskRecord {
   execs: Record<string, ProcessRecord>;
   rootfsMounts: { type: string; source: string; target: string; options: string[] }[];
   /** The container's cgroup, recorded at create: it must be readable after its processes are gone (OOM check). */
-  cgroup?: { dirs: Record<string, string>; unified: boolean };
+  cgroup?: CgroupLocation;
   /** The vnodefs entry this task owns (a sandbox's or a task's without CRI), re-served after a restart. */
   view?: { id: string; spec: import('../vnodefs/index.js').VnodeSpec };
 }
@@ -75,6 +76,8 @@ export class TaskStore {
       if (!f.endsWith('.json')) continue;
       try {
         const t = JSON.parse(readFileSync(join(this.dir, f), 'utf8')) as TaskRecord;
+        // records of an older manager hold the cgroup as { dirs, unified }
+        if (t.cgroup) t.cgroup = asCgroupLocation(t.cgroup);
         this.tasks.set(taskKey(t.namespace, t.id), t);
       } catch {
         rmSync(join(this.dir, f), { force: true });

@@ -1,7 +1,7 @@
 // What a file generator gets: the cgroup that applies to the reader, the host's
 // files (for templates and fallbacks) and the vNode's start time and load.
 import { join } from 'node:path';
-import { CgroupReader, parseCpuList, readText, type CpuFacts } from './cgroup.js';
+import { CgroupReader, parseCpuList, readText, type CpuFacts } from '../cgroup/index.js';
 
 /** Where host files are read from; tests point these at fixture trees. */
 export interface HostRoots {

@@ -1,7 +1,7 @@
 // Load averages of a vNode, computed like the kernel's: every 5 s the number of its
 // runnable and uninterruptible tasks is folded into three exponential averages.
 import { readFileSync } from 'node:fs';
-import type { CgroupReader } from './cgroup.js';
+import type { CgroupReader } from '../cgroup/index.js';
 import type { LoadSnapshot } from './context.js';
 
 export const SAMPLE_INTERVAL_MS = 5000;

@@ -2,7 +2,7 @@
 // its own entry (its own cgroup view: limits, CPU time), but there is one kernel to
 // tune and one set of tasks: sysctl values and the load (tasks of every pod) are kept
 // per scope, and dropped with its last entry.
-import type { CgroupReader } from './cgroup.js';
+import type { CgroupReader } from '../cgroup/index.js';
 import { countTasks, LoadTracker, sumCounts } from './load.js';
 
 export interface Scope {

@@ -1,9 +1,8 @@
 // One vNode as vnodefs knows it: where its cgroup is, when it started, its load.
-import { CgroupReader, pastFreshPeriod, readCacheTtl, type CgroupLocation } from './cgroup.js';
+import { CgroupReader, narrowLocation, pastFreshPeriod, procCgroupText, readCacheTtl, type CgroupLocation } from '../cgroup/index.js';
 import type { GenContext, HostFiles } from './context.js';
 import { LoadTracker, nsLevelOf } from './load.js';
 import type { Scope } from './scopes.js';
-import { locationFromText, readerCgroupText } from './reader-cgroup.js';
 import { slotOf } from './tree.js';
 
 /** What the runtime core tells vnodefs about a vNode. */
@@ -68,12 +67,12 @@ export class Vnode {
    * container's), else the vNode's. Readers in the same cgroups share one view.
    */
   viewOf(pid: number): ReaderView {
-    const text = readerCgroupText(pid);
+    const text = procCgroupText(pid);
     if (!text) return this.own;
     let view = this.views.get(text);
     if (!view) {
       if (this.views.size >= MAX_VIEWS) this.views.clear();
-      const loc = locationFromText(this.spec.cgroup, text);
+      const loc = narrowLocation(this.spec.cgroup, text);
       view = loc === this.spec.cgroup ? this.own : new ReaderView(new CgroupReader(loc));
       this.views.set(text, view);
     }

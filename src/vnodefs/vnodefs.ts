@@ -14,7 +14,7 @@ import { Session, type SessionOptions } from './session.js';
 import { Template, VNODE_ID_PATTERN } from './tree.js';
 import { Vnode, type VnodeSpec } from './vnode.js';
 import { VnodeScopes } from './scopes.js';
-import { parseCpuList } from './cgroup.js';
+import { parseCpuList } from '../cgroup/index.js';
 import { sysinfoView, type SysinfoView } from './generators/sysinfo.js';
 
 const SAMPLE_SLICES = 20;

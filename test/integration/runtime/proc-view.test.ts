@@ -3,7 +3,7 @@
 // that would tell about the host are empty or absent.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { isUnifiedHost } from '../../../src/manager/cgroups.js';
+import { isUnifiedHost } from '../../../src/cgroup/index.js';
 import { describe, it } from 'node:test';
 import { availableContainerdVersions } from '../../support/containerd.js';
 import { managerPid, vnodeSuite } from '../../support/vnode-host.js';

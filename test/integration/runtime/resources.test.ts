@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { parseProcCgroup } from '../../../src/manager/cgroups.js';
+import { controllerDir, locationFromProcCgroup, type V1Controller } from '../../../src/cgroup/index.js';
 import { availableContainerdVersions, type ContainerdInstance } from '../../support/containerd.js';
 import { vnodeSuite } from '../../support/vnode-host.js';
 import { waitFor, withPod } from '../../support/cri.js';
@@ -18,9 +18,10 @@ async function hostPidOf(ctd: ContainerdInstance, cid: string): Promise<number> 
   return Number(line.split(/\s+/)[1]);
 }
 
-function cgroupFile(pid: number, ctrl: string, file: string): string {
-  const loc = parseProcCgroup(readFileSync(`/proc/${pid}/cgroup`, 'utf8'));
-  const dir = loc.unified ? loc.dirs[''] : loc.dirs[ctrl];
+function cgroupFile(pid: number, ctrl: V1Controller, file: string): string {
+  const loc = locationFromProcCgroup(readFileSync(`/proc/${pid}/cgroup`, 'utf8'));
+  assert.ok(loc, `pid ${pid} is in a cgroup`);
+  const dir = controllerDir(loc, ctrl);
   return readFileSync(join(dir!, file), 'utf8').trim();
 }
 

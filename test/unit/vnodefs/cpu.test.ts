@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseCpuList } from '../../../src/vnodefs/cgroup.js';
+import { parseCpuList } from '../../../src/cgroup/index.js';
 import { cpuinfo } from '../../../src/vnodefs/generators/cpuinfo.js';
 import { cpuList } from '../../../src/vnodefs/generators/cpus.js';
 import { stat } from '../../../src/vnodefs/generators/stat.js';

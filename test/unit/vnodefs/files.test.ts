@@ -5,7 +5,7 @@ import { loadavg } from '../../../src/vnodefs/generators/loadavg.js';
 import { pressure } from '../../../src/vnodefs/generators/pressure.js';
 import { SWAPS_HEADER, swaps } from '../../../src/vnodefs/generators/swaps.js';
 import { LoadTracker } from '../../../src/vnodefs/load.js';
-import { CgroupReader } from '../../../src/vnodefs/cgroup.js';
+import { CgroupReader } from '../../../src/cgroup/index.js';
 import { ctx, V1_A, V2_B } from '../../fixtures/vnodefs/fixtures.js';
 
 test('loadavg shows the vNode load, runnable/total and last PID', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
-import { CgroupReader, readCacheTtl } from '../../../src/vnodefs/cgroup.js';
+import { CgroupReader, readCacheTtl } from '../../../src/cgroup/index.js';
 import { ReaderView } from '../../../src/vnodefs/vnode.js';
 import { V1_A } from '../../fixtures/vnodefs/fixtures.js';
 

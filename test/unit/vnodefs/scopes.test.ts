@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { CgroupReader } from '../../../src/vnodefs/cgroup.js';
+import { CgroupReader } from '../../../src/cgroup/index.js';
 import { VnodeScopes } from '../../../src/vnodefs/scopes.js';
 
 function fixtureCgroup(root: string, name: string, tids: number[]): CgroupReader {

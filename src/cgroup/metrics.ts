@@ -1,52 +1,16 @@
-// Reads a container's cgroup: where it is (from /proc/<pid>/cgroup), its processes,
-// and the metrics containerd expects (v1 on hybrid/v1 hosts, v2 on unified hosts).
-import { existsSync, readFileSync } from 'node:fs';
+// The cgroup metrics containerd expects in the Task API's StatsResponse.stats:
+// io.containerd.cgroups.v1.Metrics on v1 and hybrid hosts (from the v1 controllers),
+// io.containerd.cgroups.v2.Metrics on v2 hosts (from the unified directory). Files
+// are read fresh; a missing file or "max" reads as 0. Also the members of a cgroup and
+// its OOM-kill count, which the manager reads for kill and exit reasons.
 import { join } from 'node:path';
 import { CGROUPS_V1_METRICS, CGROUPS_V2_METRICS, type CgroupV1, type CgroupV2 } from '../proto/index.js';
-
-const ROOT = '/sys/fs/cgroup';
-
-export interface CgroupLocation {
-  /** v1: controller -> absolute directory; v2: the single directory under "". */
-  dirs: Record<string, string>;
-  unified: boolean;
-}
-
-/** Is this host's cgroup hierarchy unified (v2 only)? */
-export function isUnifiedHost(): boolean {
-  return existsSync(join(ROOT, 'cgroup.controllers'));
-}
-
-export function parseProcCgroup(text: string, unified = isUnifiedHost()): CgroupLocation {
-  const dirs: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const m = /^(\d+):([^:]*):(.*)$/.exec(line);
-    if (!m) continue;
-    const [, , ctrls, path] = m;
-    if (ctrls === '') {
-      if (unified) dirs[''] = join(ROOT, path!);
-      continue;
-    }
-    for (const c of ctrls!.split(',')) dirs[c.replace(/^name=/, '')] = join(ROOT, c.replace(/^name=/, ''), path!);
-  }
-  return { dirs, unified };
-}
-
-export function cgroupOf(pid: number): CgroupLocation | undefined {
-  try {
-    return parseProcCgroup(readFileSync(`/proc/${pid}/cgroup`, 'utf8'));
-  } catch {
-    return undefined;
-  }
-}
+import { readFresh } from './files.js';
+import { membersDir, type CgroupLocation, type CgroupV1Location, type CgroupV2Location } from './location.js';
 
 function read(dir: string | undefined, file: string): string | undefined {
   if (!dir) return undefined;
-  try {
-    return readFileSync(join(dir, file), 'utf8');
-  } catch {
-    return undefined;
-  }
+  return readFresh(join(dir, file));
 }
 
 function num(dir: string | undefined, file: string): bigint {
@@ -68,31 +32,30 @@ function keyed(text: string | undefined): Map<string, bigint> {
   return out;
 }
 
-/** Host PIDs in the cgroup. */
+/** Host PIDs in the cgroup (its cgroup.procs; v1: the pids, else memory, else cpu controller's). */
 export function cgroupPids(loc: CgroupLocation): number[] {
-  const dir = loc.unified ? loc.dirs[''] : (loc.dirs.pids ?? loc.dirs.memory ?? loc.dirs.cpu);
-  return (read(dir, 'cgroup.procs') ?? '').split('\n').filter(Boolean).map(Number);
+  return (read(membersDir(loc), 'cgroup.procs') ?? '').split('\n').filter(Boolean).map(Number);
 }
 
 /** OOM kills recorded by the memory controller (v1 memory.oom_control, v2 memory.events). */
 export function oomKills(loc: CgroupLocation): number {
-  if (loc.unified) return Number(keyed(read(loc.dirs[''], 'memory.events')).get('oom_kill') ?? 0n);
-  return Number(keyed(read(loc.dirs.memory, 'memory.oom_control')).get('oom_kill') ?? 0n);
+  if (loc.version === 2) return Number(keyed(read(loc.path, 'memory.events')).get('oom_kill') ?? 0n);
+  return Number(keyed(read(loc.paths.memory, 'memory.oom_control')).get('oom_kill') ?? 0n);
 }
 
 const USER_HZ = 100n;
 
-export function metricsV1(loc: CgroupLocation): CgroupV1.Metrics {
-  const mem = loc.dirs.memory;
+export function metricsV1(loc: CgroupV1Location): CgroupV1.Metrics {
+  const mem = loc.paths.memory;
   const stat = keyed(read(mem, 'memory.stat'));
   const s = (k: string) => stat.get(k) ?? 0n;
-  const cpuacct = loc.dirs.cpuacct;
+  const cpuacct = loc.paths.cpuacct;
   const cpuStat = keyed(read(cpuacct, 'cpuacct.stat'));
-  const throttle = keyed(read(loc.dirs.cpu, 'cpu.stat'));
+  const throttle = keyed(read(loc.paths.cpu, 'cpu.stat'));
   const perCpu = (read(cpuacct, 'cpuacct.usage_percpu') ?? '').trim().split(/\s+/).filter(Boolean).map((x) => BigInt(x));
   const oom = keyed(read(mem, 'memory.oom_control'));
   return {
-    pids: { current: num(loc.dirs.pids, 'pids.current'), limit: num(loc.dirs.pids, 'pids.max') },
+    pids: { current: num(loc.paths.pids, 'pids.current'), limit: num(loc.paths.pids, 'pids.max') },
     cpu: {
       usage: {
         total: num(cpuacct, 'cpuacct.usage'),
@@ -143,11 +106,40 @@ export function metricsV1(loc: CgroupLocation): CgroupV1.Metrics {
   };
 }
 
-export function metricsV2(loc: CgroupLocation): CgroupV2.Metrics {
-  const dir = loc.dirs[''];
+// memory.stat keys carried into io.containerd.cgroups.v2.MemoryStat (same names in
+// camelCase). The CRI plugin computes the working set as usage - inactive_file.
+const V2_MEMORY_STAT_KEYS = [
+  'anon', 'file', 'kernel_stack', 'slab', 'sock', 'shmem', 'file_mapped', 'file_dirty', 'file_writeback', 'anon_thp',
+  'inactive_anon', 'active_anon', 'inactive_file', 'active_file', 'unevictable', 'slab_reclaimable', 'slab_unreclaimable',
+  'pgfault', 'pgmajfault', 'workingset_refault', 'workingset_activate', 'workingset_nodereclaim', 'pgrefill', 'pgscan',
+  'pgsteal', 'pgactivate', 'pgdeactivate', 'pglazyfree', 'pglazyfreed', 'thp_fault_alloc', 'thp_collapse_alloc',
+] as const;
+
+function camel(key: string): string {
+  return key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** io.stat: "<major>:<minor> rbytes=.. wbytes=.. rios=.. wios=.. dbytes=.. dios=.." per device. */
+function ioEntries(text: string | undefined): CgroupV2.IOEntry[] {
+  const out: CgroupV2.IOEntry[] = [];
+  for (const line of (text ?? '').split('\n')) {
+    const [dev, ...kv] = line.trim().split(/\s+/);
+    const m = /^(\d+):(\d+)$/.exec(dev ?? '');
+    if (!m) continue;
+    const v = new Map(kv.map((p) => p.split('=') as [string, string]));
+    const n = (k: string): bigint => (/^\d+$/.test(v.get(k) ?? '') ? BigInt(v.get(k)!) : 0n);
+    out.push({ major: BigInt(m[1]!), minor: BigInt(m[2]!), rbytes: n('rbytes'), wbytes: n('wbytes'), rios: n('rios'), wios: n('wios') });
+  }
+  return out;
+}
+
+export function metricsV2(loc: CgroupV2Location): CgroupV2.Metrics {
+  const dir = loc.path;
   const cpu = keyed(read(dir, 'cpu.stat'));
   const mem = keyed(read(dir, 'memory.stat'));
-  const m = (k: string) => mem.get(k) ?? 0n;
+  const events = keyed(read(dir, 'memory.events'));
+  const memory: CgroupV2.MemoryStat = {};
+  for (const k of V2_MEMORY_STAT_KEYS) (memory as Record<string, bigint>)[camel(k)] = mem.get(k) ?? 0n;
   return {
     pids: { current: num(dir, 'pids.current'), limit: num(dir, 'pids.max') },
     cpu: {
@@ -159,22 +151,20 @@ export function metricsV2(loc: CgroupLocation): CgroupV2.Metrics {
       throttledUsec: cpu.get('throttled_usec') ?? 0n,
     },
     memory: {
-      anon: m('anon'),
-      file: m('file'),
-      kernelStack: m('kernel_stack'),
-      slab: m('slab'),
-      sock: m('sock'),
-      shmem: m('shmem'),
-      fileMapped: m('file_mapped'),
-      fileDirty: m('file_dirty'),
+      ...memory,
       usage: num(dir, 'memory.current'),
       usageLimit: num(dir, 'memory.max'),
       swapUsage: num(dir, 'memory.swap.current'),
       swapLimit: num(dir, 'memory.swap.max'),
-    } as CgroupV2.MemoryStat,
+      // memory.peak (Linux 5.19+) and memory.swap.peak (6.5+); 0 where the kernel has none
+      maxUsage: num(dir, 'memory.peak'),
+      swapMaxUsage: num(dir, 'memory.swap.peak'),
+    },
+    memoryEvents: { low: events.get('low') ?? 0n, high: events.get('high') ?? 0n, max: events.get('max') ?? 0n, oom: events.get('oom') ?? 0n, oomKill: events.get('oom_kill') ?? 0n },
+    io: { usage: ioEntries(read(dir, 'io.stat')) },
   };
 }
 
 export function metricsOf(loc: CgroupLocation): { type: string; value: object } {
-  return loc.unified ? { type: CGROUPS_V2_METRICS, value: metricsV2(loc) } : { type: CGROUPS_V1_METRICS, value: metricsV1(loc) };
+  return loc.version === 2 ? { type: CGROUPS_V2_METRICS, value: metricsV2(loc) } : { type: CGROUPS_V1_METRICS, value: metricsV1(loc) };
 }
