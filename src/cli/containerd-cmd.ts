@@ -82,7 +82,7 @@ async function removeAllPods(address: string, progress: Progress): Promise<void>
         await cri.stopPodSandbox(p.id);
         await cri.removePodSandbox(p.id);
       } catch (err) {
-        if (!(err instanceof CriError && err.code === 5)) progress(`warning: removing pod ${p.metadata?.namespace}/${p.metadata?.name}: ${(err as Error).message}`);
+        if (!(err instanceof CriError && err.grpcCode === 5)) progress(`warning: removing pod ${p.metadata?.namespace}/${p.metadata?.name}: ${(err as Error).message}`);
       }
     }
   } catch (err) {

@@ -15,6 +15,7 @@ import { ExitCode, UsageError } from './errors.js';
 import { hostCgroupLayout, type CgroupLayout } from '../cgroup/index.js';
 import { formatTable } from './output.js';
 import { parseOutput } from './ps.js';
+import { cliLog } from './log.js';
 
 export type Status = 'OK' | 'WARN' | 'FAIL';
 
@@ -311,7 +312,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
     return ExitCode.ok;
   }
   const output = parseOutput(parsed.values.output, ['json']);
-  if (process.getuid?.() !== 0) process.stderr.write('vnode doctor: not root: some checks (ID-mapped mounts, /dev/fuse) will fail for that reason alone\n');
+  if (process.getuid?.() !== 0) cliLog({ component: 'vnode doctor' }).warn('not root: some checks (ID-mapped mounts, /dev/fuse) will fail for that reason alone');
   const results = await runChecks();
   const failed = results.some((r) => r.status === 'FAIL');
   if (output === 'json') process.stdout.write(JSON.stringify({ ok: !failed, checks: results }, null, 2) + '\n');

@@ -5,7 +5,7 @@
 import type { CriClient } from '../k8s/cri/index.js';
 import { busyboxImage, importImage, DEFAULT_BUSYBOX, LocalImageError } from '../oci/image-local.js';
 import type { CtrRunner } from '../oci/image-local.js';
-import { CliError } from './errors.js';
+import { CliError, CliErrorCode } from './errors.js';
 import type { SelectedContainerd } from './containerd-select.js';
 import type { Progress } from './output.js';
 
@@ -53,6 +53,6 @@ export async function ensureImages(cri: CriClient, images: string[], sel: Select
     const hint = isBusyboxRef(image)
       ? `build it from Debian's busybox-static with: vnode image build-busybox --containerd ${sel.address}`
       : `import it with: ctr --address ${sel.address} -n k8s.io images import IMAGE.tar (e.g. from docker save / skopeo copy … oci-archive:IMAGE.tar)`;
-    throw new CliError(`image "${image}" is not present in containerd at ${sel.address} (vnode run never pulls: no registry); ${hint}`);
+    throw new CliError(`image "${image}" is not present in containerd at ${sel.address} (vnode run never pulls: no registry); ${hint}`, CliErrorCode.imageNotFound);
   }
 }

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CliError, ExitCode, NotFoundError, UsageError } from './errors.js';
+import { ExitCode, NotFoundError, UsageError } from './errors.js';
 import { runDir } from './ps.js';
 import { namespacesOf, readInstances } from './state.js';
 
@@ -33,7 +33,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
   const matches = readInstances(runDir(), parsed.values.instance).flatMap((i) => i.vnodes.filter((v) => v.name === name).map((v) => ({ i, v })));
   if (matches.length === 0) throw new NotFoundError(`vNode "${name}" not found (see vnode ps)`);
   if (matches.length > 1) {
-    throw new CliError(`vNode "${name}" exists in several manager instances (${matches.map((m) => m.i.id).join(', ')}): choose one with --instance`, ExitCode.usage);
+    throw new UsageError(`vNode "${name}" exists in several manager instances (${matches.map((m) => m.i.id).join(', ')}): choose one with --instance`);
   }
   const { i, v } = matches[0]!;
   const poolDir = process.env.VNODE_ID_POOL_DIR ?? '/run/vnode/idpool';

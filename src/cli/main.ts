@@ -1,5 +1,6 @@
 // Entry point of the `vnode` command: dispatch only; each command lives in its own file.
-import { CliError, ExitCode } from './errors.js';
+import { ExitCode, exitCodeFor, isVnodeError } from './errors.js';
+import { cliLog } from './log.js';
 
 export const USAGE = `Usage: vnode COMMAND [flags]
 
@@ -41,15 +42,14 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await (await load())(rest);
   } catch (err) {
-    if (err instanceof CliError) {
-      process.stderr.write(`vnode ${name}: ${err.message}\n`);
-      return err.exitCode;
+    // The one place errors become output and an exit code: an error vnode raised on
+    // purpose is its message; anything else is a bug, shown with its stack.
+    const log = cliLog({ component: `vnode ${name}` });
+    if (isVnodeError(err)) {
+      log.error({ code: err.code }, err.message);
+      return exitCodeFor(err.code);
     }
-    if (err instanceof Error && err.name === 'CriError') {
-      process.stderr.write(`vnode ${name}: ${err.message}\n`);
-      return ExitCode.failed;
-    }
-    process.stderr.write(`vnode ${name}: ${(err as Error).stack ?? String(err)}\n`);
+    log.error({ err }, (err as Error)?.stack ?? String(err));
     return ExitCode.failed;
   }
 }

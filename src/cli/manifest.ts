@@ -3,12 +3,12 @@
 // ("spec.containers[0].image: Required value"). Pure: no I/O besides the text given.
 import { randomUUID } from 'node:crypto';
 import { parseAllDocuments } from 'yaml';
-import { UsageError } from './errors.js';
+import { CliErrorCode, UsageError } from './errors.js';
 
 export class ManifestError extends UsageError {
   override name = 'ManifestError';
   constructor(readonly field: string, detail: string) {
-    super(field ? `${field}: ${detail}` : detail);
+    super(field ? `${field}: ${detail}` : detail, CliErrorCode.manifest);
   }
 }
 

@@ -1,4 +1,6 @@
 // Output helpers shared by the commands: kubectl-style tables, ages, progress lines.
+import { cliLogger } from '../log/index.js';
+import { cliLog } from './log.js';
 
 /** Columns separated by three spaces, padded to the widest cell (like kubectl get / crictl ps). */
 export function formatTable(headers: string[], rows: string[][]): string {
@@ -26,10 +28,11 @@ export function formatAge(since: string | Date, now: Date = new Date()): string 
 
 export type Progress = (step: string) => void;
 
-/** One line per long step on stderr ("starting containerd 2.1.9…"); quiet with --quiet. */
+/** One line per long step on stderr ("starting containerd 2.1.9…"), through the CLI's logger; quiet with --quiet. */
 export function progressTo(stream: NodeJS.WritableStream = process.stderr, quiet = false): Progress {
+  const log = stream === process.stderr ? cliLog() : cliLogger({ destination: { write: (s: string) => void stream.write(s) } });
   return (step) => {
-    if (!quiet) stream.write(`${step}\n`);
+    if (!quiet) log.info(step);
   };
 }
 

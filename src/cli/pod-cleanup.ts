@@ -7,6 +7,7 @@ import { existsSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CriError, type CriClient } from '../k8s/cri/index.js';
 import { mountsUnder, umount } from '../sys/mount.js';
+import { cliLog } from './log.js';
 import type { Progress } from './output.js';
 
 export const Annotation = {
@@ -15,14 +16,15 @@ export const Annotation = {
   gracePeriod: 'vnode.io/run.termination-grace-period',
 } as const;
 
-const notFound = (err: unknown) => err instanceof CriError && (err.code === 5 || /not found/i.test(err.details));
+const notFound = (err: unknown) => err instanceof CriError && (err.grpcCode === 5 || /not found/i.test(err.details));
+const log = () => cliLog({ component: 'vnode' });
 
 /** StopContainer on each (SIGTERM, SIGKILL after graceSec), in parallel; resolves early when `force` does. */
 export async function stopContainers(cri: CriClient, ids: string[], graceSec: number, force?: Promise<void>): Promise<void> {
   const stops = Promise.all(ids.map(async (id) => {
     // bounded: a runtime that does not answer must not keep us from removing the pod
     try { await cri.call('runtime', 'StopContainer', { container_id: id, timeout: graceSec }, (graceSec + 30) * 1000); } catch (err) {
-      if (!notFound(err)) process.stderr.write(`vnode: stop container ${id.slice(0, 12)}: ${(err as Error).message}\n`);
+      if (!notFound(err)) log().warn({ err }, `stop container ${id.slice(0, 12)}: ${(err as Error).message}`);
     }
   }));
   await (force ? Promise.race([stops, force]) : stops);
@@ -42,7 +44,7 @@ export async function removeSandbox(cri: CriClient, sandboxId: string): Promise<
       // bounded, so that a runtime that hangs costs a minute, not the CRI client's default two
       await cri.call('runtime', step === 'stop' ? 'StopPodSandbox' : 'RemovePodSandbox', { pod_sandbox_id: sandboxId }, 60_000);
     } catch (err) {
-      if (!notFound(err)) process.stderr.write(`vnode: ${step} pod ${sandboxId.slice(0, 12)}: ${(err as Error).message}\n`);
+      if (!notFound(err)) log().warn({ err }, `${step} pod ${sandboxId.slice(0, 12)}: ${(err as Error).message}`);
     }
   }
 }
@@ -51,7 +53,7 @@ export async function removeSandbox(cri: CriClient, sandboxId: string): Promise<
 export function removePodFiles(f: PodFiles): void {
   if (f.podDir && existsSync(f.podDir)) {
     for (const m of mountsUnder(f.podDir)) {
-      try { umount(m); } catch (err) { process.stderr.write(`vnode: unmount ${m}: ${(err as Error).message}\n`); }
+      try { umount(m); } catch (err) { log().warn({ err }, `unmount ${m}: ${(err as Error).message}`); }
     }
     if (mountsUnder(f.podDir).length === 0) rmSync(f.podDir, { recursive: true, force: true });
   }

@@ -17,6 +17,8 @@ import { LogFollower } from './logs.js';
 import { removePodFiles, removeSandbox, stopContainers } from './pod-cleanup.js';
 import { checkNoHostPorts, parsePodManifest, type ContainerSpec, type PodManifest } from './manifest.js';
 import { parseDuration, progressTo, type Progress } from './output.js';
+import { cliLog } from './log.js';
+import type { Logger } from '../log/index.js';
 import { containerConfig, emptyDirPath, podLogDirectory, podSandboxConfig, runtimeHandler, type TranslateOptions } from './translate.js';
 
 export const RUN_USAGE = `Usage: vnode run POD.yaml [flags]
@@ -147,12 +149,15 @@ class PodRunner {
   private attached: Attached | undefined;
   /** Resolves when a second Ctrl-C asks not to wait for the grace period. */
   private force: (() => void) | undefined;
+  /** Diagnostics: "vnode run: …", with the pod named where the message does not. */
+  private readonly log: Logger;
 
   constructor(
     private readonly pod: PodManifest,
     private readonly flags: RunFlags,
     private readonly progress: Progress,
   ) {
+    this.log = cliLog({ component: 'vnode run', pod: `${pod.namespace}/${pod.name}` });
     this.podDir = join(process.env.VNODE_PODS_DIR || DEFAULT_PODS_DIR, pod.uid);
     this.logRoot = process.env.VNODE_POD_LOG_DIR || DEFAULT_LOG_ROOT;
     this.opts = { podDir: this.podDir, logRoot: this.logRoot, cgroupParent: flags.cgroupParent ?? DEFAULT_CGROUP_PARENT, memoryCapacity: totalmem() };
@@ -161,12 +166,12 @@ class PodRunner {
   async run(): Promise<number> {
     const onSignal = (sig: NodeJS.Signals) => {
       if (this.stopRequested === 'signal') {
-        process.stderr.write(`${sig} again: killing pod ${this.pod.namespace}/${this.pod.name} without waiting\n`);
+        cliLog().warn(`${sig} again: killing pod ${this.pod.namespace}/${this.pod.name} without waiting`);
         this.force?.();
         return;
       }
       this.stopRequested = 'signal';
-      process.stderr.write(`${sig}: stopping pod ${this.pod.namespace}/${this.pod.name}…\n`);
+      cliLog().info(`${sig}: stopping pod ${this.pod.namespace}/${this.pod.name}…`);
       this.wake?.();
     };
     process.on('SIGINT', onSignal);
@@ -191,7 +196,7 @@ class PodRunner {
       }
       if (outcome.kind === 'signal') return ExitCode.interrupted;
       if (outcome.kind === 'timeout') {
-        process.stderr.write(`vnode run: pod ${this.pod.namespace}/${this.pod.name} still running after --timeout ${this.flags.timeoutMs! / 1000}s: stopped\n`);
+        this.log.warn(`pod ${this.pod.namespace}/${this.pod.name} still running after --timeout ${this.flags.timeoutMs! / 1000}s: stopped`);
         return ExitCode.timeout;
       }
       return outcome.code;
@@ -233,7 +238,7 @@ class PodRunner {
       const r = await this.waitAll([{ id, name: c.name }]);
       if (r.kind !== 'exited') return r;
       if (r.code !== 0) {
-        process.stderr.write(`vnode run: init container ${c.name} exited with ${r.code}\n`);
+        this.log.warn(`init container ${c.name} exited with ${r.code}`);
         return r;
       }
     }
@@ -299,7 +304,7 @@ class PodRunner {
     for (const c of containers) {
       const st = done.get(c.id)!;
       if (st.reason && st.reason !== 'Completed' && st.reason !== 'Error') {
-        process.stderr.write(`vnode run: container ${c.name}: ${st.reason}${st.message ? ` (${st.message})` : ''}, exit code ${st.exit_code}\n`);
+        this.log.warn(`container ${c.name}: ${st.reason}${st.message ? ` (${st.message})` : ''}, exit code ${st.exit_code}`);
       }
       if (code === 0 && st.exit_code !== 0) code = st.exit_code;
     }
@@ -347,7 +352,7 @@ class PodRunner {
       try {
         for (const p of await cri.listPodSandbox({ label_selector: { 'io.kubernetes.pod.uid': this.pod.uid } })) await removeSandbox(cri, p.id);
       } catch (err) {
-        process.stderr.write(`vnode run: looking for what is left of pod ${this.pod.namespace}/${this.pod.name}: ${(err as Error).message}\n`);
+        this.log.warn({ err }, `looking for what is left of pod ${this.pod.namespace}/${this.pod.name}: ${(err as Error).message}`);
       }
     }
     removePodFiles({

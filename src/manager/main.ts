@@ -13,12 +13,14 @@ import { ProcView } from './proc-view.js';
 import { TaskService } from './service.js';
 import { Supervisor } from '../seccomp/index.js';
 import { helperPath } from './helpers.js';
+import { jsonLogger, logFunction } from '../log/index.js';
 
 export const DEFAULT_POD_FILE_PREFIXES = ['/var/lib/kubelet/pods', '/var/lib/containerd', '/run/containerd', '/var/run/containerd'];
 
-function log(msg: string): void {
-  process.stderr.write(`${new Date().toISOString()} vnode-manager[${process.pid}] ${msg}\n`);
-}
+// JSON lines on stderr, which the shim's `start` opened on manager.log. Components get
+// child loggers with their own `component` (and pod/vNode/task fields where they know them).
+const logger = jsonLogger({ name: 'vnode-manager', fields: { component: 'manager' } });
+const log = logFunction(logger);
 
 export async function main(argv: string[]): Promise<number> {
   const env = process.env;
@@ -30,16 +32,16 @@ export async function main(argv: string[]): Promise<number> {
   }
   const paths = instancePaths(socket);
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
-  const events = new EventPublisher({ address: ttrpcAddress, onError: (e, ev) => log(`event ${ev.topic}: ${e.message}`) });
+  const events = new EventPublisher({ address: ttrpcAddress, onError: (e, ev) => logger.warn({ component: 'events' }, `event ${ev.topic}: ${e.message}`) });
   const prefixes = [...DEFAULT_POD_FILE_PREFIXES, ...(env.VNODE_POD_FILE_PREFIXES ?? '').split(':').filter(Boolean)];
   // vnodefs first: after a crash it takes its FUSE connection back before containers
   // that were blocked reading /proc time out.
   let procView: ProcView | undefined;
   if (env.VNODE_VNODEFS !== 'false') {
     try {
-      procView = await ProcView.mount(join(paths.dir, 'vnodefs'), TaskService.viewsOnDisk(paths.state));
+      procView = await ProcView.mount(join(paths.dir, 'vnodefs'), TaskService.viewsOnDisk(paths.state), logger.child({ component: 'vnodefs' }));
     } catch (e) {
-      log(`vnodefs unavailable, containers will see the kernel's /proc and /sys: ${(e as Error).message}`);
+      logger.warn(`vnodefs unavailable, containers will see the kernel's /proc and /sys: ${(e as Error).message}`);
     }
   }
   // After a crash, vnode-hold starts the next manager through the shim's `start` (its lock
@@ -49,10 +51,10 @@ export async function main(argv: string[]): Promise<number> {
   const respawn = containerdAddress && shimLauncher && existsSync(shimLauncher)
     ? { address: containerdAddress, command: [process.execPath, shimLauncher, '-namespace', 'vnode', '-address', containerdAddress, '-id', 'vnode-manager-restart', 'start'] }
     : undefined;
-  const holder = new ConnectionHolder(holderFiles(paths.dir), log, respawn);
+  const holder = new ConnectionHolder(holderFiles(paths.dir), logFunction(logger.child({ component: 'connection-holder' })), respawn);
   const pendingDir = join(paths.dir, 'seccomp-pending');
   mkdirSync(pendingDir, { recursive: true, mode: 0o700 });
-  const supervisor = new Supervisor({ log, mountHelper: helperPath('vnode-mount'), notifyHelper: helperPath('vnode-notify'), keeper: holder, pendingDir });
+  const supervisor = new Supervisor({ logger: logger.child({ component: 'seccomp' }), mountHelper: helperPath('vnode-mount'), notifyHelper: helperPath('vnode-notify'), keeper: holder, pendingDir });
   const service = new TaskService({ paths, events, perPod: env.VNODE_PER_POD === 'true', log, podFilePrefixes: prefixes, procView, supervisor });
   service.reload();
   setInterval(() => service.persistSysctls(), 3000).unref();
@@ -78,8 +80,8 @@ export async function main(argv: string[]): Promise<number> {
   log(`serving ${socket} for containerd at ${ttrpcAddress} (${service.store.all().length} tasks, ${service.vnodes.list().length} vNodes, ${kept.sockets.length} connections and ${kept.listeners.length} seccomp listeners reloaded)`);
   // One manager serves every pod of this containerd: a stray error in one request's
   // plumbing (a peer that went away mid-write) must not take all of them down.
-  process.on('uncaughtException', (e) => log(`uncaught: ${(e as Error).stack ?? e}`));
-  process.on('unhandledRejection', (e) => log(`unhandled rejection: ${(e as Error)?.stack ?? e}`));
+  process.on('uncaughtException', (e) => logger.error({ err: e }, 'uncaught exception'));
+  process.on('unhandledRejection', (e) => logger.error({ err: e }, 'unhandled rejection'));
   const stop = async (sig: string) => {
     // With tasks left, vnodefs stays mounted with its holder for the next manager to take
     // over. With none, nothing will take it over: a mount nobody serves would make every
@@ -87,7 +89,7 @@ export async function main(argv: string[]): Promise<number> {
     const idle = service.store.all().length === 0;
     log(`${sig}: stopping (${idle ? 'no task left: vnodefs unmounted' : 'containers keep running'})`);
     await server.close?.();
-    if (idle) await procView?.fs.close().catch((e: Error) => log(`vnodefs close: ${e.message}`));
+    if (idle) await procView?.fs.close().catch((e: Error) => logger.warn({ component: 'vnodefs', err: e }, `vnodefs close: ${e.message}`));
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

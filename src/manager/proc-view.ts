@@ -7,6 +7,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { OciMount } from '../oci/spec.js';
+import type { Logger } from '../log/index.js';
 import { VnodeFs, type VnodeSpec } from '../vnodefs/index.js';
 
 /** The /proc paths runc (1.1) lets a bind mount cover; anything else in /proc it refuses. */
@@ -22,8 +23,8 @@ export function viewId(kind: 'pod' | 'task', id: string): string {
 export class ProcView {
   constructor(readonly fs: VnodeFs) {}
 
-  static async mount(mountpoint: string, entries: Record<string, VnodeSpec>): Promise<ProcView> {
-    return new ProcView(await VnodeFs.mount({ mountpoint, vnodes: entries }));
+  static async mount(mountpoint: string, entries: Record<string, VnodeSpec>, log?: Logger): Promise<ProcView> {
+    return new ProcView(await VnodeFs.mount({ mountpoint, vnodes: entries, ...(log ? { log } : {}) }));
   }
 
   add(id: string, spec: VnodeSpec): void {

@@ -21,6 +21,13 @@ export interface ImageArchive extends ImageArchiveInfo {
 
 export class LocalImageError extends Error {
   override name = 'LocalImageError';
+  constructor(
+    message: string,
+    /** VNODE_IMAGE_PREREQUISITE_MISSING (a host binary the image is built from) or VNODE_IMAGE_IMPORT_FAILED. */
+    readonly code: 'VNODE_IMAGE_PREREQUISITE_MISSING' | 'VNODE_IMAGE_IMPORT_FAILED' = 'VNODE_IMAGE_PREREQUISITE_MISSING',
+  ) {
+    super(message);
+  }
 }
 
 /** Writes the archive under cacheDir (keyed by a hash of its inputs) unless it is already there. */
@@ -101,6 +108,6 @@ export async function importImage(ctr: CtrRunner, image: ImageArchive): Promise<
   await ctr('-n', 'k8s.io', 'images', 'import', image.path);
   const names = (await ctr('-n', 'k8s.io', 'images', 'ls', '-q')).split('\n').map((s) => s.trim());
   if (!names.includes(image.ref)) {
-    throw new LocalImageError(`ctr images import of ${image.path} did not create ${image.ref}; images: ${names.filter(Boolean).join(', ')}`);
+    throw new LocalImageError(`ctr images import of ${image.path} did not create ${image.ref}; images: ${names.filter(Boolean).join(', ')}`, 'VNODE_IMAGE_IMPORT_FAILED');
   }
 }

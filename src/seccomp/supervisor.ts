@@ -16,6 +16,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { callbackLogger, type LogFields, type Logger } from '../log/index.js';
 import { SyscallError } from '../sys/libc.js';
 import type { SysinfoView } from '../vnodefs/index.js';
 import { encodeResponse, encodeSysinfo, NOTIF_SIZE, parseNotification, SUPERVISED_FS_TYPES, type Notification } from './abi.js';
@@ -31,6 +32,8 @@ const EFAULT = 14;
 export interface ListenerContext {
   /** For the log: "<namespace>/<pod> container <name>" or the task id. */
   describe: string;
+  /** Fields for this listener's log records (pod, vNode, task, exec). */
+  fields?: LogFields;
   /** The vNode's sysinfo for host process `pid`; undefined when the entry is gone (then the host's is left). */
   sysinfo(pid: number): SysinfoView | undefined;
   /** vnodefs files to lay over a new procfs or sysfs mount: host path → path below the mount. */
@@ -44,6 +47,9 @@ export interface ListenerKeeper {
 }
 
 export interface SupervisorOptions {
+  /** Where refusals and failures are logged; records carry the listener's fields (ListenerContext.fields). */
+  logger?: Logger;
+  /** A plain callback instead of a logger (tests). */
   log?: (msg: string) => void;
   keeper?: ListenerKeeper;
   /** native/vnode-mount: makes procfs/sysfs mounts for callers; without it they go on to the kernel. */
@@ -67,7 +73,7 @@ export class Supervisor {
   /** Why the poller died, if it did: listeners are then closed at once (ENOSYS for their callers). */
   private failed: string | undefined;
 
-  private readonly log: (msg: string) => void;
+  private readonly logger: Logger;
   private readonly mountHelper: string | undefined;
   private readonly keeper: ListenerKeeper | undefined;
 
@@ -76,7 +82,7 @@ export class Supervisor {
 
   constructor(o: SupervisorOptions) {
     this.pendingDir = o.pendingDir ?? '';
-    this.log = o.log ?? ((m) => process.stderr.write(`${m}\n`));
+    this.logger = o.logger ?? callbackLogger(o.log ?? ((m) => process.stderr.write(`${m}\n`)));
     this.mountHelper = o.mountHelper;
     this.notifyHelper = o.notifyHelper;
     this.keeper = o.keeper;
@@ -147,7 +153,7 @@ export class Supervisor {
   private fail(why: string): void {
     if (this.failed) return;
     this.failed = why;
-    this.log(`seccomp supervisor stopped (${why}): notified syscalls (sysinfo, mount, bpf) now fail with ENOSYS`);
+    this.logger.error(`seccomp supervisor stopped (${why}): notified syscalls (sysinfo, mount, bpf) now fail with ENOSYS`);
     // the keeper's copies too, or the callers would wait for a supervisor that never comes
     for (const [fd, { id }] of this.listeners) {
       if (id) this.release(id);
@@ -182,7 +188,7 @@ export class Supervisor {
     try {
       this.answer(e.fd, n, ctx);
     } catch (err) {
-      this.log(`seccomp supervisor: ${n.syscall ?? `syscall ${n.nr}`} of pid ${n.pid} (${ctx.describe}): ${(err as Error).message}`);
+      this.logger.error({ ...ctx.fields, err, pid: n.pid }, `seccomp supervisor: ${n.syscall ?? `syscall ${n.nr}`} of pid ${n.pid} (${ctx.describe}): ${(err as Error).message}`);
       this.send(e.fd, n.id, { error: ENOSYS });
     }
   }
@@ -199,7 +205,7 @@ export class Supervisor {
         // the answer is about the process the notification is for only if it is still pending
         if (!this.pending(fd, n.id)) return;
         if (host) return this.send(fd, n.id, { continue: true });
-        this.log(`seccomp: bpf(2) refused with EPERM for pid ${n.pid} in ${ctx.describe}`);
+        this.logger.warn({ ...ctx.fields, pid: n.pid }, `seccomp: bpf(2) refused with EPERM for pid ${n.pid} in ${ctx.describe}`);
         return this.send(fd, n.id, { error: EPERM });
       }
       default:
@@ -245,7 +251,7 @@ export class Supervisor {
     }
     if (!this.pending(fd, n.id)) return;
     if (fstype === 'nfsd' || fstype === 'rpc_pipefs') {
-      this.log(`seccomp: ${ctx.describe}: mount of ${fstype} on ${target} refused with EPERM: running an NFS server is not supported in a vNode`);
+      this.logger.warn({ ...ctx.fields, pid: n.pid }, `seccomp: ${ctx.describe}: mount of ${fstype} on ${target} refused with EPERM: running an NFS server is not supported in a vNode`);
       return this.send(fd, n.id, { error: EPERM });
     }
     const overlays = ctx.overlays(fstype === 'proc' ? 'proc' : 'sys');
@@ -264,11 +270,11 @@ export class Supervisor {
     };
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('error', (e) => {
-      this.log(`seccomp: ${ctx.describe}: cannot start ${this.mountHelper}: ${e.message}`);
+      this.logger.error({ ...ctx.fields, err: e }, `seccomp: ${ctx.describe}: cannot start ${this.mountHelper}: ${e.message}`);
       answer({ error: ENOSYS });
     });
     child.on('close', (code) => {
-      if (code !== 0) this.log(`seccomp: ${ctx.describe}: ${fstype} on ${target}: ${err.trim() || `exit ${code}`}`);
+      if (code !== 0) this.logger.warn({ ...ctx.fields }, `seccomp: ${ctx.describe}: ${fstype} on ${target}: ${err.trim() || `exit ${code}`}`);
       // the helper exits with the errno of the step that failed
       answer(code === 0 ? { val: 0n } : { error: code && code > 0 && code < 256 ? code : EPERM });
     });
@@ -278,6 +284,6 @@ export class Supervisor {
     const e = respond(fd, id, r);
     this.settled(fd, id);
     // ENOENT: the caller was interrupted (a signal) and will restart or give up; nothing to do
-    if (e !== 0 && e !== 2) this.log(`seccomp supervisor: ${new SyscallError('ioctl', e, 'SECCOMP_IOCTL_NOTIF_SEND').message}`);
+    if (e !== 0 && e !== 2) this.logger.error(`seccomp supervisor: ${new SyscallError('ioctl', e, 'SECCOMP_IOCTL_NOTIF_SEND').message}`);
   }
 }

@@ -1,7 +1,7 @@
 // containerd-shim-vnode-v2: the binary containerd runs per task. It only starts the
 // manager (`start`) or cleans up after a dead task (`delete`); the manager serves
 // the Task API. Each action loads only what it needs, so `start` stays fast.
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs, UsageError, type ShimArgs } from './args.js';
 
@@ -32,16 +32,18 @@ export async function main(argv: string[]): Promise<number> {
         const opts = readStartOptions();
         const { managerInstance } = await import('./instance.js');
         const shimLog = args.address ? managerInstance(args.address).shimLog : undefined;
-        // Best effort: diagnostics must never fail a start (nor reach stdout/stderr).
-        const log = (msg: string) => {
-          if (!args.debug || !shimLog) return;
-          try {
-            mkdirSync(dirname(shimLog), { recursive: true, mode: 0o711 });
-            appendFileSync(shimLog, `${new Date().toISOString()} start ${args.namespace}/${args.id}: ${msg}\n`);
-          } catch {
-            /* ignore */
-          }
-        };
+        // With -debug, JSON lines in shim.log, best effort: diagnostics must never fail a
+        // start (nor reach stdout/stderr, which containerd reads as the address). Without
+        // it the logger is not even loaded.
+        let log: (msg: string) => void = () => {};
+        if (args.debug && shimLog) {
+          const { fileDestination, jsonLogger, logFunction } = await import('../log/index.js');
+          try { mkdirSync(dirname(shimLog), { recursive: true, mode: 0o711 }); } catch { /* the lines are dropped */ }
+          log = logFunction(jsonLogger({
+            name: 'containerd-shim-vnode-v2', destination: fileDestination(shimLog),
+            fields: { component: 'shim', task: args.id }, level: 'info',
+          }).child({ namespace: args.namespace }));
+        }
         log(`options on stdin: ${opts.length} bytes`);
         const inst = await ensureManager(args, { log });
         process.stdout.write(shimAddress(inst.socket));

@@ -25,7 +25,7 @@ export function errno(): number {
   return koffi().errno();
 }
 
-/** An Error carrying the errno name, like Node's own system errors. */
+/** An Error carrying the errno name, like Node's own system errors: `code` is that name (ENOENT, EPERM), stable as errno itself. */
 export class SyscallError extends Error {
   constructor(readonly syscall: string, readonly errno: number, detail = '') {
     super(`${syscall}${detail ? ` ${detail}` : ''}: ${errnoName(errno)} (${errno})`);

@@ -1,6 +1,7 @@
 // Answers FUSE requests: one synchronous function from request bytes to reply bytes.
 // Generated files are rendered once per open (a snapshot, like procfs's seq files
 // between reads) and served with direct I/O, so a size of 0 never truncates them.
+import type { Logger } from '../log/index.js';
 import { constants as C } from 'node:os';
 import {
   DirentWriter,
@@ -71,10 +72,14 @@ export class Handler {
   initialized = false;
   readonly stats: HandlerStats = { requests: 0, errors: 0, malformed: 0, interrupts: 0, openHandles: 0 };
 
+  /** Messages of unexpected failures already logged: a broken generator fails every read, the log says it once. */
+  private readonly logged = new Set<string>();
+
   constructor(
     readonly template: Template,
     readonly host: HostFiles,
     readonly now: () => number = Date.now,
+    private readonly log?: Logger,
   ) {}
 
   addVnode(v: Vnode): void {
@@ -113,8 +118,17 @@ export class Handler {
         this.stats.malformed++;
         return errorReply(h.unique, E.EINVAL);
       }
+      this.logOnce(h, err);
       return errorReply(h.unique, E.EIO);
     }
+  }
+
+  private logOnce(h: RequestHeader, err: unknown): void {
+    if (!this.log) return;
+    const msg = (err as Error)?.message ?? String(err);
+    if (this.logged.has(msg) || this.logged.size >= 100) return;
+    this.logged.add(msg);
+    this.log.warn({ err, opcode: h.opcode, nodeid: String(h.nodeid) }, `vnodefs: request (opcode ${h.opcode}) failed with EIO: ${msg}`);
   }
 
   private dispatch(h: RequestHeader, b: Buffer): Buffer | null {

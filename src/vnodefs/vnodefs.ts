@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Logger } from '../log/index.js';
 import { HOST_ROOTS, HostFiles, type HostRoots } from './context.js';
 import { VnodefsError, abortConnection, connectionId, isVnodefsMount, mountFuse, openFuseDevice, unmount } from './device.js';
 import { Handler } from './handler.js';
@@ -30,11 +31,14 @@ export interface MountOptions extends SessionOptions {
   hostRoots?: HostRoots;
   /** Clock (tests). */
   now?: () => number;
+  /** Where vnodefs says what it did (mounted, took a connection back) and what failed. */
+  log?: Logger;
 }
 
 export class VnodeFs {
   private readonly vnodes = new Map<string, Vnode>();
   private timer: NodeJS.Timeout | undefined;
+  /** Set by close(): the connection ending after it is no surprise. */
   private closing = false;
 
   private constructor(
@@ -58,7 +62,7 @@ export class VnodeFs {
     const mp = opts.mountpoint;
     if (!mp.startsWith('/')) throw new VnodefsError('VNODEFS_BAD_ARGUMENT', `mountpoint must be absolute: ${mp}`);
     const host = new HostFiles(opts.hostRoots ?? HOST_ROOTS);
-    const handler = new Handler(new Template(maxCpus(host)), host, opts.now);
+    const handler = new Handler(new Template(maxCpus(host)), host, opts.now, opts.log);
     const scopes = new VnodeScopes();
     const pending: [string, Vnode][] = Object.entries(opts.vnodes ?? {}).map(([id, spec]) => [id, makeVnode(id, spec, scopes)]);
     for (const [, v] of pending) handler.addVnode(v);
@@ -90,6 +94,12 @@ export class VnodeFs {
     const fs = new VnodeFs(mp, master, handler, session, holderPid, recovered, scopes);
     for (const [id, v] of pending) fs.vnodes.set(id, v);
     session.start();
+    opts.log?.info({ holder: holderPid }, recovered
+      ? `vnodefs: took the FUSE connection of ${mp} back from holder pid ${holderPid} (${pending.length} vNodes)`
+      : `vnodefs: mounted ${mp}${holderPid !== undefined ? ` (holder pid ${holderPid})` : ''}`);
+    void session.done.then(() => {
+      if (!fs.closing) opts.log?.warn(`vnodefs: the FUSE connection of ${mp} ended (unmounted or aborted from outside)`);
+    });
     fs.timer = setInterval(() => fs.sample(), SAMPLE_INTERVAL_MS / SAMPLE_SLICES);
     fs.timer.unref();
     return fs;

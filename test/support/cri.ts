@@ -252,7 +252,7 @@ export class TestPod {
 
 async function ignoreNotFound(p: Promise<unknown>): Promise<void> {
   try { await p; } catch (err) {
-    if (err instanceof CriError && (err.code === 5 || /not found/i.test(err.details))) return;
+    if (err instanceof CriError && (err.grpcCode === 5 || /not found/i.test(err.details))) return;
     throw err;
   }
 }

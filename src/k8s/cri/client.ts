@@ -10,16 +10,21 @@ import type {
   PodSandboxFilter, PodSandboxStatusResponse, StatusResponse, VersionResponse,
 } from './types.js';
 
-/** An RPC that failed: `code` is the gRPC status code, `details` what the runtime said. */
+/**
+ * An RPC that failed: `grpcCode` is the gRPC status code, `details` what the runtime
+ * said; `code` is the stable string "VNODE_CRI_<gRPC status name>" (VNODE_CRI_NOT_FOUND).
+ */
 export class CriError extends Error {
-  readonly code: grpc.status;
+  readonly code: string;
+  readonly grpcCode: grpc.status;
   readonly details: string;
   readonly method: string;
-  constructor(method: string, code: grpc.status, details: string) {
-    super(`CRI ${method}: ${details} (${grpc.status[code] ?? code})`);
+  constructor(method: string, grpcCode: grpc.status, details: string) {
+    super(`CRI ${method}: ${details} (${grpc.status[grpcCode] ?? grpcCode})`);
     this.name = 'CriError';
     this.method = method;
-    this.code = code;
+    this.grpcCode = grpcCode;
+    this.code = `VNODE_CRI_${grpc.status[grpcCode] ?? 'UNKNOWN'}`;
     this.details = details;
   }
 }

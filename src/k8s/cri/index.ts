@@ -2,5 +2,4 @@
 export { CriClient, CriError, type CriClientOptions } from './client.js';
 export { CRI_PROTO } from './proto.js';
 export * from './types.js';
-export { openStream, runStream, exitCodeFromStatus, Channel, STREAM_PROTOCOLS, type StreamOptions, type StreamResult, type StreamSession } from './remotecommand.js';
-export { WebSocketClient, WebSocketError, type WebSocketConnectOptions } from './websocket.js';
+export { openStream, runStream, exitCodeFromStatus, Channel, StreamError, STREAM_PROTOCOLS, type StreamOptions, type StreamResult, type StreamSession } from './remotecommand.js';

@@ -8,7 +8,10 @@
 //   "details":{"causes":[{"reason":"ExitCode","message":"3"}]}, ...}
 // v5.channel.k8s.io adds a close signal: <255><channel> half-closes that channel (stdin EOF).
 // With a tty, stderr is merged into stdout by the runtime.
-import { WebSocketClient } from './websocket.js';
+//
+// The WebSocket itself (RFC 6455 framing, masking, ping/pong, the closing handshake) is
+// the `ws` package's; Node 20 has no WebSocket client of its own.
+import WebSocket from 'ws';
 
 export const Channel = { STDIN: 0, STDOUT: 1, STDERR: 2, ERROR: 3, RESIZE: 4, CLOSE: 255 } as const;
 export const STREAM_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'] as const;
@@ -63,29 +66,59 @@ export function exitCodeFromStatus(status: Record<string, unknown>): number | un
   return undefined;
 }
 
-export async function openStream(url: string, opts: StreamOptions = {}): Promise<StreamSession> {
-  const ws = await WebSocketClient.connect(url, { protocols: [...STREAM_PROTOCOLS], timeoutMs: opts.timeoutMs || 30_000 });
-  const protocol = ws.protocol;
-  if (!STREAM_PROTOCOLS.includes(protocol as (typeof STREAM_PROTOCOLS)[number])) {
-    ws.terminate();
-    throw new Error(`remotecommand: server selected unsupported protocol '${protocol}'`);
+/** Why a remote-command stream could not be opened. */
+export class StreamError extends Error {
+  override name = 'StreamError';
+  constructor(
+    message: string,
+    /** VNODE_STREAM_REFUSED (the server answered without upgrading), VNODE_STREAM_PROTOCOL, VNODE_STREAM_CONNECT. */
+    readonly code: 'VNODE_STREAM_REFUSED' | 'VNODE_STREAM_PROTOCOL' | 'VNODE_STREAM_CONNECT',
+    /** The HTTP status of a refused upgrade. */
+    readonly statusCode?: number,
+    readonly body?: string,
+  ) {
+    super(message);
   }
+}
+
+/** Resolves when `ws` is open; a refused upgrade is reported with the server's status and body. */
+function opened(ws: WebSocket, url: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(new StreamError(`websocket ${url}: ${err.message}`, 'VNODE_STREAM_CONNECT'));
+    ws.once('error', onError);
+    ws.once('open', () => { ws.off('error', onError); resolve(); });
+    ws.once('unexpected-response', (req, res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => { if (body.length < 4096) body += c; });
+      res.on('end', () => {
+        reject(new StreamError(`websocket ${url}: HTTP ${res.statusCode}: ${body.trim()}`, 'VNODE_STREAM_REFUSED', res.statusCode, body));
+        req.destroy();
+      });
+    });
+  });
+}
+
+export async function openStream(url: string, opts: StreamOptions = {}): Promise<StreamSession> {
+  // http(s):// as the CRI returns it is accepted by ws as it is.
+  const ws = new WebSocket(url, [...STREAM_PROTOCOLS], { handshakeTimeout: opts.timeoutMs || 30_000, perMessageDeflate: false });
   const stdout: Buffer[] = [];
   const stderr: Buffer[] = [];
   let status: Record<string, unknown> | null = null;
   let errorText: string | undefined;
   const errorChunks: Buffer[] = [];
+  let protocol = '';
 
-  const send = (channel: number, data: Buffer) => {
-    if (ws.isOpen) ws.send(Buffer.concat([Buffer.from([channel]), data]));
-  };
-
+  // The listeners go on before the handshake completes: frames that come in the same
+  // packet as the 101 response are parsed before an awaiting caller would run again.
   const done = new Promise<StreamResult>((resolve) => {
     let timer: NodeJS.Timeout | undefined;
     if (opts.timeoutMs !== 0) {
       timer = setTimeout(() => { errorText = `remotecommand: timed out after ${opts.timeoutMs ?? 60_000} ms`; ws.terminate(); }, opts.timeoutMs ?? 60_000);
+      timer.unref();
     }
-    ws.on('message', (data: Buffer) => {
+    ws.on('message', (raw: WebSocket.RawData) => {
+      const data = Array.isArray(raw) ? Buffer.concat(raw) : Buffer.isBuffer(raw) ? raw : Buffer.from(raw);
       if (data.length === 0) return;
       const channel = data[0]!;
       const payload = data.subarray(1);
@@ -118,6 +151,17 @@ export async function openStream(url: string, opts: StreamOptions = {}): Promise
     });
   });
 
+  await opened(ws, url);
+  protocol = ws.protocol;
+  if (!STREAM_PROTOCOLS.includes(protocol as (typeof STREAM_PROTOCOLS)[number])) {
+    ws.terminate();
+    throw new StreamError(`remotecommand: server selected unsupported protocol '${protocol}'`, 'VNODE_STREAM_PROTOCOL');
+  }
+
+  const send = (channel: number, data: Buffer) => {
+    if (ws.readyState === WebSocket.OPEN) ws.send(Buffer.concat([Buffer.from([channel]), data]));
+  };
+
   const session: StreamSession = {
     protocol,
     write: (data) => send(Channel.STDIN, typeof data === 'string' ? Buffer.from(data) : data),
@@ -128,7 +172,12 @@ export async function openStream(url: string, opts: StreamOptions = {}): Promise
     },
     resize: (width, height) => send(Channel.RESIZE, Buffer.from(JSON.stringify({ Width: width, Height: height }))),
     done,
-    close: () => ws.close(),
+    close: () => {
+      if (ws.readyState !== WebSocket.OPEN) return;
+      ws.close(1000);
+      // a server that does not answer the close is not waited for (ws would wait 30 s)
+      setTimeout(() => ws.terminate(), 2_000).unref();
+    },
   };
   if (opts.size) session.resize(opts.size.width, opts.size.height);
   if (opts.stdin !== undefined) {
