@@ -58,7 +58,7 @@ const groups = [
     // bytes as Buffer.
     out: 'src/k8s/cri/gen',
     paths: ['proto/k8s'],
-    opts: [...common, 'snakeToCamel=false', 'forceLong=string', 'stringEnums=true', 'env=node', 'useOptionals=messages', 'outputServices=grpc-js'],
+    opts: [...common, 'outputJsonMethods=from-only', 'snakeToCamel=false', 'forceLong=string', 'stringEnums=true', 'env=node', 'useOptionals=messages', 'outputServices=grpc-js'],
   },
 ];
 

@@ -1028,6 +1028,10 @@ export const VersionRequest: MessageFns<VersionRequest> = {
     }
   },
 
+  fromJSON(object: any): VersionRequest {
+    return { version: isSet(object.version) ? globalThis.String(object.version) : "" };
+  },
+
   create(base?: DeepPartial<VersionRequest>): VersionRequest {
     return VersionRequest.fromPartial(base ?? {});
   },
@@ -1116,6 +1120,27 @@ export const VersionResponse: MessageFns<VersionResponse> = {
     }
   },
 
+  fromJSON(object: any): VersionResponse {
+    return {
+      version: isSet(object.version) ? globalThis.String(object.version) : "",
+      runtime_name: isSet(object.runtimeName)
+        ? globalThis.String(object.runtimeName)
+        : isSet(object.runtime_name)
+        ? globalThis.String(object.runtime_name)
+        : "",
+      runtime_version: isSet(object.runtimeVersion)
+        ? globalThis.String(object.runtimeVersion)
+        : isSet(object.runtime_version)
+        ? globalThis.String(object.runtime_version)
+        : "",
+      runtime_api_version: isSet(object.runtimeApiVersion)
+        ? globalThis.String(object.runtimeApiVersion)
+        : isSet(object.runtime_api_version)
+        ? globalThis.String(object.runtime_api_version)
+        : "",
+    };
+  },
+
   create(base?: DeepPartial<VersionResponse>): VersionResponse {
     return VersionResponse.fromPartial(base ?? {});
   },
@@ -1174,6 +1199,10 @@ export const Int64Value: MessageFns<Int64Value> = {
     }
   },
 
+  fromJSON(object: any): Int64Value {
+    return { value: isSet(object.value) ? globalThis.String(object.value) : "0" };
+  },
+
   create(base?: DeepPartial<Int64Value>): Int64Value {
     return Int64Value.fromPartial(base ?? {});
   },
@@ -1227,6 +1256,10 @@ export const UInt64Value: MessageFns<UInt64Value> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): UInt64Value {
+    return { value: isSet(object.value) ? globalThis.String(object.value) : "0" };
   },
 
   create(base?: DeepPartial<UInt64Value>): UInt64Value {
@@ -1293,6 +1326,13 @@ export const KeyValue: MessageFns<KeyValue> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): KeyValue {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
   },
 
   create(base?: DeepPartial<KeyValue>): KeyValue {
@@ -1384,6 +1424,27 @@ export const PortMapping: MessageFns<PortMapping> = {
     }
   },
 
+  fromJSON(object: any): PortMapping {
+    return {
+      protocol: isSet(object.protocol) ? protocolFromJSON(object.protocol) : Protocol.TCP,
+      container_port: isSet(object.containerPort)
+        ? globalThis.Number(object.containerPort)
+        : isSet(object.container_port)
+        ? globalThis.Number(object.container_port)
+        : 0,
+      host_port: isSet(object.hostPort)
+        ? globalThis.Number(object.hostPort)
+        : isSet(object.host_port)
+        ? globalThis.Number(object.host_port)
+        : 0,
+      host_ip: isSet(object.hostIp)
+        ? globalThis.String(object.hostIp)
+        : isSet(object.host_ip)
+        ? globalThis.String(object.host_ip)
+        : "",
+    };
+  },
+
   create(base?: DeepPartial<PortMapping>): PortMapping {
     return PortMapping.fromPartial(base ?? {});
   },
@@ -1462,6 +1523,22 @@ export const IDMapping: MessageFns<IDMapping> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): IDMapping {
+    return {
+      host_id: isSet(object.hostId)
+        ? globalThis.Number(object.hostId)
+        : isSet(object.host_id)
+        ? globalThis.Number(object.host_id)
+        : 0,
+      container_id: isSet(object.containerId)
+        ? globalThis.Number(object.containerId)
+        : isSet(object.container_id)
+        ? globalThis.Number(object.container_id)
+        : 0,
+      length: isSet(object.length) ? globalThis.Number(object.length) : 0,
+    };
   },
 
   create(base?: DeepPartial<IDMapping>): IDMapping {
@@ -1607,6 +1684,41 @@ export const Mount: MessageFns<Mount> = {
     }
   },
 
+  fromJSON(object: any): Mount {
+    return {
+      container_path: isSet(object.containerPath)
+        ? globalThis.String(object.containerPath)
+        : isSet(object.container_path)
+        ? globalThis.String(object.container_path)
+        : "",
+      host_path: isSet(object.hostPath)
+        ? globalThis.String(object.hostPath)
+        : isSet(object.host_path)
+        ? globalThis.String(object.host_path)
+        : "",
+      readonly: isSet(object.readonly) ? globalThis.Boolean(object.readonly) : false,
+      selinux_relabel: isSet(object.selinuxRelabel)
+        ? globalThis.Boolean(object.selinuxRelabel)
+        : isSet(object.selinux_relabel)
+        ? globalThis.Boolean(object.selinux_relabel)
+        : false,
+      propagation: isSet(object.propagation)
+        ? mountPropagationFromJSON(object.propagation)
+        : MountPropagation.PROPAGATION_PRIVATE,
+      uidMappings: globalThis.Array.isArray(object?.uidMappings)
+        ? object.uidMappings.map((e: any) => IDMapping.fromJSON(e))
+        : [],
+      gidMappings: globalThis.Array.isArray(object?.gidMappings)
+        ? object.gidMappings.map((e: any) => IDMapping.fromJSON(e))
+        : [],
+      recursive_read_only: isSet(object.recursiveReadOnly)
+        ? globalThis.Boolean(object.recursiveReadOnly)
+        : isSet(object.recursive_read_only)
+        ? globalThis.Boolean(object.recursive_read_only)
+        : false,
+    };
+  },
+
   create(base?: DeepPartial<Mount>): Mount {
     return Mount.fromPartial(base ?? {});
   },
@@ -1689,6 +1801,14 @@ export const UserNamespace: MessageFns<UserNamespace> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): UserNamespace {
+    return {
+      mode: isSet(object.mode) ? namespaceModeFromJSON(object.mode) : NamespaceMode.POD,
+      uids: globalThis.Array.isArray(object?.uids) ? object.uids.map((e: any) => IDMapping.fromJSON(e)) : [],
+      gids: globalThis.Array.isArray(object?.gids) ? object.gids.map((e: any) => IDMapping.fromJSON(e)) : [],
+    };
   },
 
   create(base?: DeepPartial<UserNamespace>): UserNamespace {
@@ -1798,6 +1918,24 @@ export const NamespaceOption: MessageFns<NamespaceOption> = {
     }
   },
 
+  fromJSON(object: any): NamespaceOption {
+    return {
+      network: isSet(object.network) ? namespaceModeFromJSON(object.network) : NamespaceMode.POD,
+      pid: isSet(object.pid) ? namespaceModeFromJSON(object.pid) : NamespaceMode.POD,
+      ipc: isSet(object.ipc) ? namespaceModeFromJSON(object.ipc) : NamespaceMode.POD,
+      target_id: isSet(object.targetId)
+        ? globalThis.String(object.targetId)
+        : isSet(object.target_id)
+        ? globalThis.String(object.target_id)
+        : "",
+      userns_options: isSet(object.usernsOptions)
+        ? UserNamespace.fromJSON(object.usernsOptions)
+        : isSet(object.userns_options)
+        ? UserNamespace.fromJSON(object.userns_options)
+        : undefined,
+    };
+  },
+
   create(base?: DeepPartial<NamespaceOption>): NamespaceOption {
     return NamespaceOption.fromPartial(base ?? {});
   },
@@ -1892,6 +2030,15 @@ export const SELinuxOption: MessageFns<SELinuxOption> = {
     }
   },
 
+  fromJSON(object: any): SELinuxOption {
+    return {
+      user: isSet(object.user) ? globalThis.String(object.user) : "",
+      role: isSet(object.role) ? globalThis.String(object.role) : "",
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      level: isSet(object.level) ? globalThis.String(object.level) : "",
+    };
+  },
+
   create(base?: DeepPartial<SELinuxOption>): SELinuxOption {
     return SELinuxOption.fromPartial(base ?? {});
   },
@@ -1959,6 +2106,21 @@ export const SecurityProfile: MessageFns<SecurityProfile> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): SecurityProfile {
+    return {
+      profile_type: isSet(object.profileType)
+        ? securityProfile_ProfileTypeFromJSON(object.profileType)
+        : isSet(object.profile_type)
+        ? securityProfile_ProfileTypeFromJSON(object.profile_type)
+        : SecurityProfile_ProfileType.RuntimeDefault,
+      localhost_ref: isSet(object.localhostRef)
+        ? globalThis.String(object.localhostRef)
+        : isSet(object.localhost_ref)
+        ? globalThis.String(object.localhost_ref)
+        : "",
+    };
   },
 
   create(base?: DeepPartial<SecurityProfile>): SecurityProfile {
@@ -2039,6 +2201,26 @@ export const Capability: MessageFns<Capability> = {
     }
   },
 
+  fromJSON(object: any): Capability {
+    return {
+      add_capabilities: globalThis.Array.isArray(object?.addCapabilities)
+        ? object.addCapabilities.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.add_capabilities)
+        ? object.add_capabilities.map((e: any) => globalThis.String(e))
+        : [],
+      drop_capabilities: globalThis.Array.isArray(object?.dropCapabilities)
+        ? object.dropCapabilities.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.drop_capabilities)
+        ? object.drop_capabilities.map((e: any) => globalThis.String(e))
+        : [],
+      add_ambient_capabilities: globalThis.Array.isArray(object?.addAmbientCapabilities)
+        ? object.addAmbientCapabilities.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.add_ambient_capabilities)
+        ? object.add_ambient_capabilities.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
   create(base?: DeepPartial<Capability>): Capability {
     return Capability.fromPartial(base ?? {});
   },
@@ -2105,6 +2287,17 @@ export const HugepageLimit: MessageFns<HugepageLimit> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): HugepageLimit {
+    return {
+      page_size: isSet(object.pageSize)
+        ? globalThis.String(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.String(object.page_size)
+        : "",
+      limit: isSet(object.limit) ? globalThis.String(object.limit) : "0",
+    };
   },
 
   create(base?: DeepPartial<HugepageLimit>): HugepageLimit {
@@ -2276,6 +2469,70 @@ export const LinuxContainerResources: MessageFns<LinuxContainerResources> = {
     }
   },
 
+  fromJSON(object: any): LinuxContainerResources {
+    return {
+      cpu_period: isSet(object.cpuPeriod)
+        ? globalThis.String(object.cpuPeriod)
+        : isSet(object.cpu_period)
+        ? globalThis.String(object.cpu_period)
+        : "0",
+      cpu_quota: isSet(object.cpuQuota)
+        ? globalThis.String(object.cpuQuota)
+        : isSet(object.cpu_quota)
+        ? globalThis.String(object.cpu_quota)
+        : "0",
+      cpu_shares: isSet(object.cpuShares)
+        ? globalThis.String(object.cpuShares)
+        : isSet(object.cpu_shares)
+        ? globalThis.String(object.cpu_shares)
+        : "0",
+      memory_limit_in_bytes: isSet(object.memoryLimitInBytes)
+        ? globalThis.String(object.memoryLimitInBytes)
+        : isSet(object.memory_limit_in_bytes)
+        ? globalThis.String(object.memory_limit_in_bytes)
+        : "0",
+      oom_score_adj: isSet(object.oomScoreAdj)
+        ? globalThis.String(object.oomScoreAdj)
+        : isSet(object.oom_score_adj)
+        ? globalThis.String(object.oom_score_adj)
+        : "0",
+      cpuset_cpus: isSet(object.cpusetCpus)
+        ? globalThis.String(object.cpusetCpus)
+        : isSet(object.cpuset_cpus)
+        ? globalThis.String(object.cpuset_cpus)
+        : "",
+      cpuset_mems: isSet(object.cpusetMems)
+        ? globalThis.String(object.cpusetMems)
+        : isSet(object.cpuset_mems)
+        ? globalThis.String(object.cpuset_mems)
+        : "",
+      hugepage_limits: globalThis.Array.isArray(object?.hugepageLimits)
+        ? object.hugepageLimits.map((e: any) => HugepageLimit.fromJSON(e))
+        : globalThis.Array.isArray(object?.hugepage_limits)
+        ? object.hugepage_limits.map((e: any) => HugepageLimit.fromJSON(e))
+        : [],
+      unified: isObject(object.unified)
+        ? (globalThis.Object.entries(object.unified) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      memory_swap_limit_in_bytes: isSet(object.memorySwapLimitInBytes)
+        ? globalThis.String(object.memorySwapLimitInBytes)
+        : isSet(object.memory_swap_limit_in_bytes)
+        ? globalThis.String(object.memory_swap_limit_in_bytes)
+        : "0",
+    };
+  },
+
   create(base?: DeepPartial<LinuxContainerResources>): LinuxContainerResources {
     return LinuxContainerResources.fromPartial(base ?? {});
   },
@@ -2357,6 +2614,13 @@ export const LinuxContainerResources_UnifiedEntry: MessageFns<LinuxContainerReso
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): LinuxContainerResources_UnifiedEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
   },
 
   create(base?: DeepPartial<LinuxContainerResources_UnifiedEntry>): LinuxContainerResources_UnifiedEntry {
@@ -2451,6 +2715,36 @@ export const ImageSpec: MessageFns<ImageSpec> = {
     }
   },
 
+  fromJSON(object: any): ImageSpec {
+    return {
+      image: isSet(object.image) ? globalThis.String(object.image) : "",
+      annotations: isObject(object.annotations)
+        ? (globalThis.Object.entries(object.annotations) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      user_specified_image: isSet(object.userSpecifiedImage)
+        ? globalThis.String(object.userSpecifiedImage)
+        : isSet(object.user_specified_image)
+        ? globalThis.String(object.user_specified_image)
+        : "",
+      runtime_handler: isSet(object.runtimeHandler)
+        ? globalThis.String(object.runtimeHandler)
+        : isSet(object.runtime_handler)
+        ? globalThis.String(object.runtime_handler)
+        : "",
+    };
+  },
+
   create(base?: DeepPartial<ImageSpec>): ImageSpec {
     return ImageSpec.fromPartial(base ?? {});
   },
@@ -2526,6 +2820,13 @@ export const ImageSpec_AnnotationsEntry: MessageFns<ImageSpec_AnnotationsEntry> 
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): ImageSpec_AnnotationsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
   },
 
   create(base?: DeepPartial<ImageSpec_AnnotationsEntry>): ImageSpec_AnnotationsEntry {
@@ -2604,6 +2905,14 @@ export const DNSConfig: MessageFns<DNSConfig> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): DNSConfig {
+    return {
+      servers: globalThis.Array.isArray(object?.servers) ? object.servers.map((e: any) => globalThis.String(e)) : [],
+      searches: globalThis.Array.isArray(object?.searches) ? object.searches.map((e: any) => globalThis.String(e)) : [],
+      options: globalThis.Array.isArray(object?.options) ? object.options.map((e: any) => globalThis.String(e)) : [],
+    };
   },
 
   create(base?: DeepPartial<DNSConfig>): DNSConfig {
@@ -2775,6 +3084,44 @@ export const LinuxSandboxSecurityContext: MessageFns<LinuxSandboxSecurityContext
     }
   },
 
+  fromJSON(object: any): LinuxSandboxSecurityContext {
+    return {
+      namespace_options: isSet(object.namespaceOptions)
+        ? NamespaceOption.fromJSON(object.namespaceOptions)
+        : isSet(object.namespace_options)
+        ? NamespaceOption.fromJSON(object.namespace_options)
+        : undefined,
+      selinux_options: isSet(object.selinuxOptions)
+        ? SELinuxOption.fromJSON(object.selinuxOptions)
+        : isSet(object.selinux_options)
+        ? SELinuxOption.fromJSON(object.selinux_options)
+        : undefined,
+      run_as_user: isSet(object.runAsUser)
+        ? Int64Value.fromJSON(object.runAsUser)
+        : isSet(object.run_as_user)
+        ? Int64Value.fromJSON(object.run_as_user)
+        : undefined,
+      readonly_rootfs: isSet(object.readonlyRootfs)
+        ? globalThis.Boolean(object.readonlyRootfs)
+        : isSet(object.readonly_rootfs)
+        ? globalThis.Boolean(object.readonly_rootfs)
+        : false,
+      supplemental_groups: globalThis.Array.isArray(object?.supplementalGroups)
+        ? object.supplementalGroups.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.supplemental_groups)
+        ? object.supplemental_groups.map((e: any) => globalThis.String(e))
+        : [],
+      privileged: isSet(object.privileged) ? globalThis.Boolean(object.privileged) : false,
+      run_as_group: isSet(object.runAsGroup)
+        ? Int64Value.fromJSON(object.runAsGroup)
+        : isSet(object.run_as_group)
+        ? Int64Value.fromJSON(object.run_as_group)
+        : undefined,
+      seccomp: isSet(object.seccomp) ? SecurityProfile.fromJSON(object.seccomp) : undefined,
+      apparmor: isSet(object.apparmor) ? SecurityProfile.fromJSON(object.apparmor) : undefined,
+    };
+  },
+
   create(base?: DeepPartial<LinuxSandboxSecurityContext>): LinuxSandboxSecurityContext {
     return LinuxSandboxSecurityContext.fromPartial(base ?? {});
   },
@@ -2897,6 +3244,37 @@ export const LinuxPodSandboxConfig: MessageFns<LinuxPodSandboxConfig> = {
     }
   },
 
+  fromJSON(object: any): LinuxPodSandboxConfig {
+    return {
+      cgroup_parent: isSet(object.cgroupParent)
+        ? globalThis.String(object.cgroupParent)
+        : isSet(object.cgroup_parent)
+        ? globalThis.String(object.cgroup_parent)
+        : "",
+      security_context: isSet(object.securityContext)
+        ? LinuxSandboxSecurityContext.fromJSON(object.securityContext)
+        : isSet(object.security_context)
+        ? LinuxSandboxSecurityContext.fromJSON(object.security_context)
+        : undefined,
+      sysctls: isObject(object.sysctls)
+        ? (globalThis.Object.entries(object.sysctls) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      overhead: isSet(object.overhead) ? LinuxContainerResources.fromJSON(object.overhead) : undefined,
+      resources: isSet(object.resources) ? LinuxContainerResources.fromJSON(object.resources) : undefined,
+    };
+  },
+
   create(base?: DeepPartial<LinuxPodSandboxConfig>): LinuxPodSandboxConfig {
     return LinuxPodSandboxConfig.fromPartial(base ?? {});
   },
@@ -2979,6 +3357,13 @@ export const LinuxPodSandboxConfig_SysctlsEntry: MessageFns<LinuxPodSandboxConfi
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): LinuxPodSandboxConfig_SysctlsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
   },
 
   create(base?: DeepPartial<LinuxPodSandboxConfig_SysctlsEntry>): LinuxPodSandboxConfig_SysctlsEntry {
@@ -3068,6 +3453,15 @@ export const PodSandboxMetadata: MessageFns<PodSandboxMetadata> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): PodSandboxMetadata {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      uid: isSet(object.uid) ? globalThis.String(object.uid) : "",
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      attempt: isSet(object.attempt) ? globalThis.Number(object.attempt) : 0,
+    };
   },
 
   create(base?: DeepPartial<PodSandboxMetadata>): PodSandboxMetadata {
@@ -3220,6 +3614,57 @@ export const PodSandboxConfig: MessageFns<PodSandboxConfig> = {
     }
   },
 
+  fromJSON(object: any): PodSandboxConfig {
+    return {
+      metadata: isSet(object.metadata) ? PodSandboxMetadata.fromJSON(object.metadata) : undefined,
+      hostname: isSet(object.hostname) ? globalThis.String(object.hostname) : "",
+      log_directory: isSet(object.logDirectory)
+        ? globalThis.String(object.logDirectory)
+        : isSet(object.log_directory)
+        ? globalThis.String(object.log_directory)
+        : "",
+      dns_config: isSet(object.dnsConfig)
+        ? DNSConfig.fromJSON(object.dnsConfig)
+        : isSet(object.dns_config)
+        ? DNSConfig.fromJSON(object.dns_config)
+        : undefined,
+      port_mappings: globalThis.Array.isArray(object?.portMappings)
+        ? object.portMappings.map((e: any) => PortMapping.fromJSON(e))
+        : globalThis.Array.isArray(object?.port_mappings)
+        ? object.port_mappings.map((e: any) => PortMapping.fromJSON(e))
+        : [],
+      labels: isObject(object.labels)
+        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      annotations: isObject(object.annotations)
+        ? (globalThis.Object.entries(object.annotations) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      linux: isSet(object.linux) ? LinuxPodSandboxConfig.fromJSON(object.linux) : undefined,
+    };
+  },
+
   create(base?: DeepPartial<PodSandboxConfig>): PodSandboxConfig {
     return PodSandboxConfig.fromPartial(base ?? {});
   },
@@ -3315,6 +3760,13 @@ export const PodSandboxConfig_LabelsEntry: MessageFns<PodSandboxConfig_LabelsEnt
     }
   },
 
+  fromJSON(object: any): PodSandboxConfig_LabelsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
   create(base?: DeepPartial<PodSandboxConfig_LabelsEntry>): PodSandboxConfig_LabelsEntry {
     return PodSandboxConfig_LabelsEntry.fromPartial(base ?? {});
   },
@@ -3380,6 +3832,13 @@ export const PodSandboxConfig_AnnotationsEntry: MessageFns<PodSandboxConfig_Anno
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): PodSandboxConfig_AnnotationsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
   },
 
   create(base?: DeepPartial<PodSandboxConfig_AnnotationsEntry>): PodSandboxConfig_AnnotationsEntry {
@@ -3449,6 +3908,17 @@ export const RunPodSandboxRequest: MessageFns<RunPodSandboxRequest> = {
     }
   },
 
+  fromJSON(object: any): RunPodSandboxRequest {
+    return {
+      config: isSet(object.config) ? PodSandboxConfig.fromJSON(object.config) : undefined,
+      runtime_handler: isSet(object.runtimeHandler)
+        ? globalThis.String(object.runtimeHandler)
+        : isSet(object.runtime_handler)
+        ? globalThis.String(object.runtime_handler)
+        : "",
+    };
+  },
+
   create(base?: DeepPartial<RunPodSandboxRequest>): RunPodSandboxRequest {
     return RunPodSandboxRequest.fromPartial(base ?? {});
   },
@@ -3507,6 +3977,16 @@ export const RunPodSandboxResponse: MessageFns<RunPodSandboxResponse> = {
     }
   },
 
+  fromJSON(object: any): RunPodSandboxResponse {
+    return {
+      pod_sandbox_id: isSet(object.podSandboxId)
+        ? globalThis.String(object.podSandboxId)
+        : isSet(object.pod_sandbox_id)
+        ? globalThis.String(object.pod_sandbox_id)
+        : "",
+    };
+  },
+
   create(base?: DeepPartial<RunPodSandboxResponse>): RunPodSandboxResponse {
     return RunPodSandboxResponse.fromPartial(base ?? {});
   },
@@ -3562,6 +4042,16 @@ export const StopPodSandboxRequest: MessageFns<StopPodSandboxRequest> = {
     }
   },
 
+  fromJSON(object: any): StopPodSandboxRequest {
+    return {
+      pod_sandbox_id: isSet(object.podSandboxId)
+        ? globalThis.String(object.podSandboxId)
+        : isSet(object.pod_sandbox_id)
+        ? globalThis.String(object.pod_sandbox_id)
+        : "",
+    };
+  },
+
   create(base?: DeepPartial<StopPodSandboxRequest>): StopPodSandboxRequest {
     return StopPodSandboxRequest.fromPartial(base ?? {});
   },
@@ -3604,6 +4094,10 @@ export const StopPodSandboxResponse: MessageFns<StopPodSandboxResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(_: any): StopPodSandboxResponse {
+    return {};
   },
 
   create(base?: DeepPartial<StopPodSandboxResponse>): StopPodSandboxResponse {
@@ -3660,6 +4154,16 @@ export const RemovePodSandboxRequest: MessageFns<RemovePodSandboxRequest> = {
     }
   },
 
+  fromJSON(object: any): RemovePodSandboxRequest {
+    return {
+      pod_sandbox_id: isSet(object.podSandboxId)
+        ? globalThis.String(object.podSandboxId)
+        : isSet(object.pod_sandbox_id)
+        ? globalThis.String(object.pod_sandbox_id)
+        : "",
+    };
+  },
+
   create(base?: DeepPartial<RemovePodSandboxRequest>): RemovePodSandboxRequest {
     return RemovePodSandboxRequest.fromPartial(base ?? {});
   },
@@ -3702,6 +4206,10 @@ export const RemovePodSandboxResponse: MessageFns<RemovePodSandboxResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(_: any): RemovePodSandboxResponse {
+    return {};
   },
 
   create(base?: DeepPartial<RemovePodSandboxResponse>): RemovePodSandboxResponse {
@@ -3769,6 +4277,17 @@ export const PodSandboxStatusRequest: MessageFns<PodSandboxStatusRequest> = {
     }
   },
 
+  fromJSON(object: any): PodSandboxStatusRequest {
+    return {
+      pod_sandbox_id: isSet(object.podSandboxId)
+        ? globalThis.String(object.podSandboxId)
+        : isSet(object.pod_sandbox_id)
+        ? globalThis.String(object.pod_sandbox_id)
+        : "",
+      verbose: isSet(object.verbose) ? globalThis.Boolean(object.verbose) : false,
+    };
+  },
+
   create(base?: DeepPartial<PodSandboxStatusRequest>): PodSandboxStatusRequest {
     return PodSandboxStatusRequest.fromPartial(base ?? {});
   },
@@ -3823,6 +4342,10 @@ export const PodIP: MessageFns<PodIP> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): PodIP {
+    return { ip: isSet(object.ip) ? globalThis.String(object.ip) : "" };
   },
 
   create(base?: DeepPartial<PodIP>): PodIP {
@@ -3891,6 +4414,17 @@ export const PodSandboxNetworkStatus: MessageFns<PodSandboxNetworkStatus> = {
     }
   },
 
+  fromJSON(object: any): PodSandboxNetworkStatus {
+    return {
+      ip: isSet(object.ip) ? globalThis.String(object.ip) : "",
+      additional_ips: globalThis.Array.isArray(object?.additionalIps)
+        ? object.additionalIps.map((e: any) => PodIP.fromJSON(e))
+        : globalThis.Array.isArray(object?.additional_ips)
+        ? object.additional_ips.map((e: any) => PodIP.fromJSON(e))
+        : [],
+    };
+  },
+
   create(base?: DeepPartial<PodSandboxNetworkStatus>): PodSandboxNetworkStatus {
     return PodSandboxNetworkStatus.fromPartial(base ?? {});
   },
@@ -3945,6 +4479,10 @@ export const Namespace: MessageFns<Namespace> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): Namespace {
+    return { options: isSet(object.options) ? NamespaceOption.fromJSON(object.options) : undefined };
   },
 
   create(base?: DeepPartial<Namespace>): Namespace {
@@ -4002,6 +4540,10 @@ export const LinuxPodSandboxStatus: MessageFns<LinuxPodSandboxStatus> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): LinuxPodSandboxStatus {
+    return { namespaces: isSet(object.namespaces) ? Namespace.fromJSON(object.namespaces) : undefined };
   },
 
   create(base?: DeepPartial<LinuxPodSandboxStatus>): LinuxPodSandboxStatus {
@@ -4165,6 +4707,54 @@ export const PodSandboxStatus: MessageFns<PodSandboxStatus> = {
     }
   },
 
+  fromJSON(object: any): PodSandboxStatus {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      metadata: isSet(object.metadata) ? PodSandboxMetadata.fromJSON(object.metadata) : undefined,
+      state: isSet(object.state) ? podSandboxStateFromJSON(object.state) : PodSandboxState.SANDBOX_READY,
+      created_at: isSet(object.createdAt)
+        ? globalThis.String(object.createdAt)
+        : isSet(object.created_at)
+        ? globalThis.String(object.created_at)
+        : "0",
+      network: isSet(object.network) ? PodSandboxNetworkStatus.fromJSON(object.network) : undefined,
+      linux: isSet(object.linux) ? LinuxPodSandboxStatus.fromJSON(object.linux) : undefined,
+      labels: isObject(object.labels)
+        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      annotations: isObject(object.annotations)
+        ? (globalThis.Object.entries(object.annotations) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      runtime_handler: isSet(object.runtimeHandler)
+        ? globalThis.String(object.runtimeHandler)
+        : isSet(object.runtime_handler)
+        ? globalThis.String(object.runtime_handler)
+        : "",
+    };
+  },
+
   create(base?: DeepPartial<PodSandboxStatus>): PodSandboxStatus {
     return PodSandboxStatus.fromPartial(base ?? {});
   },
@@ -4261,6 +4851,13 @@ export const PodSandboxStatus_LabelsEntry: MessageFns<PodSandboxStatus_LabelsEnt
     }
   },
 
+  fromJSON(object: any): PodSandboxStatus_LabelsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
   create(base?: DeepPartial<PodSandboxStatus_LabelsEntry>): PodSandboxStatus_LabelsEntry {
     return PodSandboxStatus_LabelsEntry.fromPartial(base ?? {});
   },
@@ -4326,6 +4923,13 @@ export const PodSandboxStatus_AnnotationsEntry: MessageFns<PodSandboxStatus_Anno
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): PodSandboxStatus_AnnotationsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
   },
 
   create(base?: DeepPartial<PodSandboxStatus_AnnotationsEntry>): PodSandboxStatus_AnnotationsEntry {
@@ -4396,6 +5000,26 @@ export const PodSandboxStatusResponse: MessageFns<PodSandboxStatusResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): PodSandboxStatusResponse {
+    return {
+      status: isSet(object.status) ? PodSandboxStatus.fromJSON(object.status) : undefined,
+      info: isObject(object.info)
+        ? (globalThis.Object.entries(object.info) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
   },
 
   create(base?: DeepPartial<PodSandboxStatusResponse>): PodSandboxStatusResponse {
@@ -4475,6 +5099,13 @@ export const PodSandboxStatusResponse_InfoEntry: MessageFns<PodSandboxStatusResp
     }
   },
 
+  fromJSON(object: any): PodSandboxStatusResponse_InfoEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
   create(base?: DeepPartial<PodSandboxStatusResponse_InfoEntry>): PodSandboxStatusResponse_InfoEntry {
     return PodSandboxStatusResponse_InfoEntry.fromPartial(base ?? {});
   },
@@ -4529,6 +5160,10 @@ export const PodSandboxStateValue: MessageFns<PodSandboxStateValue> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): PodSandboxStateValue {
+    return { state: isSet(object.state) ? podSandboxStateFromJSON(object.state) : PodSandboxState.SANDBOX_READY };
   },
 
   create(base?: DeepPartial<PodSandboxStateValue>): PodSandboxStateValue {
@@ -4611,6 +5246,40 @@ export const PodSandboxFilter: MessageFns<PodSandboxFilter> = {
     }
   },
 
+  fromJSON(object: any): PodSandboxFilter {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      state: isSet(object.state) ? PodSandboxStateValue.fromJSON(object.state) : undefined,
+      label_selector: isObject(object.labelSelector)
+        ? (globalThis.Object.entries(object.labelSelector) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.label_selector)
+        ? (globalThis.Object.entries(object.label_selector) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
   create(base?: DeepPartial<PodSandboxFilter>): PodSandboxFilter {
     return PodSandboxFilter.fromPartial(base ?? {});
   },
@@ -4689,6 +5358,13 @@ export const PodSandboxFilter_LabelSelectorEntry: MessageFns<PodSandboxFilter_La
     }
   },
 
+  fromJSON(object: any): PodSandboxFilter_LabelSelectorEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
   create(base?: DeepPartial<PodSandboxFilter_LabelSelectorEntry>): PodSandboxFilter_LabelSelectorEntry {
     return PodSandboxFilter_LabelSelectorEntry.fromPartial(base ?? {});
   },
@@ -4743,6 +5419,10 @@ export const ListPodSandboxRequest: MessageFns<ListPodSandboxRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): ListPodSandboxRequest {
+    return { filter: isSet(object.filter) ? PodSandboxFilter.fromJSON(object.filter) : undefined };
   },
 
   create(base?: DeepPartial<ListPodSandboxRequest>): ListPodSandboxRequest {
@@ -4882,6 +5562,52 @@ export const PodSandbox: MessageFns<PodSandbox> = {
     }
   },
 
+  fromJSON(object: any): PodSandbox {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      metadata: isSet(object.metadata) ? PodSandboxMetadata.fromJSON(object.metadata) : undefined,
+      state: isSet(object.state) ? podSandboxStateFromJSON(object.state) : PodSandboxState.SANDBOX_READY,
+      created_at: isSet(object.createdAt)
+        ? globalThis.String(object.createdAt)
+        : isSet(object.created_at)
+        ? globalThis.String(object.created_at)
+        : "0",
+      labels: isObject(object.labels)
+        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      annotations: isObject(object.annotations)
+        ? (globalThis.Object.entries(object.annotations) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      runtime_handler: isSet(object.runtimeHandler)
+        ? globalThis.String(object.runtimeHandler)
+        : isSet(object.runtime_handler)
+        ? globalThis.String(object.runtime_handler)
+        : "",
+    };
+  },
+
   create(base?: DeepPartial<PodSandbox>): PodSandbox {
     return PodSandbox.fromPartial(base ?? {});
   },
@@ -4972,6 +5698,13 @@ export const PodSandbox_LabelsEntry: MessageFns<PodSandbox_LabelsEntry> = {
     }
   },
 
+  fromJSON(object: any): PodSandbox_LabelsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
   create(base?: DeepPartial<PodSandbox_LabelsEntry>): PodSandbox_LabelsEntry {
     return PodSandbox_LabelsEntry.fromPartial(base ?? {});
   },
@@ -5039,6 +5772,13 @@ export const PodSandbox_AnnotationsEntry: MessageFns<PodSandbox_AnnotationsEntry
     }
   },
 
+  fromJSON(object: any): PodSandbox_AnnotationsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
   create(base?: DeepPartial<PodSandbox_AnnotationsEntry>): PodSandbox_AnnotationsEntry {
     return PodSandbox_AnnotationsEntry.fromPartial(base ?? {});
   },
@@ -5093,6 +5833,12 @@ export const ListPodSandboxResponse: MessageFns<ListPodSandboxResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): ListPodSandboxResponse {
+    return {
+      items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => PodSandbox.fromJSON(e)) : [],
+    };
   },
 
   create(base?: DeepPartial<ListPodSandboxResponse>): ListPodSandboxResponse {
@@ -5322,6 +6068,65 @@ export const LinuxContainerSecurityContext: MessageFns<LinuxContainerSecurityCon
     }
   },
 
+  fromJSON(object: any): LinuxContainerSecurityContext {
+    return {
+      capabilities: isSet(object.capabilities) ? Capability.fromJSON(object.capabilities) : undefined,
+      privileged: isSet(object.privileged) ? globalThis.Boolean(object.privileged) : false,
+      namespace_options: isSet(object.namespaceOptions)
+        ? NamespaceOption.fromJSON(object.namespaceOptions)
+        : isSet(object.namespace_options)
+        ? NamespaceOption.fromJSON(object.namespace_options)
+        : undefined,
+      selinux_options: isSet(object.selinuxOptions)
+        ? SELinuxOption.fromJSON(object.selinuxOptions)
+        : isSet(object.selinux_options)
+        ? SELinuxOption.fromJSON(object.selinux_options)
+        : undefined,
+      run_as_user: isSet(object.runAsUser)
+        ? Int64Value.fromJSON(object.runAsUser)
+        : isSet(object.run_as_user)
+        ? Int64Value.fromJSON(object.run_as_user)
+        : undefined,
+      run_as_username: isSet(object.runAsUsername)
+        ? globalThis.String(object.runAsUsername)
+        : isSet(object.run_as_username)
+        ? globalThis.String(object.run_as_username)
+        : "",
+      readonly_rootfs: isSet(object.readonlyRootfs)
+        ? globalThis.Boolean(object.readonlyRootfs)
+        : isSet(object.readonly_rootfs)
+        ? globalThis.Boolean(object.readonly_rootfs)
+        : false,
+      supplemental_groups: globalThis.Array.isArray(object?.supplementalGroups)
+        ? object.supplementalGroups.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.supplemental_groups)
+        ? object.supplemental_groups.map((e: any) => globalThis.String(e))
+        : [],
+      no_new_privs: isSet(object.noNewPrivs)
+        ? globalThis.Boolean(object.noNewPrivs)
+        : isSet(object.no_new_privs)
+        ? globalThis.Boolean(object.no_new_privs)
+        : false,
+      run_as_group: isSet(object.runAsGroup)
+        ? Int64Value.fromJSON(object.runAsGroup)
+        : isSet(object.run_as_group)
+        ? Int64Value.fromJSON(object.run_as_group)
+        : undefined,
+      masked_paths: globalThis.Array.isArray(object?.maskedPaths)
+        ? object.maskedPaths.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.masked_paths)
+        ? object.masked_paths.map((e: any) => globalThis.String(e))
+        : [],
+      readonly_paths: globalThis.Array.isArray(object?.readonlyPaths)
+        ? object.readonlyPaths.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.readonly_paths)
+        ? object.readonly_paths.map((e: any) => globalThis.String(e))
+        : [],
+      seccomp: isSet(object.seccomp) ? SecurityProfile.fromJSON(object.seccomp) : undefined,
+      apparmor: isSet(object.apparmor) ? SecurityProfile.fromJSON(object.apparmor) : undefined,
+    };
+  },
+
   create(base?: DeepPartial<LinuxContainerSecurityContext>): LinuxContainerSecurityContext {
     return LinuxContainerSecurityContext.fromPartial(base ?? {});
   },
@@ -5415,6 +6220,17 @@ export const LinuxContainerConfig: MessageFns<LinuxContainerConfig> = {
     }
   },
 
+  fromJSON(object: any): LinuxContainerConfig {
+    return {
+      resources: isSet(object.resources) ? LinuxContainerResources.fromJSON(object.resources) : undefined,
+      security_context: isSet(object.securityContext)
+        ? LinuxContainerSecurityContext.fromJSON(object.securityContext)
+        : isSet(object.security_context)
+        ? LinuxContainerSecurityContext.fromJSON(object.security_context)
+        : undefined,
+    };
+  },
+
   create(base?: DeepPartial<LinuxContainerConfig>): LinuxContainerConfig {
     return LinuxContainerConfig.fromPartial(base ?? {});
   },
@@ -5484,6 +6300,13 @@ export const ContainerMetadata: MessageFns<ContainerMetadata> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): ContainerMetadata {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      attempt: isSet(object.attempt) ? globalThis.Number(object.attempt) : 0,
+    };
   },
 
   create(base?: DeepPartial<ContainerMetadata>): ContainerMetadata {
@@ -5562,6 +6385,22 @@ export const Device: MessageFns<Device> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): Device {
+    return {
+      container_path: isSet(object.containerPath)
+        ? globalThis.String(object.containerPath)
+        : isSet(object.container_path)
+        ? globalThis.String(object.container_path)
+        : "",
+      host_path: isSet(object.hostPath)
+        ? globalThis.String(object.hostPath)
+        : isSet(object.host_path)
+        ? globalThis.String(object.host_path)
+        : "",
+      permissions: isSet(object.permissions) ? globalThis.String(object.permissions) : "",
+    };
   },
 
   create(base?: DeepPartial<Device>): Device {
@@ -5797,6 +6636,64 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
     }
   },
 
+  fromJSON(object: any): ContainerConfig {
+    return {
+      metadata: isSet(object.metadata) ? ContainerMetadata.fromJSON(object.metadata) : undefined,
+      image: isSet(object.image) ? ImageSpec.fromJSON(object.image) : undefined,
+      command: globalThis.Array.isArray(object?.command) ? object.command.map((e: any) => globalThis.String(e)) : [],
+      args: globalThis.Array.isArray(object?.args) ? object.args.map((e: any) => globalThis.String(e)) : [],
+      working_dir: isSet(object.workingDir)
+        ? globalThis.String(object.workingDir)
+        : isSet(object.working_dir)
+        ? globalThis.String(object.working_dir)
+        : "",
+      envs: globalThis.Array.isArray(object?.envs) ? object.envs.map((e: any) => KeyValue.fromJSON(e)) : [],
+      mounts: globalThis.Array.isArray(object?.mounts) ? object.mounts.map((e: any) => Mount.fromJSON(e)) : [],
+      devices: globalThis.Array.isArray(object?.devices) ? object.devices.map((e: any) => Device.fromJSON(e)) : [],
+      labels: isObject(object.labels)
+        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      annotations: isObject(object.annotations)
+        ? (globalThis.Object.entries(object.annotations) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      log_path: isSet(object.logPath)
+        ? globalThis.String(object.logPath)
+        : isSet(object.log_path)
+        ? globalThis.String(object.log_path)
+        : "",
+      stdin: isSet(object.stdin) ? globalThis.Boolean(object.stdin) : false,
+      stdin_once: isSet(object.stdinOnce)
+        ? globalThis.Boolean(object.stdinOnce)
+        : isSet(object.stdin_once)
+        ? globalThis.Boolean(object.stdin_once)
+        : false,
+      tty: isSet(object.tty) ? globalThis.Boolean(object.tty) : false,
+      linux: isSet(object.linux) ? LinuxContainerConfig.fromJSON(object.linux) : undefined,
+    };
+  },
+
   create(base?: DeepPartial<ContainerConfig>): ContainerConfig {
     return ContainerConfig.fromPartial(base ?? {});
   },
@@ -5899,6 +6796,13 @@ export const ContainerConfig_LabelsEntry: MessageFns<ContainerConfig_LabelsEntry
     }
   },
 
+  fromJSON(object: any): ContainerConfig_LabelsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
   create(base?: DeepPartial<ContainerConfig_LabelsEntry>): ContainerConfig_LabelsEntry {
     return ContainerConfig_LabelsEntry.fromPartial(base ?? {});
   },
@@ -5964,6 +6868,13 @@ export const ContainerConfig_AnnotationsEntry: MessageFns<ContainerConfig_Annota
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): ContainerConfig_AnnotationsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
   },
 
   create(base?: DeepPartial<ContainerConfig_AnnotationsEntry>): ContainerConfig_AnnotationsEntry {
@@ -6044,6 +6955,22 @@ export const CreateContainerRequest: MessageFns<CreateContainerRequest> = {
     }
   },
 
+  fromJSON(object: any): CreateContainerRequest {
+    return {
+      pod_sandbox_id: isSet(object.podSandboxId)
+        ? globalThis.String(object.podSandboxId)
+        : isSet(object.pod_sandbox_id)
+        ? globalThis.String(object.pod_sandbox_id)
+        : "",
+      config: isSet(object.config) ? ContainerConfig.fromJSON(object.config) : undefined,
+      sandbox_config: isSet(object.sandboxConfig)
+        ? PodSandboxConfig.fromJSON(object.sandboxConfig)
+        : isSet(object.sandbox_config)
+        ? PodSandboxConfig.fromJSON(object.sandbox_config)
+        : undefined,
+    };
+  },
+
   create(base?: DeepPartial<CreateContainerRequest>): CreateContainerRequest {
     return CreateContainerRequest.fromPartial(base ?? {});
   },
@@ -6105,6 +7032,16 @@ export const CreateContainerResponse: MessageFns<CreateContainerResponse> = {
     }
   },
 
+  fromJSON(object: any): CreateContainerResponse {
+    return {
+      container_id: isSet(object.containerId)
+        ? globalThis.String(object.containerId)
+        : isSet(object.container_id)
+        ? globalThis.String(object.container_id)
+        : "",
+    };
+  },
+
   create(base?: DeepPartial<CreateContainerResponse>): CreateContainerResponse {
     return CreateContainerResponse.fromPartial(base ?? {});
   },
@@ -6160,6 +7097,16 @@ export const StartContainerRequest: MessageFns<StartContainerRequest> = {
     }
   },
 
+  fromJSON(object: any): StartContainerRequest {
+    return {
+      container_id: isSet(object.containerId)
+        ? globalThis.String(object.containerId)
+        : isSet(object.container_id)
+        ? globalThis.String(object.container_id)
+        : "",
+    };
+  },
+
   create(base?: DeepPartial<StartContainerRequest>): StartContainerRequest {
     return StartContainerRequest.fromPartial(base ?? {});
   },
@@ -6202,6 +7149,10 @@ export const StartContainerResponse: MessageFns<StartContainerResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(_: any): StartContainerResponse {
+    return {};
   },
 
   create(base?: DeepPartial<StartContainerResponse>): StartContainerResponse {
@@ -6269,6 +7220,17 @@ export const StopContainerRequest: MessageFns<StopContainerRequest> = {
     }
   },
 
+  fromJSON(object: any): StopContainerRequest {
+    return {
+      container_id: isSet(object.containerId)
+        ? globalThis.String(object.containerId)
+        : isSet(object.container_id)
+        ? globalThis.String(object.container_id)
+        : "",
+      timeout: isSet(object.timeout) ? globalThis.String(object.timeout) : "0",
+    };
+  },
+
   create(base?: DeepPartial<StopContainerRequest>): StopContainerRequest {
     return StopContainerRequest.fromPartial(base ?? {});
   },
@@ -6312,6 +7274,10 @@ export const StopContainerResponse: MessageFns<StopContainerResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(_: any): StopContainerResponse {
+    return {};
   },
 
   create(base?: DeepPartial<StopContainerResponse>): StopContainerResponse {
@@ -6368,6 +7334,16 @@ export const RemoveContainerRequest: MessageFns<RemoveContainerRequest> = {
     }
   },
 
+  fromJSON(object: any): RemoveContainerRequest {
+    return {
+      container_id: isSet(object.containerId)
+        ? globalThis.String(object.containerId)
+        : isSet(object.container_id)
+        ? globalThis.String(object.container_id)
+        : "",
+    };
+  },
+
   create(base?: DeepPartial<RemoveContainerRequest>): RemoveContainerRequest {
     return RemoveContainerRequest.fromPartial(base ?? {});
   },
@@ -6410,6 +7386,10 @@ export const RemoveContainerResponse: MessageFns<RemoveContainerResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(_: any): RemoveContainerResponse {
+    return {};
   },
 
   create(base?: DeepPartial<RemoveContainerResponse>): RemoveContainerResponse {
@@ -6464,6 +7444,10 @@ export const ContainerStateValue: MessageFns<ContainerStateValue> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): ContainerStateValue {
+    return { state: isSet(object.state) ? containerStateFromJSON(object.state) : ContainerState.CONTAINER_CREATED };
   },
 
   create(base?: DeepPartial<ContainerStateValue>): ContainerStateValue {
@@ -6557,6 +7541,45 @@ export const ContainerFilter: MessageFns<ContainerFilter> = {
     }
   },
 
+  fromJSON(object: any): ContainerFilter {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      state: isSet(object.state) ? ContainerStateValue.fromJSON(object.state) : undefined,
+      pod_sandbox_id: isSet(object.podSandboxId)
+        ? globalThis.String(object.podSandboxId)
+        : isSet(object.pod_sandbox_id)
+        ? globalThis.String(object.pod_sandbox_id)
+        : "",
+      label_selector: isObject(object.labelSelector)
+        ? (globalThis.Object.entries(object.labelSelector) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.label_selector)
+        ? (globalThis.Object.entries(object.label_selector) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
   create(base?: DeepPartial<ContainerFilter>): ContainerFilter {
     return ContainerFilter.fromPartial(base ?? {});
   },
@@ -6636,6 +7659,13 @@ export const ContainerFilter_LabelSelectorEntry: MessageFns<ContainerFilter_Labe
     }
   },
 
+  fromJSON(object: any): ContainerFilter_LabelSelectorEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
   create(base?: DeepPartial<ContainerFilter_LabelSelectorEntry>): ContainerFilter_LabelSelectorEntry {
     return ContainerFilter_LabelSelectorEntry.fromPartial(base ?? {});
   },
@@ -6690,6 +7720,10 @@ export const ListContainersRequest: MessageFns<ListContainersRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): ListContainersRequest {
+    return { filter: isSet(object.filter) ? ContainerFilter.fromJSON(object.filter) : undefined };
   },
 
   create(base?: DeepPartial<ListContainersRequest>): ListContainersRequest {
@@ -6853,6 +7887,58 @@ export const Container: MessageFns<Container> = {
     }
   },
 
+  fromJSON(object: any): Container {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      pod_sandbox_id: isSet(object.podSandboxId)
+        ? globalThis.String(object.podSandboxId)
+        : isSet(object.pod_sandbox_id)
+        ? globalThis.String(object.pod_sandbox_id)
+        : "",
+      metadata: isSet(object.metadata) ? ContainerMetadata.fromJSON(object.metadata) : undefined,
+      image: isSet(object.image) ? ImageSpec.fromJSON(object.image) : undefined,
+      image_ref: isSet(object.imageRef)
+        ? globalThis.String(object.imageRef)
+        : isSet(object.image_ref)
+        ? globalThis.String(object.image_ref)
+        : "",
+      state: isSet(object.state) ? containerStateFromJSON(object.state) : ContainerState.CONTAINER_CREATED,
+      created_at: isSet(object.createdAt)
+        ? globalThis.String(object.createdAt)
+        : isSet(object.created_at)
+        ? globalThis.String(object.created_at)
+        : "0",
+      labels: isObject(object.labels)
+        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      annotations: isObject(object.annotations)
+        ? (globalThis.Object.entries(object.annotations) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
   create(base?: DeepPartial<Container>): Container {
     return Container.fromPartial(base ?? {});
   },
@@ -6947,6 +8033,13 @@ export const Container_LabelsEntry: MessageFns<Container_LabelsEntry> = {
     }
   },
 
+  fromJSON(object: any): Container_LabelsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
   create(base?: DeepPartial<Container_LabelsEntry>): Container_LabelsEntry {
     return Container_LabelsEntry.fromPartial(base ?? {});
   },
@@ -7014,6 +8107,13 @@ export const Container_AnnotationsEntry: MessageFns<Container_AnnotationsEntry> 
     }
   },
 
+  fromJSON(object: any): Container_AnnotationsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
   create(base?: DeepPartial<Container_AnnotationsEntry>): Container_AnnotationsEntry {
     return Container_AnnotationsEntry.fromPartial(base ?? {});
   },
@@ -7068,6 +8168,14 @@ export const ListContainersResponse: MessageFns<ListContainersResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): ListContainersResponse {
+    return {
+      containers: globalThis.Array.isArray(object?.containers)
+        ? object.containers.map((e: any) => Container.fromJSON(e))
+        : [],
+    };
   },
 
   create(base?: DeepPartial<ListContainersResponse>): ListContainersResponse {
@@ -7136,6 +8244,17 @@ export const ContainerStatusRequest: MessageFns<ContainerStatusRequest> = {
     }
   },
 
+  fromJSON(object: any): ContainerStatusRequest {
+    return {
+      container_id: isSet(object.containerId)
+        ? globalThis.String(object.containerId)
+        : isSet(object.container_id)
+        ? globalThis.String(object.container_id)
+        : "",
+      verbose: isSet(object.verbose) ? globalThis.Boolean(object.verbose) : false,
+    };
+  },
+
   create(base?: DeepPartial<ContainerStatusRequest>): ContainerStatusRequest {
     return ContainerStatusRequest.fromPartial(base ?? {});
   },
@@ -7190,6 +8309,10 @@ export const ContainerResources: MessageFns<ContainerResources> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): ContainerResources {
+    return { linux: isSet(object.linux) ? LinuxContainerResources.fromJSON(object.linux) : undefined };
   },
 
   create(base?: DeepPartial<ContainerResources>): ContainerResources {
@@ -7437,6 +8560,79 @@ export const ContainerStatus: MessageFns<ContainerStatus> = {
     }
   },
 
+  fromJSON(object: any): ContainerStatus {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      metadata: isSet(object.metadata) ? ContainerMetadata.fromJSON(object.metadata) : undefined,
+      state: isSet(object.state) ? containerStateFromJSON(object.state) : ContainerState.CONTAINER_CREATED,
+      created_at: isSet(object.createdAt)
+        ? globalThis.String(object.createdAt)
+        : isSet(object.created_at)
+        ? globalThis.String(object.created_at)
+        : "0",
+      started_at: isSet(object.startedAt)
+        ? globalThis.String(object.startedAt)
+        : isSet(object.started_at)
+        ? globalThis.String(object.started_at)
+        : "0",
+      finished_at: isSet(object.finishedAt)
+        ? globalThis.String(object.finishedAt)
+        : isSet(object.finished_at)
+        ? globalThis.String(object.finished_at)
+        : "0",
+      exit_code: isSet(object.exitCode)
+        ? globalThis.Number(object.exitCode)
+        : isSet(object.exit_code)
+        ? globalThis.Number(object.exit_code)
+        : 0,
+      image: isSet(object.image) ? ImageSpec.fromJSON(object.image) : undefined,
+      image_ref: isSet(object.imageRef)
+        ? globalThis.String(object.imageRef)
+        : isSet(object.image_ref)
+        ? globalThis.String(object.image_ref)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+      labels: isObject(object.labels)
+        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      annotations: isObject(object.annotations)
+        ? (globalThis.Object.entries(object.annotations) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      mounts: globalThis.Array.isArray(object?.mounts)
+        ? object.mounts.map((e: any) => Mount.fromJSON(e))
+        : [],
+      log_path: isSet(object.logPath)
+        ? globalThis.String(object.logPath)
+        : isSet(object.log_path)
+        ? globalThis.String(object.log_path)
+        : "",
+      resources: isSet(object.resources) ? ContainerResources.fromJSON(object.resources) : undefined,
+    };
+  },
+
   create(base?: DeepPartial<ContainerStatus>): ContainerStatus {
     return ContainerStatus.fromPartial(base ?? {});
   },
@@ -7540,6 +8736,13 @@ export const ContainerStatus_LabelsEntry: MessageFns<ContainerStatus_LabelsEntry
     }
   },
 
+  fromJSON(object: any): ContainerStatus_LabelsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
   create(base?: DeepPartial<ContainerStatus_LabelsEntry>): ContainerStatus_LabelsEntry {
     return ContainerStatus_LabelsEntry.fromPartial(base ?? {});
   },
@@ -7605,6 +8808,13 @@ export const ContainerStatus_AnnotationsEntry: MessageFns<ContainerStatus_Annota
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): ContainerStatus_AnnotationsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
   },
 
   create(base?: DeepPartial<ContainerStatus_AnnotationsEntry>): ContainerStatus_AnnotationsEntry {
@@ -7675,6 +8885,26 @@ export const ContainerStatusResponse: MessageFns<ContainerStatusResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): ContainerStatusResponse {
+    return {
+      status: isSet(object.status) ? ContainerStatus.fromJSON(object.status) : undefined,
+      info: isObject(object.info)
+        ? (globalThis.Object.entries(object.info) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
   },
 
   create(base?: DeepPartial<ContainerStatusResponse>): ContainerStatusResponse {
@@ -7752,6 +8982,13 @@ export const ContainerStatusResponse_InfoEntry: MessageFns<ContainerStatusRespon
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): ContainerStatusResponse_InfoEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
   },
 
   create(base?: DeepPartial<ContainerStatusResponse_InfoEntry>): ContainerStatusResponse_InfoEntry {
@@ -7834,6 +9071,31 @@ export const UpdateContainerResourcesRequest: MessageFns<UpdateContainerResource
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): UpdateContainerResourcesRequest {
+    return {
+      container_id: isSet(object.containerId)
+        ? globalThis.String(object.containerId)
+        : isSet(object.container_id)
+        ? globalThis.String(object.container_id)
+        : "",
+      linux: isSet(object.linux) ? LinuxContainerResources.fromJSON(object.linux) : undefined,
+      annotations: isObject(object.annotations)
+        ? (globalThis.Object.entries(object.annotations) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
   },
 
   create(base?: DeepPartial<UpdateContainerResourcesRequest>): UpdateContainerResourcesRequest {
@@ -7919,6 +9181,13 @@ export const UpdateContainerResourcesRequest_AnnotationsEntry: MessageFns<
     }
   },
 
+  fromJSON(object: any): UpdateContainerResourcesRequest_AnnotationsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
   create(
     base?: DeepPartial<UpdateContainerResourcesRequest_AnnotationsEntry>,
   ): UpdateContainerResourcesRequest_AnnotationsEntry {
@@ -7966,6 +9235,10 @@ export const UpdateContainerResourcesResponse: MessageFns<UpdateContainerResourc
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(_: any): UpdateContainerResourcesResponse {
+    return {};
   },
 
   create(base?: DeepPartial<UpdateContainerResourcesResponse>): UpdateContainerResourcesResponse {
@@ -8042,6 +9315,18 @@ export const ExecSyncRequest: MessageFns<ExecSyncRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): ExecSyncRequest {
+    return {
+      container_id: isSet(object.containerId)
+        ? globalThis.String(object.containerId)
+        : isSet(object.container_id)
+        ? globalThis.String(object.container_id)
+        : "",
+      cmd: globalThis.Array.isArray(object?.cmd) ? object.cmd.map((e: any) => globalThis.String(e)) : [],
+      timeout: isSet(object.timeout) ? globalThis.String(object.timeout) : "0",
+    };
   },
 
   create(base?: DeepPartial<ExecSyncRequest>): ExecSyncRequest {
@@ -8121,6 +9406,18 @@ export const ExecSyncResponse: MessageFns<ExecSyncResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): ExecSyncResponse {
+    return {
+      stdout: isSet(object.stdout) ? Buffer.from(bytesFromBase64(object.stdout)) : Buffer.alloc(0),
+      stderr: isSet(object.stderr) ? Buffer.from(bytesFromBase64(object.stderr)) : Buffer.alloc(0),
+      exit_code: isSet(object.exitCode)
+        ? globalThis.Number(object.exitCode)
+        : isSet(object.exit_code)
+        ? globalThis.Number(object.exit_code)
+        : 0,
+    };
   },
 
   create(base?: DeepPartial<ExecSyncResponse>): ExecSyncResponse {
@@ -8235,6 +9532,21 @@ export const ExecRequest: MessageFns<ExecRequest> = {
     }
   },
 
+  fromJSON(object: any): ExecRequest {
+    return {
+      container_id: isSet(object.containerId)
+        ? globalThis.String(object.containerId)
+        : isSet(object.container_id)
+        ? globalThis.String(object.container_id)
+        : "",
+      cmd: globalThis.Array.isArray(object?.cmd) ? object.cmd.map((e: any) => globalThis.String(e)) : [],
+      tty: isSet(object.tty) ? globalThis.Boolean(object.tty) : false,
+      stdin: isSet(object.stdin) ? globalThis.Boolean(object.stdin) : false,
+      stdout: isSet(object.stdout) ? globalThis.Boolean(object.stdout) : false,
+      stderr: isSet(object.stderr) ? globalThis.Boolean(object.stderr) : false,
+    };
+  },
+
   create(base?: DeepPartial<ExecRequest>): ExecRequest {
     return ExecRequest.fromPartial(base ?? {});
   },
@@ -8293,6 +9605,10 @@ export const ExecResponse: MessageFns<ExecResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): ExecResponse {
+    return { url: isSet(object.url) ? globalThis.String(object.url) : "" };
   },
 
   create(base?: DeepPartial<ExecResponse>): ExecResponse {
@@ -8394,6 +9710,20 @@ export const AttachRequest: MessageFns<AttachRequest> = {
     }
   },
 
+  fromJSON(object: any): AttachRequest {
+    return {
+      container_id: isSet(object.containerId)
+        ? globalThis.String(object.containerId)
+        : isSet(object.container_id)
+        ? globalThis.String(object.container_id)
+        : "",
+      stdin: isSet(object.stdin) ? globalThis.Boolean(object.stdin) : false,
+      tty: isSet(object.tty) ? globalThis.Boolean(object.tty) : false,
+      stdout: isSet(object.stdout) ? globalThis.Boolean(object.stdout) : false,
+      stderr: isSet(object.stderr) ? globalThis.Boolean(object.stderr) : false,
+    };
+  },
+
   create(base?: DeepPartial<AttachRequest>): AttachRequest {
     return AttachRequest.fromPartial(base ?? {});
   },
@@ -8453,6 +9783,10 @@ export const AttachResponse: MessageFns<AttachResponse> = {
     }
   },
 
+  fromJSON(object: any): AttachResponse {
+    return { url: isSet(object.url) ? globalThis.String(object.url) : "" };
+  },
+
   create(base?: DeepPartial<AttachResponse>): AttachResponse {
     return AttachResponse.fromPartial(base ?? {});
   },
@@ -8506,6 +9840,16 @@ export const ContainerStatsRequest: MessageFns<ContainerStatsRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): ContainerStatsRequest {
+    return {
+      container_id: isSet(object.containerId)
+        ? globalThis.String(object.containerId)
+        : isSet(object.container_id)
+        ? globalThis.String(object.container_id)
+        : "",
+    };
   },
 
   create(base?: DeepPartial<ContainerStatsRequest>): ContainerStatsRequest {
@@ -8602,6 +9946,41 @@ export const ContainerAttributes: MessageFns<ContainerAttributes> = {
     }
   },
 
+  fromJSON(object: any): ContainerAttributes {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      metadata: isSet(object.metadata) ? ContainerMetadata.fromJSON(object.metadata) : undefined,
+      labels: isObject(object.labels)
+        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      annotations: isObject(object.annotations)
+        ? (globalThis.Object.entries(object.annotations) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
   create(base?: DeepPartial<ContainerAttributes>): ContainerAttributes {
     return ContainerAttributes.fromPartial(base ?? {});
   },
@@ -8689,6 +10068,13 @@ export const ContainerAttributes_LabelsEntry: MessageFns<ContainerAttributes_Lab
     }
   },
 
+  fromJSON(object: any): ContainerAttributes_LabelsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
   create(base?: DeepPartial<ContainerAttributes_LabelsEntry>): ContainerAttributes_LabelsEntry {
     return ContainerAttributes_LabelsEntry.fromPartial(base ?? {});
   },
@@ -8754,6 +10140,13 @@ export const ContainerAttributes_AnnotationsEntry: MessageFns<ContainerAttribute
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): ContainerAttributes_AnnotationsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
   },
 
   create(base?: DeepPartial<ContainerAttributes_AnnotationsEntry>): ContainerAttributes_AnnotationsEntry {
@@ -8832,6 +10225,22 @@ export const CpuUsage: MessageFns<CpuUsage> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): CpuUsage {
+    return {
+      timestamp: isSet(object.timestamp) ? globalThis.String(object.timestamp) : "0",
+      usage_core_nano_seconds: isSet(object.usageCoreNanoSeconds)
+        ? UInt64Value.fromJSON(object.usageCoreNanoSeconds)
+        : isSet(object.usage_core_nano_seconds)
+        ? UInt64Value.fromJSON(object.usage_core_nano_seconds)
+        : undefined,
+      usage_nano_cores: isSet(object.usageNanoCores)
+        ? UInt64Value.fromJSON(object.usageNanoCores)
+        : isSet(object.usage_nano_cores)
+        ? UInt64Value.fromJSON(object.usage_nano_cores)
+        : undefined,
+    };
   },
 
   create(base?: DeepPartial<CpuUsage>): CpuUsage {
@@ -8970,6 +10379,42 @@ export const MemoryUsage: MessageFns<MemoryUsage> = {
     }
   },
 
+  fromJSON(object: any): MemoryUsage {
+    return {
+      timestamp: isSet(object.timestamp) ? globalThis.String(object.timestamp) : "0",
+      working_set_bytes: isSet(object.workingSetBytes)
+        ? UInt64Value.fromJSON(object.workingSetBytes)
+        : isSet(object.working_set_bytes)
+        ? UInt64Value.fromJSON(object.working_set_bytes)
+        : undefined,
+      available_bytes: isSet(object.availableBytes)
+        ? UInt64Value.fromJSON(object.availableBytes)
+        : isSet(object.available_bytes)
+        ? UInt64Value.fromJSON(object.available_bytes)
+        : undefined,
+      usage_bytes: isSet(object.usageBytes)
+        ? UInt64Value.fromJSON(object.usageBytes)
+        : isSet(object.usage_bytes)
+        ? UInt64Value.fromJSON(object.usage_bytes)
+        : undefined,
+      rss_bytes: isSet(object.rssBytes)
+        ? UInt64Value.fromJSON(object.rssBytes)
+        : isSet(object.rss_bytes)
+        ? UInt64Value.fromJSON(object.rss_bytes)
+        : undefined,
+      page_faults: isSet(object.pageFaults)
+        ? UInt64Value.fromJSON(object.pageFaults)
+        : isSet(object.page_faults)
+        ? UInt64Value.fromJSON(object.page_faults)
+        : undefined,
+      major_page_faults: isSet(object.majorPageFaults)
+        ? UInt64Value.fromJSON(object.majorPageFaults)
+        : isSet(object.major_page_faults)
+        ? UInt64Value.fromJSON(object.major_page_faults)
+        : undefined,
+    };
+  },
+
   create(base?: DeepPartial<MemoryUsage>): MemoryUsage {
     return MemoryUsage.fromPartial(base ?? {});
   },
@@ -9041,6 +10486,10 @@ export const FilesystemIdentifier: MessageFns<FilesystemIdentifier> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): FilesystemIdentifier {
+    return { mountpoint: isSet(object.mountpoint) ? globalThis.String(object.mountpoint) : "" };
   },
 
   create(base?: DeepPartial<FilesystemIdentifier>): FilesystemIdentifier {
@@ -9131,6 +10580,27 @@ export const FilesystemUsage: MessageFns<FilesystemUsage> = {
     }
   },
 
+  fromJSON(object: any): FilesystemUsage {
+    return {
+      timestamp: isSet(object.timestamp) ? globalThis.String(object.timestamp) : "0",
+      fs_id: isSet(object.fsId)
+        ? FilesystemIdentifier.fromJSON(object.fsId)
+        : isSet(object.fs_id)
+        ? FilesystemIdentifier.fromJSON(object.fs_id)
+        : undefined,
+      used_bytes: isSet(object.usedBytes)
+        ? UInt64Value.fromJSON(object.usedBytes)
+        : isSet(object.used_bytes)
+        ? UInt64Value.fromJSON(object.used_bytes)
+        : undefined,
+      inodes_used: isSet(object.inodesUsed)
+        ? UInt64Value.fromJSON(object.inodesUsed)
+        : isSet(object.inodes_used)
+        ? UInt64Value.fromJSON(object.inodes_used)
+        : undefined,
+    };
+  },
+
   create(base?: DeepPartial<FilesystemUsage>): FilesystemUsage {
     return FilesystemUsage.fromPartial(base ?? {});
   },
@@ -9215,6 +10685,22 @@ export const SwapUsage: MessageFns<SwapUsage> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): SwapUsage {
+    return {
+      timestamp: isSet(object.timestamp) ? globalThis.String(object.timestamp) : "0",
+      swap_available_bytes: isSet(object.swapAvailableBytes)
+        ? UInt64Value.fromJSON(object.swapAvailableBytes)
+        : isSet(object.swap_available_bytes)
+        ? UInt64Value.fromJSON(object.swap_available_bytes)
+        : undefined,
+      swap_usage_bytes: isSet(object.swapUsageBytes)
+        ? UInt64Value.fromJSON(object.swapUsageBytes)
+        : isSet(object.swap_usage_bytes)
+        ? UInt64Value.fromJSON(object.swap_usage_bytes)
+        : undefined,
+    };
   },
 
   create(base?: DeepPartial<SwapUsage>): SwapUsage {
@@ -9322,6 +10808,20 @@ export const ContainerStats: MessageFns<ContainerStats> = {
     }
   },
 
+  fromJSON(object: any): ContainerStats {
+    return {
+      attributes: isSet(object.attributes) ? ContainerAttributes.fromJSON(object.attributes) : undefined,
+      cpu: isSet(object.cpu) ? CpuUsage.fromJSON(object.cpu) : undefined,
+      memory: isSet(object.memory) ? MemoryUsage.fromJSON(object.memory) : undefined,
+      writable_layer: isSet(object.writableLayer)
+        ? FilesystemUsage.fromJSON(object.writableLayer)
+        : isSet(object.writable_layer)
+        ? FilesystemUsage.fromJSON(object.writable_layer)
+        : undefined,
+      swap: isSet(object.swap) ? SwapUsage.fromJSON(object.swap) : undefined,
+    };
+  },
+
   create(base?: DeepPartial<ContainerStats>): ContainerStats {
     return ContainerStats.fromPartial(base ?? {});
   },
@@ -9387,6 +10887,10 @@ export const ContainerStatsResponse: MessageFns<ContainerStatsResponse> = {
     }
   },
 
+  fromJSON(object: any): ContainerStatsResponse {
+    return { stats: isSet(object.stats) ? ContainerStats.fromJSON(object.stats) : undefined };
+  },
+
   create(base?: DeepPartial<ContainerStatsResponse>): ContainerStatsResponse {
     return ContainerStatsResponse.fromPartial(base ?? {});
   },
@@ -9442,6 +10946,10 @@ export const StatusRequest: MessageFns<StatusRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): StatusRequest {
+    return { verbose: isSet(object.verbose) ? globalThis.Boolean(object.verbose) : false };
   },
 
   create(base?: DeepPartial<StatusRequest>): StatusRequest {
@@ -9532,6 +11040,15 @@ export const RuntimeCondition: MessageFns<RuntimeCondition> = {
     }
   },
 
+  fromJSON(object: any): RuntimeCondition {
+    return {
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      status: isSet(object.status) ? globalThis.Boolean(object.status) : false,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+    };
+  },
+
   create(base?: DeepPartial<RuntimeCondition>): RuntimeCondition {
     return RuntimeCondition.fromPartial(base ?? {});
   },
@@ -9588,6 +11105,14 @@ export const RuntimeStatus: MessageFns<RuntimeStatus> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): RuntimeStatus {
+    return {
+      conditions: globalThis.Array.isArray(object?.conditions)
+        ? object.conditions.map((e: any) => RuntimeCondition.fromJSON(e))
+        : [],
+    };
   },
 
   create(base?: DeepPartial<RuntimeStatus>): RuntimeStatus {
@@ -9656,6 +11181,21 @@ export const RuntimeHandlerFeatures: MessageFns<RuntimeHandlerFeatures> = {
     }
   },
 
+  fromJSON(object: any): RuntimeHandlerFeatures {
+    return {
+      recursive_read_only_mounts: isSet(object.recursiveReadOnlyMounts)
+        ? globalThis.Boolean(object.recursiveReadOnlyMounts)
+        : isSet(object.recursive_read_only_mounts)
+        ? globalThis.Boolean(object.recursive_read_only_mounts)
+        : false,
+      user_namespaces: isSet(object.userNamespaces)
+        ? globalThis.Boolean(object.userNamespaces)
+        : isSet(object.user_namespaces)
+        ? globalThis.Boolean(object.user_namespaces)
+        : false,
+    };
+  },
+
   create(base?: DeepPartial<RuntimeHandlerFeatures>): RuntimeHandlerFeatures {
     return RuntimeHandlerFeatures.fromPartial(base ?? {});
   },
@@ -9721,6 +11261,13 @@ export const RuntimeHandler: MessageFns<RuntimeHandler> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): RuntimeHandler {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      features: isSet(object.features) ? RuntimeHandlerFeatures.fromJSON(object.features) : undefined,
+    };
   },
 
   create(base?: DeepPartial<RuntimeHandler>): RuntimeHandler {
@@ -9806,6 +11353,31 @@ export const StatusResponse: MessageFns<StatusResponse> = {
     }
   },
 
+  fromJSON(object: any): StatusResponse {
+    return {
+      status: isSet(object.status) ? RuntimeStatus.fromJSON(object.status) : undefined,
+      info: isObject(object.info)
+        ? (globalThis.Object.entries(object.info) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      runtime_handlers: globalThis.Array.isArray(object?.runtimeHandlers)
+        ? object.runtimeHandlers.map((e: any) => RuntimeHandler.fromJSON(e))
+        : globalThis.Array.isArray(object?.runtime_handlers)
+        ? object.runtime_handlers.map((e: any) => RuntimeHandler.fromJSON(e))
+        : [],
+    };
+  },
+
   create(base?: DeepPartial<StatusResponse>): StatusResponse {
     return StatusResponse.fromPartial(base ?? {});
   },
@@ -9884,6 +11456,13 @@ export const StatusResponse_InfoEntry: MessageFns<StatusResponse_InfoEntry> = {
     }
   },
 
+  fromJSON(object: any): StatusResponse_InfoEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
   create(base?: DeepPartial<StatusResponse_InfoEntry>): StatusResponse_InfoEntry {
     return StatusResponse_InfoEntry.fromPartial(base ?? {});
   },
@@ -9938,6 +11517,10 @@ export const ImageFilter: MessageFns<ImageFilter> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): ImageFilter {
+    return { image: isSet(object.image) ? ImageSpec.fromJSON(object.image) : undefined };
   },
 
   create(base?: DeepPartial<ImageFilter>): ImageFilter {
@@ -9995,6 +11578,10 @@ export const ListImagesRequest: MessageFns<ListImagesRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): ListImagesRequest {
+    return { filter: isSet(object.filter) ? ImageFilter.fromJSON(object.filter) : undefined };
   },
 
   create(base?: DeepPartial<ListImagesRequest>): ListImagesRequest {
@@ -10140,6 +11727,27 @@ export const Image: MessageFns<Image> = {
     }
   },
 
+  fromJSON(object: any): Image {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      repo_tags: globalThis.Array.isArray(object?.repoTags)
+        ? object.repoTags.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.repo_tags)
+        ? object.repo_tags.map((e: any) => globalThis.String(e))
+        : [],
+      repo_digests: globalThis.Array.isArray(object?.repoDigests)
+        ? object.repoDigests.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.repo_digests)
+        ? object.repo_digests.map((e: any) => globalThis.String(e))
+        : [],
+      size: isSet(object.size) ? globalThis.String(object.size) : "0",
+      uid: isSet(object.uid) ? Int64Value.fromJSON(object.uid) : undefined,
+      username: isSet(object.username) ? globalThis.String(object.username) : "",
+      spec: isSet(object.spec) ? ImageSpec.fromJSON(object.spec) : undefined,
+      pinned: isSet(object.pinned) ? globalThis.Boolean(object.pinned) : false,
+    };
+  },
+
   create(base?: DeepPartial<Image>): Image {
     return Image.fromPartial(base ?? {});
   },
@@ -10200,6 +11808,10 @@ export const ListImagesResponse: MessageFns<ListImagesResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): ListImagesResponse {
+    return { images: globalThis.Array.isArray(object?.images) ? object.images.map((e: any) => Image.fromJSON(e)) : [] };
   },
 
   create(base?: DeepPartial<ListImagesResponse>): ListImagesResponse {
@@ -10266,6 +11878,13 @@ export const ImageStatusRequest: MessageFns<ImageStatusRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): ImageStatusRequest {
+    return {
+      image: isSet(object.image) ? ImageSpec.fromJSON(object.image) : undefined,
+      verbose: isSet(object.verbose) ? globalThis.Boolean(object.verbose) : false,
+    };
   },
 
   create(base?: DeepPartial<ImageStatusRequest>): ImageStatusRequest {
@@ -10338,6 +11957,26 @@ export const ImageStatusResponse: MessageFns<ImageStatusResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): ImageStatusResponse {
+    return {
+      image: isSet(object.image) ? Image.fromJSON(object.image) : undefined,
+      info: isObject(object.info)
+        ? (globalThis.Object.entries(object.info) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
   },
 
   create(base?: DeepPartial<ImageStatusResponse>): ImageStatusResponse {
@@ -10413,6 +12052,13 @@ export const ImageStatusResponse_InfoEntry: MessageFns<ImageStatusResponse_InfoE
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): ImageStatusResponse_InfoEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
   },
 
   create(base?: DeepPartial<ImageStatusResponse_InfoEntry>): ImageStatusResponse_InfoEntry {
@@ -10526,6 +12172,29 @@ export const AuthConfig: MessageFns<AuthConfig> = {
     }
   },
 
+  fromJSON(object: any): AuthConfig {
+    return {
+      username: isSet(object.username) ? globalThis.String(object.username) : "",
+      password: isSet(object.password) ? globalThis.String(object.password) : "",
+      auth: isSet(object.auth) ? globalThis.String(object.auth) : "",
+      server_address: isSet(object.serverAddress)
+        ? globalThis.String(object.serverAddress)
+        : isSet(object.server_address)
+        ? globalThis.String(object.server_address)
+        : "",
+      identity_token: isSet(object.identityToken)
+        ? globalThis.String(object.identityToken)
+        : isSet(object.identity_token)
+        ? globalThis.String(object.identity_token)
+        : "",
+      registry_token: isSet(object.registryToken)
+        ? globalThis.String(object.registryToken)
+        : isSet(object.registry_token)
+        ? globalThis.String(object.registry_token)
+        : "",
+    };
+  },
+
   create(base?: DeepPartial<AuthConfig>): AuthConfig {
     return AuthConfig.fromPartial(base ?? {});
   },
@@ -10608,6 +12277,18 @@ export const PullImageRequest: MessageFns<PullImageRequest> = {
     }
   },
 
+  fromJSON(object: any): PullImageRequest {
+    return {
+      image: isSet(object.image) ? ImageSpec.fromJSON(object.image) : undefined,
+      auth: isSet(object.auth) ? AuthConfig.fromJSON(object.auth) : undefined,
+      sandbox_config: isSet(object.sandboxConfig)
+        ? PodSandboxConfig.fromJSON(object.sandboxConfig)
+        : isSet(object.sandbox_config)
+        ? PodSandboxConfig.fromJSON(object.sandbox_config)
+        : undefined,
+    };
+  },
+
   create(base?: DeepPartial<PullImageRequest>): PullImageRequest {
     return PullImageRequest.fromPartial(base ?? {});
   },
@@ -10669,6 +12350,16 @@ export const PullImageResponse: MessageFns<PullImageResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): PullImageResponse {
+    return {
+      image_ref: isSet(object.imageRef)
+        ? globalThis.String(object.imageRef)
+        : isSet(object.image_ref)
+        ? globalThis.String(object.image_ref)
+        : "",
+    };
   },
 
   create(base?: DeepPartial<PullImageResponse>): PullImageResponse {
@@ -11267,6 +12958,10 @@ export const ImageServiceClient = makeGenericClientConstructor(
   serviceName: string;
 };
 
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
 export type DeepPartial<T> = T extends Builtin ? T
@@ -11275,9 +12970,18 @@ export type DeepPartial<T> = T extends Builtin ? T
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
 
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
+}
+
+function isSet(value: any): boolean {
+  return value !== null && value !== undefined;
+}
+
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
+  fromJSON(object: any): T;
   create(base?: DeepPartial<T>): T;
   fromPartial(object: DeepPartial<T>): T;
 }
