@@ -383,7 +383,7 @@ export async function startPod(env: CriEnv, namespace: string, opts: { sandboxOn
     await env.cri.startContainer(cid);
     const t3 = nowMs();
     for (let i = 0; ; i++) {
-      const st = (await env.cri.containerStatus(cid)).status;
+      const st = (await env.cri.containerStatus(cid)).status!;
       if (st.state === 'CONTAINER_RUNNING') break;
       if (st.state === 'CONTAINER_EXITED') throw new Error(`container exited (${st.exit_code}): ${st.reason} ${st.message}`);
       if (i > 2000) throw new Error(`container not running after StartContainer: ${st.state}`);

@@ -28,7 +28,7 @@ await build({
   target: 'node20',
   sourcemap: 'linked',
   // koffi ships prebuilt .node files it locates at run time; grpc is only used by the CLI and tests.
-  external: ['koffi', '@grpc/grpc-js', '@grpc/proto-loader'],
+  external: ['koffi', '@grpc/grpc-js'],
   banner: { js: "import { createRequire as __vnodeCreateRequire } from 'node:module'; const require = __vnodeCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 });

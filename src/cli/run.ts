@@ -283,7 +283,7 @@ class PodRunner {
         lastStatus = Date.now();
         for (const c of containers) {
           if (done.has(c.id)) continue;
-          const st = (await cri.containerStatus(c.id)).status;
+          const st = (await cri.containerStatus(c.id)).status!;
           if (st.state === 'CONTAINER_EXITED') {
             done.set(c.id, st);
             this.running.delete(c.id);

@@ -1,72 +1,50 @@
-// The schema registry and the codec between wire bytes and the plain TypeScript
-// objects of this component: field names in camelCase, 64-bit integers as bigint,
-// enums as numbers, google.protobuf.Timestamp as Date, google.protobuf.Any as
-// { typeUrl, value }, maps as records, absent message fields as undefined.
-//
-// The .proto texts are embedded in schema/*.ts (so the esbuild bundle needs no
-// files) and parsed on first use only: the shim's `start` never loads them.
-import pb from 'protobufjs';
-import { cgroupsV1, cgroupsV2 } from './schema/cgroups.js';
-import { containerdTypes, containerdV1Types } from './schema/containerd-types.js';
-import { containerdEvents, containerdEventsTtrpc } from './schema/events.js';
-import { googleProtobuf, googleRpc } from './schema/google.js';
-import { runcOptions } from './schema/runc.js';
-import { taskV2 } from './schema/task.js';
+// encode/decode by full message name over the codecs generated from proto/ (see
+// docs/protocol.md and scripts/proto-gen.mjs). The plain TypeScript objects are
+// ts-proto's: camelCase field names, 64-bit integers as bigint, enums as numbers,
+// google.protobuf.Timestamp as Date, google.protobuf.Any as { typeUrl, value }, maps
+// as records. encode takes partial objects (unset = proto3 default); decode fills the
+// proto3 defaults in and leaves absent message fields out.
+import { messageCodecs, type MessageCodec } from './gen/registry.js';
+import type { Any } from './gen/google/protobuf/any.js';
 
-/** google.protobuf.Any: `typeUrl` is the message's full name (containerd sends no type.googleapis.com/ prefix for its own types). */
-export interface Any {
-  typeUrl: string;
-  value: Uint8Array;
+export type { Any } from './gen/google/protobuf/any.js';
+export type { MessageCodec } from './gen/registry.js';
+
+/** A message name the registry does not know (code `PROTO_UNKNOWN_TYPE`). */
+export class ProtoError extends Error {
+  readonly code = 'PROTO_UNKNOWN_TYPE';
+  constructor(readonly typeName: string) {
+    super(`protobuf: no message type ${typeName} in proto/`);
+    this.name = 'ProtoError';
+  }
 }
 
-const schemas = [googleProtobuf, googleRpc, containerdTypes, containerdV1Types, taskV2, containerdEvents, containerdEventsTtrpc, runcOptions, cgroupsV1, cgroupsV2];
-
-let root: pb.Root | undefined;
-const types = new Map<string, pb.Type>();
-
-/** The protobufjs root holding every schema (parsed on first call). */
-export function protoRoot(): pb.Root {
-  if (!root) {
-    const r = new pb.Root();
-    for (const text of schemas) pb.parse(text, r, { keepCase: false });
-    r.resolveAll();
-    root = r;
-  }
-  return root;
-}
-
-/** Looks a message type up by full name, e.g. "containerd.task.v2.CreateTaskRequest". */
-export function messageType(fullName: string): pb.Type {
-  let t = types.get(fullName);
-  if (!t) {
-    t = protoRoot().lookupType(fullName);
-    types.set(fullName, t);
-  }
-  return t;
+/** The generated codec of a message, by full name, e.g. "containerd.task.v2.CreateTaskRequest". */
+export function messageType(fullName: string): MessageCodec {
+  const c = messageCodecs.get(fullName);
+  if (!c) throw new ProtoError(fullName);
+  return c;
 }
 
 /** True when the registry knows a message of that full name. */
 export function hasMessageType(fullName: string): boolean {
-  try {
-    messageType(fullName);
-    return true;
-  } catch {
-    return false;
-  }
+  return messageCodecs.has(fullName);
 }
 
-const TIMESTAMP = '.google.protobuf.Timestamp';
-
-const toObjectOptions: pb.IConversionOptions = { longs: BigInt, enums: Number, defaults: true, arrays: true, objects: true };
+let names: Map<MessageCodec, string> | undefined;
+/** The full name of a generated codec (e.g. a service definition's requestType). */
+export function messageName(codec: MessageCodec): string | undefined {
+  names ??= new Map([...messageCodecs].map(([n, c]) => [c, n]));
+  return names.get(codec);
+}
 
 export function encode<T extends object>(fullName: string, value: T): Uint8Array {
-  const t = messageType(fullName);
-  return t.encode(t.fromObject(toWire(t, value as Record<string, unknown>))).finish();
+  const c = messageType(fullName);
+  return c.encode(c.fromPartial(value)).finish();
 }
 
 export function decode<T>(fullName: string, bytes: Uint8Array): T {
-  const t = messageType(fullName);
-  return fromWire(t, t.toObject(t.decode(bytes), toObjectOptions)) as T;
+  return plain(messageType(fullName).decode(bytes)) as T;
 }
 
 /** Packs a message into an Any whose type URL is the message's full name. */
@@ -80,7 +58,7 @@ export function anyTypeName(any: Any): string {
   return i >= 0 ? any.typeUrl.slice(i + 1) : any.typeUrl;
 }
 
-/** Decodes an Any with the registry; throws if the type is unknown. */
+/** Decodes an Any with the registry; throws ProtoError if the type is unknown. */
 export function unpackAny<T>(any: Any): T {
   return decode<T>(anyTypeName(any), any.value);
 }
@@ -95,39 +73,20 @@ export function timestampToDate(ts: { seconds: bigint | number; nanos: number })
   return new Date(Number(ts.seconds) * 1000 + Math.floor(ts.nanos / 1_000_000));
 }
 
-function toWire(t: pb.Type, obj: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const f of t.fieldsArray) {
-    const v = obj[f.name];
-    if (v === undefined || v === null) continue;
-    const rt = f.resolvedType;
-    if (rt instanceof pb.Type) {
-      const conv = (x: unknown) => (rt.fullName === TIMESTAMP ? dateToTimestamp(x as Date) : toWire(rt, x as Record<string, unknown>));
-      if (f.map) out[f.name] = Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, conv(x)]));
-      else out[f.name] = f.repeated ? (v as unknown[]).map(conv) : conv(v);
-    } else {
-      out[f.name] = v;
-    }
+// Decoded messages as plain data: absent message fields are left out rather than
+// present as undefined, and bytes are plain Uint8Arrays (the reader hands out views of
+// its input, which is a Buffer when the input was).
+function plain(v: unknown): unknown {
+  if (v === null || typeof v !== 'object' || v instanceof Date) return v;
+  if (v instanceof Uint8Array) return v.constructor === Uint8Array ? v : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = plain(v[i]);
+    return v;
   }
-  return out;
-}
-
-function fromWire(t: pb.Type, obj: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const f of t.fieldsArray) {
-    const v = obj[f.name];
-    if (v === undefined || v === null) continue;
-    const rt = f.resolvedType;
-    if (rt instanceof pb.Type) {
-      const conv = (x: unknown) =>
-        rt.fullName === TIMESTAMP ? timestampToDate(x as { seconds: bigint; nanos: number }) : fromWire(rt, x as Record<string, unknown>);
-      if (f.map) out[f.name] = Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, conv(x)]));
-      else out[f.name] = f.repeated ? (v as unknown[]).map(conv) : conv(v);
-    } else if (v instanceof Uint8Array && !(v.constructor === Uint8Array)) {
-      out[f.name] = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-    } else {
-      out[f.name] = v;
-    }
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    if (o[k] === undefined) delete o[k];
+    else o[k] = plain(o[k]);
   }
-  return out;
+  return o;
 }

@@ -1,68 +1,36 @@
-// containerd.events task events (api/events/task.proto), their topics, and the
-// envelope containerd's Events.Forward takes.
-import type { Any } from './codec.js';
-import type { ExitReason, Mount } from './task-types.js';
+// containerd.events task events (proto/containerd/events/task.proto, generated in
+// gen/), their topics, and the envelope containerd's Events.Forward takes.
+import type {
+  TaskCheckpointed,
+  TaskCreate,
+  TaskDelete,
+  TaskExecAdded,
+  TaskExecStarted,
+  TaskExit,
+  TaskOOM,
+  TaskPaused,
+  TaskResumed,
+  TaskStart,
+} from './gen/containerd/events/task.js';
+import { EventsDefinition } from './gen/containerd/services/events/ttrpc/v1/events.js';
 
-export const EVENTS_SERVICE = 'containerd.services.events.ttrpc.v1.Events';
+export type {
+  TaskCheckpointed,
+  TaskCreate,
+  TaskDelete,
+  TaskExecAdded,
+  TaskExecStarted,
+  TaskExit,
+  TaskIO,
+  TaskOOM,
+  TaskPaused,
+  TaskResumed,
+  TaskStart,
+} from './gen/containerd/events/task.js';
+export type { Envelope } from './gen/containerd/types/event.js';
+export type { ForwardRequest } from './gen/containerd/services/events/ttrpc/v1/events.js';
 
-export interface TaskIO {
-  stdin: string;
-  stdout: string;
-  stderr: string;
-  terminal: boolean;
-}
-
-export interface TaskCreate {
-  containerId: string;
-  bundle: string;
-  rootfs: Mount[];
-  io?: TaskIO;
-  checkpoint: string;
-  pid: number;
-}
-export interface TaskStart {
-  containerId: string;
-  pid: number;
-}
-export interface TaskDelete {
-  containerId: string;
-  pid: number;
-  exitStatus: number;
-  exitedAt?: Date;
-  /** exec id; "" for the init process. */
-  id: string;
-}
-export interface TaskExit {
-  containerId: string;
-  /** exec id, or the container id for the init process (as the runc shim sends). */
-  id: string;
-  pid: number;
-  exitStatus: number;
-  exitedAt?: Date;
-  exitReason?: ExitReason;
-}
-export interface TaskOOM {
-  containerId: string;
-}
-export interface TaskExecAdded {
-  containerId: string;
-  execId: string;
-}
-export interface TaskExecStarted {
-  containerId: string;
-  execId: string;
-  pid: number;
-}
-export interface TaskPaused {
-  containerId: string;
-}
-export interface TaskResumed {
-  containerId: string;
-}
-export interface TaskCheckpointed {
-  containerId: string;
-  checkpoint: string;
-}
+export const EVENTS_SERVICE: string = EventsDefinition.fullName;
 
 /** Topic, message type and payload shape of every task event. */
 export interface TaskEvents {
@@ -92,16 +60,3 @@ export const TOPIC_MESSAGE: { readonly [T in TaskTopic]: string } = {
   '/tasks/resumed': 'containerd.events.TaskResumed',
   '/tasks/checkpointed': 'containerd.events.TaskCheckpointed',
 };
-
-/** containerd.types.Envelope */
-export interface Envelope {
-  timestamp?: Date;
-  namespace: string;
-  topic: string;
-  event?: Any;
-}
-
-/** containerd.services.events.ttrpc.v1.ForwardRequest */
-export interface ForwardRequest {
-  envelope?: Envelope;
-}

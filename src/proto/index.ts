@@ -1,10 +1,10 @@
 // Public surface of the proto component: containerd's API messages as plain
 // TypeScript objects, and the codec (encode/decode by full message name).
 //
-// Conventions: camelCase field names; 64-bit integers are bigint; enums are numbers
-// (TaskStatus, ExitReason); google.protobuf.Timestamp is Date; google.protobuf.Any
-// is { typeUrl, value }; absent message fields are undefined. The schemas are the
-// .proto facts embedded in schema/*.ts and are parsed on first use.
+// The messages are generated from proto/ into gen/ (npm run proto:gen; see
+// docs/protocol.md). Conventions: camelCase field names; 64-bit integers are bigint;
+// enums are numbers (TaskStatus, ExitReason); google.protobuf.Timestamp is Date;
+// google.protobuf.Any is { typeUrl, value }; absent message fields are undefined.
 export {
   encode,
   decode,
@@ -12,11 +12,13 @@ export {
   unpackAny,
   anyTypeName,
   messageType,
+  messageName,
   hasMessageType,
-  protoRoot,
   dateToTimestamp,
   timestampToDate,
+  ProtoError,
   type Any,
+  type MessageCodec,
 } from './codec.js';
 export * from './task-types.js';
 export * from './event-types.js';

@@ -5,7 +5,9 @@
 import {
   decode,
   encode,
+  messageName,
   TASK_SERVICE,
+  TaskDefinition,
   type CheckpointTaskRequest,
   type CloseIORequest,
   type ConnectRequest,
@@ -80,29 +82,25 @@ export interface TaskApi {
   shutdown(req: ShutdownRequest, ctx: TaskContext): Promise<void>;
 }
 
-/** RPC name → [TaskApi method, request message, response message]. */
-const RPCS = {
-  State: ['state', 'StateRequest', 'StateResponse'],
-  Create: ['create', 'CreateTaskRequest', 'CreateTaskResponse'],
-  Start: ['start', 'StartRequest', 'StartResponse'],
-  Delete: ['delete', 'DeleteRequest', 'DeleteResponse'],
-  Pids: ['pids', 'PidsRequest', 'PidsResponse'],
-  Pause: ['pause', 'PauseRequest', null],
-  Resume: ['resume', 'ResumeRequest', null],
-  Checkpoint: ['checkpoint', 'CheckpointTaskRequest', null],
-  Kill: ['kill', 'KillRequest', null],
-  Exec: ['exec', 'ExecProcessRequest', null],
-  ResizePty: ['resizePty', 'ResizePtyRequest', null],
-  CloseIO: ['closeIO', 'CloseIORequest', null],
-  Update: ['update', 'UpdateTaskRequest', null],
-  Wait: ['wait', 'WaitRequest', 'WaitResponse'],
-  Stats: ['stats', 'StatsRequest', 'StatsResponse'],
-  Connect: ['connect', 'ConnectRequest', 'ConnectResponse'],
-  Shutdown: ['shutdown', 'ShutdownRequest', null],
-} as const satisfies Record<string, readonly [keyof TaskApi, string, string | null]>;
+type TaskMethods = typeof TaskDefinition.methods;
+/** An RPC of containerd.task.v2.Task by the name containerd calls it, e.g. "State". */
+export type TaskRpc = TaskMethods[keyof TaskMethods]['name'];
 
-export type TaskRpc = keyof typeof RPCS;
-export const TASK_RPCS = Object.keys(RPCS) as TaskRpc[];
+// TaskApi has one method per RPC of the generated definition (whose keys are the RPC
+// names with a lower-case first letter): this fails to compile when they part.
+type SameKeys<A, B> = [keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false;
+const taskApiCoversShimProto: SameKeys<TaskApi, TaskMethods> = true;
+void taskApiCoversShimProto;
+
+/** RPC name → TaskApi method and the full names of its request and response (null = google.protobuf.Empty). */
+const RPCS = new Map<TaskRpc, { method: keyof TaskApi; request: string; response: string | null }>(
+  (Object.entries(TaskDefinition.methods) as [keyof TaskApi, TaskMethods[keyof TaskMethods]][]).map(([method, def]) => {
+    const response = messageName(def.responseType)!;
+    return [def.name, { method, request: messageName(def.requestType)!, response: response === 'google.protobuf.Empty' ? null : response }];
+  }),
+);
+
+export const TASK_RPCS: TaskRpc[] = [...RPCS.keys()];
 
 const EMPTY = new Uint8Array(0);
 
@@ -114,21 +112,20 @@ export function namespaceOf(call: CallContext): string {
 /** Registers `impl` as containerd.task.v2.Task on `server`. */
 export function serveTaskApi(server: TtrpcServer, impl: TaskApi): void {
   const methods: Record<string, UnaryHandler> = {};
-  for (const rpc of TASK_RPCS) {
-    const [name, reqType, respType] = RPCS[rpc];
+  for (const [rpc, { method: name, request: reqType, response: respType }] of RPCS) {
     methods[rpc] = async (payload, call) => {
       let req: unknown;
       try {
-        req = decode(`containerd.task.v2.${reqType}`, payload);
+        req = decode(reqType, payload);
       } catch (err) {
-        throw new TaskError(Code.InvalidArgument, `${rpc}: cannot decode ${reqType}: ${(err as Error).message}`);
+        throw new TaskError(Code.InvalidArgument, `${rpc}: cannot decode ${reqType.slice(reqType.lastIndexOf('.') + 1)}: ${(err as Error).message}`);
       }
       const ctx: TaskContext = { namespace: namespaceOf(call), signal: call.signal, call };
       const fn = impl[name] as (r: unknown, c: TaskContext) => Promise<object | void>;
       const resp = await fn.call(impl, req, ctx);
       if (respType === null) return EMPTY;
-      if (resp === undefined || resp === null) throw new TaskError(Code.Internal, `${rpc}: implementation returned no ${respType}`);
-      return encode(`containerd.task.v2.${respType}`, resp);
+      if (resp === undefined || resp === null) throw new TaskError(Code.Internal, `${rpc}: implementation returned no ${respType.slice(respType.lastIndexOf('.') + 1)}`);
+      return encode(respType, resp);
     };
   }
   server.register(TASK_SERVICE, methods);
@@ -142,14 +139,13 @@ export type TaskClient = {
 /** A TaskClient over a ttrpc client; `namespace` goes into every call's metadata. */
 export function taskClient(client: TtrpcClient, namespace: string): TaskClient {
   const out: Record<string, unknown> = {};
-  for (const rpc of TASK_RPCS) {
-    const [name, reqType, respType] = RPCS[rpc];
+  for (const [rpc, { method: name, request: reqType, response: respType }] of RPCS) {
     out[name] = async (req: object, opts: { timeoutMs?: number } = {}) => {
-      const payload = await client.call(TASK_SERVICE, rpc, encode(`containerd.task.v2.${reqType}`, req), {
+      const payload = await client.call(TASK_SERVICE, rpc, encode(reqType, req), {
         metadata: [{ key: NAMESPACE_HEADER, value: namespace }],
         ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
       });
-      return respType === null ? undefined : decode(`containerd.task.v2.${respType}`, payload);
+      return respType === null ? undefined : decode(respType, payload);
     };
   }
   return out as TaskClient;

@@ -139,9 +139,9 @@ export function containerConfig(env: CriEnv, pod: PodSandboxConfig, spec: Contai
     devices: spec.devices ?? [],
     labels: {
       'io.kubernetes.container.name': spec.name,
-      'io.kubernetes.pod.name': pod.metadata.name,
-      'io.kubernetes.pod.namespace': pod.metadata.namespace,
-      'io.kubernetes.pod.uid': pod.metadata.uid,
+      'io.kubernetes.pod.name': pod.metadata!.name,
+      'io.kubernetes.pod.namespace': pod.metadata!.namespace,
+      'io.kubernetes.pod.uid': pod.metadata!.uid,
       ...spec.labels,
     },
     annotations: { 'io.kubernetes.container.restartCount': '0', ...spec.annotations },
@@ -212,7 +212,7 @@ export class TestPod {
   }
 
   async status(containerId: string): Promise<ContainerStatus> {
-    return (await this.cri.containerStatus(containerId)).status;
+    return (await this.cri.containerStatus(containerId)).status!;
   }
 
   async waitForState(containerId: string, state: ContainerState, timeoutMs = 30_000): Promise<ContainerStatus> {
@@ -228,7 +228,7 @@ export class TestPod {
 
   /** Host path of the container's CRI log file. */
   logPath(name: string): string {
-    return join(this.config.log_directory ?? '', `${name}/0.log`);
+    return join(String(this.config.log_directory ?? ''), `${name}/0.log`);
   }
 
   readLog(name: string): CriLogEntry[] {

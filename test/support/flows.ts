@@ -152,10 +152,10 @@ export async function flowSandboxLifecycle(env: CriEnv): Promise<void> {
   await withPod(env, {}, async (pod) => {
     podRef = pod;
     const st = await env.cri.podSandboxStatus(pod.id);
-    assert.equal(st.status.state, 'SANDBOX_READY');
-    assert.equal(st.status.metadata.name, pod.config.metadata.name);
-    assert.equal(st.status.runtime_handler, env.handler);
-    assert.match(st.status.network?.ip ?? '', /^\d+\.\d+\.\d+\.\d+$/, 'pod has an IP');
+    assert.equal(st.status!.state, 'SANDBOX_READY');
+    assert.equal(st.status!.metadata!.name, pod.config.metadata!.name);
+    assert.equal(st.status!.runtime_handler, env.handler);
+    assert.match(st.status!.network?.ip ?? '', /^\d+\.\d+\.\d+\.\d+$/, 'pod has an IP');
     const listed = await env.cri.listPodSandbox({ id: pod.id });
     assert.equal(listed.length, 1);
     assert.equal(listed[0]?.runtime_handler, env.handler);
@@ -169,7 +169,7 @@ export async function flowSandboxLifecycle(env: CriEnv): Promise<void> {
 
     await env.cri.stopPodSandbox(pod.id);
     const stopped = await env.cri.podSandboxStatus(pod.id);
-    assert.equal(stopped.status.state, 'SANDBOX_NOTREADY');
+    assert.equal(stopped.status!.state, 'SANDBOX_NOTREADY');
     assert.equal((await pod.status(cid)).state, 'CONTAINER_EXITED');
     assert.deepEqual(cgroupProcs(env, pod), [], 'no process left in the pod cgroup after StopPodSandbox');
 
@@ -235,14 +235,14 @@ export async function flowResourcesAndStats(env: CriEnv): Promise<void> {
       return s.cpu?.usage_core_nano_seconds && BigInt(s.cpu.usage_core_nano_seconds.value) > 0n && s.memory?.working_set_bytes ? s : undefined;
     }, 15_000, 500);
     assert.equal(stats.attributes?.id, cid);
-    assert.equal(stats.attributes?.metadata.name, 'limited');
+    assert.equal(stats.attributes?.metadata?.name, 'limited');
     assert.ok(BigInt(stats.memory?.working_set_bytes?.value ?? 0) > 0n, 'working set > 0');
   });
 }
 
 /** Processes in the pod's cgroup (below env.cgroupParent/pod<uid>), in any v1 hierarchy or v2. */
 export function cgroupProcs(env: CriEnv, pod: TestPod): number[] {
-  const rel = pod.config.linux?.cgroup_parent ?? '';
+  const rel = String(pod.config.linux?.cgroup_parent ?? '');
   const pids = new Set<number>();
   for (const base of ['/sys/fs/cgroup/pids', '/sys/fs/cgroup/memory', '/sys/fs/cgroup/unified', '/sys/fs/cgroup']) {
     const dir = join(base, rel);
@@ -259,7 +259,7 @@ export function cgroupProcs(env: CriEnv, pod: TestPod): number[] {
 
 /** Cgroup directories left below the pod's cgroup parent, in every hierarchy (kubelet removes the pod cgroup itself). */
 export function cgroupChildren(pod: TestPod): string[] {
-  const rel = pod.config.linux?.cgroup_parent ?? '';
+  const rel = String(pod.config.linux?.cgroup_parent ?? '');
   const out: string[] = [];
   const roots = readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
     .filter((l) => / - cgroup2? /.test(l)).map((l) => l.split(' ')[4] ?? '');

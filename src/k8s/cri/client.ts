@@ -1,9 +1,7 @@
 // A CRI client (runtime.v1 RuntimeService + ImageService) over gRPC on a unix socket: the
 // calls kubelet makes, for `vnode run` and the integration tests.
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import protobuf from 'protobufjs';
-import { CRI_PROTO } from './proto.js';
+import * as cri from './gen/k8s/cri/v1/api.js';
 import type {
   AttachRequest, AuthConfig, Container, ContainerConfig, ContainerFilter, ContainerStats, ContainerStatusResponse,
   ExecRequest, ExecSyncResponse, Image, ImageSpec, Labels, LinuxContainerResources, PodSandbox, PodSandboxConfig,
@@ -29,25 +27,52 @@ export class CriError extends Error {
   }
 }
 
-let packageDefinition: protoLoader.PackageDefinition | undefined;
-function loadDefinition(): protoLoader.PackageDefinition {
-  if (!packageDefinition) {
-    const { root } = protobuf.parse(CRI_PROTO, { keepCase: true });
-    packageDefinition = protoLoader.fromJSON(root.toJSON() as unknown as Parameters<typeof protoLoader.fromJSON>[0], {
-      keepCase: true,
-      longs: String,
-      enums: String,
-      bytes: Buffer,
-      defaults: true,
-      arrays: true,
-      objects: false,
-      oneofs: true,
-    });
-  }
-  return packageDefinition;
+/** One unary RPC of the generated grpc-js service definitions. */
+interface MethodDefinition {
+  path: string;
+  requestSerialize(value: unknown): Buffer;
+  responseDeserialize(bytes: Buffer): unknown;
+}
+interface RequestCodec {
+  fromJSON(object: unknown): unknown;
 }
 
-type Unary = (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: unknown) => void) => void;
+const SERVICES = { runtime: cri.RuntimeServiceService, image: cri.ImageServiceService } as const;
+const SERVICE_NAMES = { runtime: 'runtime.v1.RuntimeService', image: 'runtime.v1.ImageService' } as const;
+
+interface MessageCodec extends RequestCodec {
+  encode(message: unknown): { finish(): Uint8Array };
+}
+
+/**
+ * A request in its input form (CriInput) as the generated message: the generated fromJSON
+ * fills the defaults in and takes int64 and enums as numbers or strings; proto3 JSON
+ * carries bytes as base64, so Buffers are turned into base64 first.
+ */
+function toMessage(codec: RequestCodec, input: object): unknown {
+  return codec.fromJSON(bytesToBase64(input));
+}
+function bytesToBase64(v: unknown): unknown {
+  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
+  if (Array.isArray(v)) return v.map(bytesToBase64);
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, bytesToBase64(x)]));
+  return v;
+}
+
+/** The wire bytes of a runtime.v1 message (e.g. "PortMapping") given in its input form. */
+export function encodeCri(typeName: string, input: object): Uint8Array {
+  const codec = (cri as unknown as Record<string, MessageCodec | undefined>)[typeName];
+  if (typeof codec?.encode !== 'function' || typeof codec.fromJSON !== 'function') throw new Error(`CRI: no message runtime.v1.${typeName}`);
+  return codec.encode(toMessage(codec, input)).finish();
+}
+
+/** The method and its request codec (CRI names every request `<Method>Request`), or undefined. */
+function lookup(service: keyof typeof SERVICES, method: string): { def: MethodDefinition; request: RequestCodec } | undefined {
+  const path = `/${SERVICE_NAMES[service]}/${method}`;
+  const def = Object.values(SERVICES[service] as Record<string, MethodDefinition>).find((d) => d.path === path);
+  const request = (cri as unknown as Record<string, RequestCodec | undefined>)[`${method}Request`];
+  return def && typeof request?.fromJSON === 'function' ? { def, request } : undefined;
+}
 
 export interface CriClientOptions {
   /** Deadline of each call, ms (default 120 s; RunPodSandbox on a loaded machine can take a while). */
@@ -57,23 +82,18 @@ export interface CriClientOptions {
 /** `address`: a unix socket path (/run/containerd/containerd.sock) or a unix:// URL. */
 export class CriClient {
   readonly address: string;
-  private readonly runtime: grpc.Client;
-  private readonly image: grpc.Client;
+  private readonly client: grpc.Client;
   private readonly timeoutMs: number;
 
   constructor(address: string, opts: CriClientOptions = {}) {
     this.address = address;
     this.timeoutMs = opts.timeoutMs ?? 120_000;
     const target = address.startsWith('unix:') ? address : `unix://${address}`;
-    const pkg = grpc.loadPackageDefinition(loadDefinition()) as unknown as {
-      runtime: { v1: { RuntimeService: grpc.ServiceClientConstructor; ImageService: grpc.ServiceClientConstructor } };
-    };
     const channelOpts: grpc.ChannelOptions = {
       'grpc.max_receive_message_length': 64 << 20,
       'grpc.max_send_message_length': 64 << 20,
     };
-    this.runtime = new pkg.runtime.v1.RuntimeService(target, grpc.credentials.createInsecure(), channelOpts);
-    this.image = new pkg.runtime.v1.ImageService(target, grpc.credentials.createInsecure(), channelOpts);
+    this.client = new grpc.Client(target, grpc.credentials.createInsecure(), channelOpts);
   }
 
   /** Connects and waits until the runtime answers Version (polling until timeoutMs). */
@@ -92,20 +112,27 @@ export class CriClient {
   }
 
   close(): void {
-    this.runtime.close();
-    this.image.close();
+    this.client.close();
   }
 
   /** Any RuntimeService/ImageService method by its proto name, for fields this class does not wrap. */
   call<T = unknown>(service: 'runtime' | 'image', method: string, request: object, timeoutMs = this.timeoutMs): Promise<T> {
-    const client = service === 'runtime' ? this.runtime : this.image;
-    const fn = (client as unknown as Record<string, Unary>)[method];
-    if (typeof fn !== 'function') return Promise.reject(new Error(`CRI: no method ${method} in the ${service} service`));
+    const m = lookup(service, method);
+    if (!m) return Promise.reject(new Error(`CRI: no method ${method} in the ${service} service`));
+    const message = toMessage(m.request, request);
     return new Promise<T>((resolve, reject) => {
-      fn.call(client, request, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => {
-        if (err) reject(new CriError(method, err.code, err.details || err.message));
-        else resolve(res as T);
-      });
+      this.client.makeUnaryRequest(
+        m.def.path,
+        (v: unknown) => m.def.requestSerialize(v),
+        (b: Buffer) => m.def.responseDeserialize(b),
+        message,
+        new grpc.Metadata(),
+        { deadline: Date.now() + timeoutMs },
+        (err, res) => {
+          if (err) reject(new CriError(method, err.code, err.details || err.message));
+          else resolve(res as T);
+        },
+      );
     });
   }
 

@@ -165,7 +165,7 @@ spec:
     const id = r.stdout.trim();
     assert.match(id, /^[0-9a-f]{64}$/);
     const st = await ctd.cri.podSandboxStatus(id);
-    assert.equal(st.status.state, 'SANDBOX_READY');
+    assert.equal(st.status!.state, 'SANDBOX_READY');
     assert.equal((await ctd.cri.listContainers({ pod_sandbox_id: id }))[0]?.state, 'CONTAINER_RUNNING');
     assert.equal(podDirExists(m.uid), true, 'the emptyDir stays while the pod runs');
 

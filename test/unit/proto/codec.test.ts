@@ -7,6 +7,8 @@ import {
   unpackAny,
   anyTypeName,
   messageType,
+  messageName,
+  TaskDefinition,
   TaskStatus,
   TOPIC_MESSAGE,
   type CgroupV1,
@@ -21,6 +23,16 @@ import {
 } from '../../../src/proto/index.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+// A field's number as the codec puts it on the wire: encode a message with only that
+// field set and read the tag of the first (only) field.
+const STRING = 'x';
+const fieldNumber = (type: string, field: string, value: unknown = STRING) => encode(type, { [field]: value })[0]! >>> 3;
+// A message's name as written in a service of `pkg` (protobuf's relative form).
+const relName = (codec: Parameters<typeof messageName>[0], pkg: string) => {
+  const n = messageName(codec)!;
+  return n.startsWith(`${pkg}.`) ? n.slice(pkg.length + 1) : n;
+};
 
 // Vectors derived by hand from the field numbers in containerd's .proto files.
 test('DeleteResponse{pid=1, exit_status=2, exited_at=3 (Timestamp seconds=1 nanos=2)}', () => {
@@ -121,20 +133,20 @@ test('UpdateTaskRequest: map<string,string> annotations', () => {
 });
 
 test('every Task RPC is declared with the request/response messages of shim.proto', () => {
-  const svc = messageType('containerd.task.v2.CreateTaskRequest').root.lookupService('containerd.task.v2.Task');
-  const rpcs = Object.fromEntries(Object.values(svc.methods).map((m) => [m.name, [m.requestType, m.responseType]]));
+  const pkg = TaskDefinition.fullName.slice(0, TaskDefinition.fullName.lastIndexOf('.'));
+  const rpcs = Object.fromEntries(Object.values(TaskDefinition.methods).map((m) => [m.name, [relName(m.requestType, pkg), relName(m.responseType, pkg)]]));
   assert.deepEqual(Object.keys(rpcs).sort(), [
     'Checkpoint', 'CloseIO', 'Connect', 'Create', 'Delete', 'Exec', 'Kill', 'Pause', 'Pids', 'ResizePty', 'Resume', 'Shutdown', 'Start', 'State', 'Stats', 'Update', 'Wait',
   ]);
   assert.deepEqual(rpcs.Create, ['CreateTaskRequest', 'CreateTaskResponse']);
   assert.deepEqual(rpcs.Kill, ['KillRequest', 'google.protobuf.Empty']);
   // Field numbers that containerd relies on.
-  assert.equal(messageType('containerd.task.v2.CreateTaskRequest').fields.oomPath!.id, 11);
-  assert.equal(messageType('containerd.task.v2.StateResponse').fields.execId!.id, 11);
-  assert.equal(messageType('containerd.task.v2.KillRequest').fields.all!.id, 4);
-  assert.equal(messageType('containerd.events.TaskExit').fields.exitReason!.id, 6);
-  assert.equal(messageType('containerd.types.Envelope').fields.event!.id, 4);
-  assert.equal(messageType('containerd.runc.v1.Options').fields.taskApiVersion!.id, 15);
+  assert.equal(fieldNumber('containerd.task.v2.CreateTaskRequest', 'oomPath'), 11);
+  assert.equal(fieldNumber('containerd.task.v2.StateResponse', 'execId'), 11);
+  assert.equal(fieldNumber('containerd.task.v2.KillRequest', 'all', true), 4);
+  assert.equal(fieldNumber('containerd.events.TaskExit', 'exitReason', 1), 6);
+  assert.equal(fieldNumber('containerd.types.Envelope', 'event', { typeUrl: 'x', value: new Uint8Array() }), 4);
+  assert.equal(fieldNumber('containerd.runc.v1.Options', 'taskApiVersion', 2), 15);
 });
 
 test('every event topic maps to a known message', () => {
