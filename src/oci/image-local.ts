@@ -21,6 +21,7 @@ export interface ImageArchive extends ImageArchiveInfo {
 
 export class LocalImageError extends Error {
   override name = 'LocalImageError';
+  readonly code = 'VNODE_LOCAL_IMAGE_FAILED';
 }
 
 /** Writes the archive under cacheDir (keyed by a hash of its inputs) unless it is already there. */
