@@ -60,9 +60,10 @@ export function recordOf(state: ProcessState): { status: ProcessStatus; paused: 
   switch (state) {
     case 'created':
     case 'starting':
+    // held back for the moment between the runtime's answer and TaskStart going out
+    case 'exit-pending':
       return { status: 'created', paused: false };
     case 'running':
-    case 'exit-pending':
       return { status: 'running', paused: false };
     case 'paused':
       return { status: 'running', paused: true };

@@ -58,7 +58,7 @@ describe('process states', () => {
     assert.deepEqual(recordOf('created'), { status: 'created', paused: false });
     assert.deepEqual(recordOf('starting'), { status: 'created', paused: false });
     assert.deepEqual(recordOf('running'), { status: 'running', paused: false });
-    assert.deepEqual(recordOf('exit-pending'), { status: 'running', paused: false });
+    assert.deepEqual(recordOf('exit-pending'), { status: 'created', paused: false });
     assert.deepEqual(recordOf('paused'), { status: 'running', paused: true });
     assert.deepEqual(recordOf('stopped'), { status: 'stopped', paused: false });
     assert.equal(stateOfRecord('created', false), 'created');
