@@ -5,18 +5,20 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { podIdentity, type PodIdentity } from '../../oci/annotations.js';
-import { planSpec } from '../../oci/planner.js';
-import { parseSpec } from '../../oci/spec.js';
+import { planSpec, type PlanInput, type VnodefsPlacement } from '../../oci/planner.js';
+import { parseSpec, type OciSpec } from '../../oci/spec.js';
 import type { CreateTaskRequest } from '../../proto/index.js';
 import { cgroupOf } from '../cgroups.js';
 import { hostDeviceNode } from '../devices.js';
+import type { ProcView } from '../proc-view.js';
 import { unmountRootfs } from '../rootfs.js';
+import type { Vnode } from '../vnode.js';
 import { taskKey, type ProcessRecord, type TaskRecord } from '../task-store.js';
 import type { CallContext, TaskDeps } from './deps.js';
 import { BadRequestError, PreconditionError, TaskExistsError, UnsupportedError } from './errors.js';
 import type { ExitBook } from './exits.js';
 import { launch, type Undo } from './launch.js';
-import { hostMountOptions, mountTaskRootfs, placePodFiles, taskDirs } from './rootfs-steps.js';
+import { hostMountOptions, mountTaskRootfs, placePodFiles, taskDirs, type TaskDirs } from './rootfs-steps.js';
 import { runtimeBinaryFor } from './runtime-options.js';
 import { addSandboxEntry, addTaskEntry, placementOf } from './vnodefs-entry.js';
 
@@ -53,44 +55,10 @@ export async function createTask(d: TaskDeps, exits: ExitBook, req: CreateTaskRe
     mkdirSync(dirs.runtimeBundle, { recursive: true, mode: 0o700 });
     undo.push(() => unmountRootfs({ target: dirs.rootfs, scratch: dirs.scratch }));
 
-    // vnodefs over /proc and /sys: a pod's containers read their sandbox's entry; a task
-    // without CRI gets its own.
     const pv = d.o.procView;
-    let view: TaskRecord['view'];
-    let entry: string | undefined;
-    if (pv && who.kind === 'container' && sandbox?.view && pv.has(sandbox.view.id)) {
-      entry = sandbox.view.id;
-    } else if (pv && who.kind === 'task') {
-      view = addTaskEntry(pv, v, ns, req.id, spec);
-      if (view) {
-        const id = view.id;
-        undo.push(() => pv.remove(id));
-        entry = id;
-      }
-    }
+    const { view, entry } = pv ? vnodefsEntryOf(pv, v, ns, req.id, who, sandbox, spec, undo) : {};
 
-    const sandboxPid = sandbox?.init.vnodePid;
-    const plan = planSpec({
-      spec,
-      vnode: {
-        uidBase: v.record.range.start,
-        gidBase: v.record.range.start,
-        size: v.record.range.size,
-        nsPath: (type) => `/proc/1/ns/${type === 'network' ? 'net' : type}`,
-        hostPathRoot: v.hostPathRoot,
-      },
-      rootfsPath: dirs.rootfs,
-      podFilePrefixes: d.o.podFilePrefixes,
-      podFileMarkers: POD_FILE_MARKERS,
-      idmapDir: dirs.files,
-      vnodePidOf: (hostPid) => v.vnodePidOf(hostPid),
-      podNetnsPath: sandboxPid ? `/proc/${sandboxPid}/ns/net` : undefined,
-      isSandbox: who.kind === 'sandbox',
-      hostDeviceNode,
-      vnodefs: pv && entry ? placementOf(pv, entry) : undefined,
-      mountOptionsOf: hostMountOptions(),
-    });
-
+    const plan = planSpec(planInput(d, v, dirs, spec, who.kind === 'sandbox', sandbox, pv && entry ? placementOf(pv, entry) : undefined));
     mountTaskRootfs(dirs, v, req.rootfs, bundle, spec.root!.path);
     const idmaps = placePodFiles(dirs, v, plan);
     writeFileSync(join(dirs.runtimeBundle, 'config.json'), JSON.stringify(plan.spec));
@@ -103,7 +71,7 @@ export async function createTask(d: TaskDeps, exits: ExitBook, req: CreateTaskRe
       vnode: v.name,
       kind: who.kind,
       sandboxId: who.sandboxId,
-      pod: who.kind === 'task' ? undefined : `pod ${who.podNamespace ?? '?'}/${who.podName ?? '?'}${who.kind === 'container' ? ` container ${who.containerName ?? '?'}` : ''}`,
+      pod: podLabel(who),
       rootfs: dirs.rootfs,
       scratch: dirs.scratch,
       idmaps,
@@ -142,6 +110,50 @@ export async function createTask(d: TaskDeps, exits: ExitBook, req: CreateTaskRe
     }
     throw e;
   }
+}
+
+/** What the planner needs to know about the vNode, the task's directories and the host. */
+function planInput(d: TaskDeps, v: Vnode, dirs: TaskDirs, spec: OciSpec, isSandbox: boolean, sandbox: TaskRecord | undefined, vnodefs: VnodefsPlacement | undefined): PlanInput {
+  const sandboxPid = sandbox?.init.vnodePid;
+  return {
+    spec,
+    vnode: {
+      uidBase: v.record.range.start,
+      gidBase: v.record.range.start,
+      size: v.record.range.size,
+      nsPath: (type) => `/proc/1/ns/${type === 'network' ? 'net' : type}`,
+      hostPathRoot: v.hostPathRoot,
+    },
+    rootfsPath: dirs.rootfs,
+    podFilePrefixes: d.o.podFilePrefixes,
+    podFileMarkers: POD_FILE_MARKERS,
+    idmapDir: dirs.files,
+    vnodePidOf: (hostPid) => v.vnodePidOf(hostPid),
+    podNetnsPath: sandboxPid ? `/proc/${sandboxPid}/ns/net` : undefined,
+    isSandbox,
+    hostDeviceNode,
+    vnodefs,
+    mountOptionsOf: hostMountOptions(),
+  };
+}
+
+/**
+ * vnodefs over /proc and /sys: the entry a new task reads (a pod's containers their
+ * sandbox's) and the one it owns (a task without CRI its own, removed if Create fails).
+ */
+function vnodefsEntryOf(pv: ProcView, v: Vnode, ns: string, id: string, who: PodIdentity, sandbox: TaskRecord | undefined, spec: OciSpec, undo: Undo): { view?: TaskRecord['view']; entry?: string } {
+  if (who.kind === 'container' && sandbox?.view && pv.has(sandbox.view.id)) return { entry: sandbox.view.id };
+  if (who.kind !== 'task') return {};
+  const view = addTaskEntry(pv, v, ns, id, spec);
+  if (!view) return {};
+  undo.push(() => pv.remove(view.id));
+  return { view, entry: view.id };
+}
+
+/** For messages: "pod <namespace>/<name>[ container <name>]" from the CRI annotations. */
+function podLabel(who: PodIdentity): string | undefined {
+  if (who.kind === 'task') return undefined;
+  return `pod ${who.podNamespace ?? '?'}/${who.podName ?? '?'}${who.kind === 'container' ? ` container ${who.containerName ?? '?'}` : ''}`;
 }
 
 /** The vNode a new task joins: its pod's (per namespace, or per pod with perPod), its sandbox's, or its containerd namespace's. */
