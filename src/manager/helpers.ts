@@ -8,6 +8,7 @@ export type Helper = 'vnode-init' | 'vnode-tty' | 'vnode-hold' | 'vnode-bind' | 
 
 export class HelperMissingError extends Error {
   override name = 'HelperMissingError';
+  readonly code = 'VNODE_HELPER_MISSING';
 }
 
 export function helperPath(name: Helper): string {

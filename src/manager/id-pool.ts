@@ -19,10 +19,12 @@ export interface Lease {
 
 export class IdPoolExhaustedError extends Error {
   override name = 'IdPoolExhaustedError';
+  readonly code = 'VNODE_ID_POOL_EXHAUSTED';
 }
 
 export class IdPoolConfigError extends Error {
   override name = 'IdPoolConfigError';
+  readonly code = 'VNODE_ID_POOL_CONFIG';
 }
 
 /** Parses "FIRST-LAST" (inclusive host IDs); both ends must fall on 65,536 boundaries' terms. */

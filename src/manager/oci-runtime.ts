@@ -10,14 +10,42 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { filteredCommand, takeListener } from '../seccomp/index.js';
 
+/**
+ * What a failed runtime call was about, read from the runtime's JSON log (or its
+ * stderr when it logged nothing): callers decide by kind, never by the message text.
+ */
+export type RuntimeFailure = 'not-found' | 'not-running' | 'already-finished' | 'failed';
+
+const FAILURE_CODES = {
+  'not-found': 'VNODE_RUNTIME_NOT_FOUND',
+  'not-running': 'VNODE_RUNTIME_NOT_RUNNING',
+  'already-finished': 'VNODE_RUNTIME_ALREADY_FINISHED',
+  failed: 'VNODE_RUNTIME_FAILED',
+} as const;
+
 export class RuntimeError extends Error {
   override name = 'RuntimeError';
+  readonly code: string;
   constructor(
     message: string,
     readonly exitCode: number | null,
+    readonly kind: RuntimeFailure = 'failed',
   ) {
     super(message);
+    this.code = FAILURE_CODES[kind];
   }
+}
+
+/**
+ * The kind of failure runc or crun reported. runc (libcontainer) says "container does
+ * not exist" / "container not found" for an unknown id, "container not running" for
+ * a stopped one, and Go's "process already finished" for a signal to a reaped process.
+ */
+export function classifyFailure(why: string): RuntimeFailure {
+  if (/process already finished/.test(why)) return 'already-finished';
+  if (/not running/.test(why)) return 'not-running';
+  if (/does not exist|not found/.test(why)) return 'not-found';
+  return 'failed';
 }
 
 export interface RunOptions {
@@ -52,8 +80,10 @@ function findBinary(name: string): string | undefined {
   return undefined;
 }
 
+/** The OCI runtime binary itself is missing (not a container the runtime does not know). */
 export class RuntimeNotFoundError extends RuntimeError {
   override name = 'RuntimeNotFoundError';
+  override readonly code = 'VNODE_RUNTIME_MISSING';
 }
 
 /** Picks the OCI runtime: VNODE_RUNTIME, else runc, else crun. Throws with what to install. */
@@ -106,7 +136,7 @@ export class OciRuntime {
         rmSync(log, { force: true });
         if (code === 0) return resolve(out);
         const why = logged || err.trim() || (signal ? `killed by ${signal}` : `exit code ${code}`);
-        reject(new RuntimeError(`${this.o.binary.split('/').pop()} ${args[0]} failed: ${why}`, code));
+        reject(new RuntimeError(`${this.o.binary.split('/').pop()} ${args[0]} failed: ${why}`, code, classifyFailure(why)));
       });
     });
   }

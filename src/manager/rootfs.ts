@@ -15,6 +15,7 @@ export interface RootfsMount {
 
 export class RootfsError extends Error {
   override name = 'RootfsError';
+  readonly code = 'VNODE_ROOTFS_FAILED';
 }
 
 export interface RootfsPlan {

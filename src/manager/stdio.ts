@@ -12,6 +12,7 @@ const READER_WAIT_MS = 10_000;
 
 export class StdioError extends Error {
   override name = 'StdioError';
+  readonly code = 'VNODE_STDIO_FAILED';
 }
 
 export interface ProcessStdio {

@@ -1,6 +1,7 @@
 // vNodes: one user namespace with its own ID range plus PID, mount, IPC, UTS, network
 // and cgroup namespaces, embodied by a small C init (dist/vnode-init). A vNode is
-// created with its first member task and removed with its last.
+// created with its first member task and removed with its last (its lifecycle:
+// vnode-state.ts).
 import { spawn } from 'node:child_process';
 import { chownSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -9,6 +10,7 @@ import { IdPool, type IdRange } from './id-pool.js';
 import { helperPath } from './helpers.js';
 import type { InstancePaths } from './paths.js';
 import { childrenOf, isAlive, nsPids, startTimeOf } from './procfs.js';
+import { nextVnodeState, type VnodeState, type VnodeTransition } from './vnode-state.js';
 
 export interface VnodeRecord {
   name: string;
@@ -24,16 +26,35 @@ export interface VnodeRecord {
 
 export class VnodeError extends Error {
   override name = 'VnodeError';
+  readonly code = 'VNODE_VNODE_FAILED';
 }
 
 
 export class Vnode {
   private exitLog: ExitLog | undefined;
+  private current: VnodeState;
   constructor(
     readonly record: VnodeRecord,
     readonly dir: string,
     readonly hostPathRoot: string,
-  ) {}
+    state: VnodeState,
+  ) {
+    this.current = state;
+  }
+
+  get state(): VnodeState {
+    return this.current;
+  }
+
+  /** Applies a lifecycle transition; an illegal one throws IllegalTransitionError. */
+  move(transition: VnodeTransition): void {
+    this.current = nextVnodeState(this.record.name, this.current, transition);
+  }
+
+  /** Ready for member tasks: in state ready and its init alive. */
+  usable(): boolean {
+    return this.current === 'ready' && this.alive();
+  }
 
   get name(): string {
     return this.record.name;
@@ -133,9 +154,10 @@ export class VnodeRegistry {
     for (const f of readdirSync(dir)) {
       if (!f.endsWith('.json')) continue;
       const record = JSON.parse(readFileSync(join(dir, f), 'utf8')) as VnodeRecord;
-      const v = this.wrap(record);
+      const alive = isAlive(record.initPid, record.initStartTime);
+      const v = this.wrap(record, alive ? 'ready' : 'draining');
       this.vnodes.set(record.name, v);
-      if (!v.alive()) {
+      if (!alive) {
         v.drainExits();
         continue;
       }
@@ -143,8 +165,13 @@ export class VnodeRegistry {
     }
   }
 
-  private wrap(record: VnodeRecord): Vnode {
-    return new Vnode(record, join(this.paths.vnodes, record.name), join(this.paths.data, 'vnodes', record.name, 'root'));
+  private wrap(record: VnodeRecord, state: VnodeState): Vnode {
+    return new Vnode(record, join(this.paths.vnodes, record.name), join(this.paths.data, 'vnodes', record.name, 'root'), state);
+  }
+
+  /** A vNode whose init died takes no member any more; it goes with its last one. */
+  noticeDeath(v: Vnode): void {
+    if (v.state === 'ready' && !v.alive()) v.move('drain');
   }
 
   private save(v: Vnode): void {
@@ -169,11 +196,12 @@ export class VnodeRegistry {
 
   private async acquireNow(key: string, member: string): Promise<Vnode> {
     let v = this.byKey(key);
-    if (v && !v.alive()) {
+    if (v && !v.usable()) {
       await this.destroy(v);
       v = undefined;
     }
     if (!v) v = await this.create(key);
+    v.move('admit');
     if (!v.record.members.includes(member)) {
       v.record.members.push(member);
       this.save(v);
@@ -209,6 +237,7 @@ export class VnodeRegistry {
   private async createNamed(key: string, name: string): Promise<Vnode> {
     const range = this.pool.allocate(this.owner(name));
     const dir = join(this.paths.vnodes, name);
+    let v: Vnode | undefined;
     try {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       const logFd = openSync(join(dir, 'exits.log'), constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND, 0o600);
@@ -227,15 +256,22 @@ export class VnodeRegistry {
         createdAt: new Date().toISOString(),
         members: [],
       };
-      const v = this.wrap(record);
+      v = this.wrap(record, 'creating');
       mkdirSync(v.hostPathRoot, { recursive: true, mode: 0o755 });
       // The vNode's root owns its private "/" for hostPath volumes.
       chownSync(v.hostPathRoot, range.start, range.start);
       this.vnodes.set(name, v);
       this.save(v);
-      v.followExits((r) => this.onExit(v, r));
-      return v;
+      const made = v;
+      made.followExits((r) => this.onExit(made, r));
+      made.move('become-ready');
+      return made;
     } catch (e) {
+      if (v) {
+        v.stopFollowing();
+        v.move('abandon');
+        this.vnodes.delete(name);
+      }
       this.pool.release(range, this.owner(name));
       rmSync(dir, { recursive: true, force: true });
       throw e;
@@ -243,6 +279,7 @@ export class VnodeRegistry {
   }
 
   async destroy(v: Vnode): Promise<void> {
+    v.move('drain');
     v.stopFollowing();
     if (v.alive()) {
       try {
@@ -257,6 +294,7 @@ export class VnodeRegistry {
     rmSync(dirname(v.hostPathRoot), { recursive: true, force: true });
     rmSync(join(this.paths.state, 'vnodes', `${v.name}.json`), { force: true });
     this.vnodes.delete(v.name);
+    v.move('remove');
   }
 }
 

@@ -1,7 +1,11 @@
-// Turns the spec containerd wrote into the spec vnode hands to the OCI runtime:
-// the container joins its vNode's user namespace, "host" namespaces become the
-// vNode's, bind mounts of kubelet/containerd pod files become ID-mapped, host paths
-// resolve inside the vNode's private directory. Pure: all host facts come in as input.
+// Turns the spec containerd wrote into the spec vnode hands to the OCI runtime, and an
+// exec's process spec into the one the runtime runs: the container joins its vNode's
+// user namespace, "host" namespaces become the vNode's, bind mounts of kubelet/
+// containerd pod files become ID-mapped (repeating the mount flags the kernel locks),
+// host paths resolve inside the vNode's private directory, devices become binds of
+// host nodes, vnodefs covers /proc and /sys (mounts, masked paths, the vnode-bind
+// hook), oomScoreAdj stays >= 0. This is the only code that edits a spec for runc.
+// Pure: all host facts come in as input.
 import { posix } from 'node:path';
 import type { OciDevice, OciMount, OciNamespace, OciSpec } from './spec.js';
 import { InvalidSpecError } from './spec.js';
@@ -14,6 +18,25 @@ export interface VnodeView {
   nsPath(type: 'user' | 'pid' | 'network' | 'ipc' | 'uts'): string;
   /** Host directory standing for the vNode's "/" for hostPath volumes. */
   hostPathRoot: string;
+}
+
+/** A vnodefs file the runtime will not bind (below /proc): the vnode-bind hook does. */
+export interface HookBind {
+  mode: 'ro' | 'rw';
+  source: string;
+  /** Path inside the container. */
+  destination: string;
+}
+
+/** What puts a vnodefs entry's files into the container (ProcView.placement). */
+export interface VnodefsPlacement {
+  /** Bind mounts over /proc and /sys, after the container's own. */
+  mounts: OciMount[];
+  /** Host-only /proc files to mask. */
+  maskedPaths: string[];
+  hookBinds: HookBind[];
+  /** The vnode-bind helper binary, run as a createContainer hook. */
+  bindHelper: string;
 }
 
 export interface PlanInput {
@@ -35,6 +58,14 @@ export interface PlanInput {
   isSandbox: boolean;
   /** A host path of the device node with this type and number (the spec names only its path in the container). */
   hostDeviceNode?(type: 'c' | 'b', major: number, minor: number, preferred: string): string | undefined;
+  /** The vnodefs entry this container reads /proc and /sys from; absent = the kernel's files. */
+  vnodefs?: VnodefsPlacement;
+  /**
+   * The per-mount options (rw, nosuid, nodev, ...) of the host mount `path` lives on.
+   * An ID-mapped clone keeps its source mount's flags, and inside a user namespace
+   * nosuid/nodev/noexec are locked: a read-only remount by the runtime must repeat them.
+   */
+  mountOptionsOf?(path: string): readonly string[] | undefined;
 }
 
 export interface IdmapStep {
@@ -136,10 +167,7 @@ export function planSpec(input: PlanInput): Plan {
   linux.gidMappings = [{ containerID: 0, hostID: vnode.gidBase, size: vnode.size }];
 
   // --- process --------------------------------------------------------------------
-  if (spec.process && (spec.process.oomScoreAdj ?? 0) < 0) {
-    // A negative score needs CAP_SYS_RESOURCE on the host, which a vNode never has.
-    spec.process.oomScoreAdj = 0;
-  }
+  if (spec.process) clampOomScoreAdj(spec.process);
 
   // --- sysctls ---------------------------------------------------------------------
   const sysctl = linux.sysctl as Record<string, string> | undefined;
@@ -166,7 +194,8 @@ export function planSpec(input: PlanInput): Plan {
     if (input.podFilePrefixes.some((p) => under(source, p)) || (input.podFileMarkers ?? []).some((mk) => source.includes(`/${mk}/`))) {
       const target = posix.join(input.idmapDir, String(n++));
       idmaps.push({ source, target });
-      mounts.push({ ...m, source: target });
+      const locked = (input.mountOptionsOf?.(source) ?? []).filter((o) => LOCKED_FLAGS.has(o));
+      mounts.push(locked.length > 0 ? { ...m, source: target, options: [...new Set([...(m.options ?? []), ...locked])] } : { ...m, source: target });
     } else {
       // hostPath: the vNode's "/" is a private directory, never the host's.
       const privatePath = posix.join(vnode.hostPathRoot, source);
@@ -199,5 +228,45 @@ export function planSpec(input: PlanInput): Plan {
     linux.devices = kept;
   }
 
+  // --- vnodefs ----------------------------------------------------------------------
+  if (input.vnodefs) placeVnodefs(spec, input.vnodefs, input.rootfsPath);
+
   return { spec, idmaps, hostPaths, newPodNetwork };
+}
+
+const LOCKED_FLAGS = new Set(['nosuid', 'nodev', 'noexec']);
+
+/** A negative score needs CAP_SYS_RESOURCE on the host, which a vNode never has. */
+function clampOomScoreAdj(p: { oomScoreAdj?: number }): void {
+  if ((p.oomScoreAdj ?? 0) < 0) p.oomScoreAdj = 0;
+}
+
+function placeVnodefs(spec: OciSpec, v: VnodefsPlacement, rootfsPath: string): void {
+  const linux = spec.linux!;
+  spec.mounts = [...(spec.mounts ?? []), ...v.mounts];
+  linux.maskedPaths = [...new Set([...(linux.maskedPaths ?? []), ...v.maskedPaths])];
+  if (v.hookBinds.length === 0) return;
+  // In the container's mount namespace before pivot_root: destinations are below the rootfs.
+  // What the runtime makes read-only (/proc/sys unless privileged) stays read-only here too:
+  // its read-only remount does not reach mounts made below it.
+  const ro = linux.readonlyPaths ?? [];
+  const modeOf = (b: HookBind) => (ro.some((p) => b.destination === p || b.destination.startsWith(`${p}/`)) ? 'ro' : b.mode);
+  const args = v.hookBinds.flatMap((b) => [modeOf(b), b.source, posix.join(rootfsPath, b.destination)]);
+  const hooks = (spec.hooks ?? {}) as Record<string, { path: string; args?: string[] }[]>;
+  hooks.createContainer = [...(hooks.createContainer ?? []), { path: v.bindHelper, args: ['vnode-bind', ...args] }];
+  spec.hooks = hooks;
+}
+
+/**
+ * The process spec an exec runs with (runc exec --process): containerd's, with the
+ * terminal the request asked for and oomScoreAdj clamped like the container's.
+ * Throws InvalidSpecError when it names no program.
+ */
+export function planExecProcess(given: unknown, terminal: boolean): Record<string, unknown> {
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) throw new InvalidSpecError('the process spec must be a JSON object');
+  const args = (given as { args?: unknown }).args;
+  if (!Array.isArray(args) || args.length === 0) throw new InvalidSpecError('the process spec has no args');
+  const spec = { ...(structuredClone(given) as Record<string, unknown>), terminal };
+  clampOomScoreAdj(spec as { oomScoreAdj?: number });
+  return spec;
 }

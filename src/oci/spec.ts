@@ -65,6 +65,7 @@ export interface OciSpec {
 /** Thrown for a spec vnode cannot run; the message says what and what to do. */
 export class InvalidSpecError extends Error {
   override name = 'InvalidSpecError';
+  readonly code = 'VNODE_INVALID_SPEC';
 }
 
 export function parseSpec(text: string, where: string): OciSpec {

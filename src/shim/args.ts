@@ -25,6 +25,7 @@ const BOOLEAN = new Set(['debug', 'v', 'version', 'info']);
 
 export class UsageError extends Error {
   override name = 'UsageError';
+  readonly code = 'VNODE_SHIM_USAGE';
 }
 
 export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): ShimArgs {

@@ -7,8 +7,8 @@
 //   const events = new EventPublisher({ address: ttrpcAddress });
 //   events.publish('/tasks/exit', namespace, { containerId, id, pid, exitStatus, exitedAt });
 //
-// Implementations throw TaskError(Code.X, message); the ttrpc layer turns it into
-// google.rpc.Status once, at the boundary.
+// Implementations throw errors with a stable `code` (ERROR_STATUS maps them to gRPC
+// codes) or TaskError(Code.X, message); serveTaskApi converts them once, at the boundary.
 export {
   serveTaskApi,
   taskClient,
@@ -22,6 +22,7 @@ export {
   type TaskRpc,
 } from './task-api.js';
 export { Code } from '../ttrpc/index.js';
+export { ERROR_STATUS, taskErrorOf, vnodeCodeOf } from './error-status.js';
 export { EventPublisher, type EventPublisherOptions } from './events.js';
 export { managerInstance, instanceId, ManagerEnv, DEFAULT_RUN_DIR, type ManagerInstance } from './instance.js';
 export { ensureManager, ping as pingManager, shimAddress } from './start.js';

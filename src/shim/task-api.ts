@@ -1,7 +1,7 @@
 // The Task API as a TypeScript interface (one async method per RPC of
 // containerd.task.v2.Task), the error type implementations throw, and the glue that
 // serves an implementation over ttrpc. Decoding, encoding and the conversion of
-// errors into google.rpc.Status happen here and nowhere else.
+// errors (by their stable codes, error-status.ts) happen here and nowhere else.
 import {
   decode,
   encode,
@@ -34,6 +34,7 @@ import {
   type WaitRequest,
   type WaitResponse,
 } from '../proto/index.js';
+import { taskErrorOf } from './error-status.js';
 import { Code, RpcError, type CallContext, type TtrpcClient, type TtrpcServer, type UnaryHandler } from '../ttrpc/index.js';
 
 /** ttrpc metadata key carrying the containerd namespace of a call. */
@@ -122,7 +123,14 @@ export function serveTaskApi(server: TtrpcServer, impl: TaskApi): void {
       }
       const ctx: TaskContext = { namespace: namespaceOf(call), signal: call.signal, call };
       const fn = impl[name] as (r: unknown, c: TaskContext) => Promise<object | void>;
-      const resp = await fn.call(impl, req, ctx);
+      let resp: object | void;
+      try {
+        resp = await fn.call(impl, req, ctx);
+      } catch (err) {
+        // the one conversion of coded errors, for every verb alike
+        const r = req as { id?: string; execId?: string };
+        throw taskErrorOf(err, `${name} ${r.execId || r.id || ''}`.trimEnd());
+      }
       if (respType === null) return EMPTY;
       if (resp === undefined || resp === null) throw new TaskError(Code.Internal, `${rpc}: implementation returned no ${respType.slice(respType.lastIndexOf('.') + 1)}`);
       return encode(respType, resp);

@@ -41,6 +41,7 @@ export interface Frame extends FrameHeader {
 export type ReadEvent = { kind: 'frame'; frame: Frame } | { kind: 'oversized'; header: FrameHeader };
 
 export class OversizedMessageError extends Error {
+  readonly code = 'VNODE_TTRPC_OVERSIZED';
   constructor(readonly length: number) {
     super(`message length ${length} exceeds maximum message size of ${MAX_MESSAGE_LENGTH}`);
     this.name = 'OversizedMessageError';

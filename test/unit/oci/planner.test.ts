@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { planSpec, type PlanInput } from '../../../src/oci/planner.js';
+import { planExecProcess, planSpec, type PlanInput, type VnodefsPlacement } from '../../../src/oci/planner.js';
 import { InvalidSpecError, parseSpec, type OciSpec } from '../../../src/oci/spec.js';
 
 const vnode: PlanInput['vnode'] = {
@@ -144,6 +144,97 @@ describe('planSpec', () => {
     const out = planSpec(input(s)).spec.linux!.sysctl as Record<string, string>;
     assert.equal(out['net.ipv4.ping_group_range'], '0 65535');
     assert.equal(out['net.ipv4.ip_unprivileged_port_start'], '0');
+  });
+
+  it('repeats the locked nosuid/nodev/noexec flags of an ID-mapped source on its mount', () => {
+    const s = spec({
+      mounts: [
+        { destination: '/dev/shm', type: 'bind', source: '/run/containerd/io.containerd.grpc.v1.cri/sandboxes/s1/shm', options: ['rbind', 'ro'] },
+        { destination: '/etc/hosts', type: 'bind', source: '/var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes/s1/hosts', options: ['rbind', 'rw', 'nosuid'] },
+        { destination: '/data', type: 'bind', source: '/run/data', options: ['rbind'] },
+      ],
+    });
+    const asked: string[] = [];
+    const mountOptionsOf = (path: string) => {
+      asked.push(path);
+      return path.startsWith('/run/') ? ['rw', 'nosuid', 'nodev', 'noexec', 'relatime'] : ['rw', 'nosuid', 'relatime'];
+    };
+    const mounts = planSpec(input(s, { mountOptionsOf })).spec.mounts!;
+    assert.deepEqual(mounts[0]!.options, ['rbind', 'ro', 'nosuid', 'nodev', 'noexec']);
+    assert.deepEqual(mounts[1]!.options, ['rbind', 'rw', 'nosuid']);
+    // a hostPath mount is not a clone of the host's mount: nothing to repeat, nothing asked
+    assert.deepEqual(mounts[2]!.options, ['rbind']);
+    assert.deepEqual(asked, ['/run/containerd/io.containerd.grpc.v1.cri/sandboxes/s1/shm', '/var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes/s1/hosts']);
+    // without the fact, the options stay as given
+    assert.deepEqual(planSpec(input(s)).spec.mounts![0]!.options, ['rbind', 'ro']);
+  });
+
+  const placement = (over: Partial<VnodefsPlacement> = {}): VnodefsPlacement => ({
+    mounts: [{ destination: '/proc/meminfo', type: 'bind', source: '/run/vnode/fs/pod-a/proc/meminfo', options: ['bind', 'ro'] }],
+    maskedPaths: ['/proc/kcore', '/proc/keys'],
+    hookBinds: [
+      { mode: 'rw', source: '/run/vnode/fs/pod-a/proc/sys/kernel/hostname', destination: '/proc/sys/kernel/hostname' },
+      { mode: 'rw', source: '/run/vnode/fs/pod-a/proc/pressure', destination: '/proc/pressure' },
+      { mode: 'ro', source: '/run/vnode/fs/pod-a/proc/sys/vm/x', destination: '/proc/sysx' },
+    ],
+    bindHelper: '/opt/vnode/vnode-bind',
+    ...over,
+  });
+
+  it('places vnodefs: binds after the container mounts, masked paths merged, the vnode-bind createContainer hook', () => {
+    const s = spec({
+      linux: { namespaces: [], maskedPaths: ['/proc/keys', '/proc/acpi'], readonlyPaths: ['/proc/sys'] },
+      hooks: { createContainer: [{ path: '/usr/bin/other' }], poststart: [{ path: '/usr/bin/p' }] },
+    });
+    const plan = planSpec(input(s, { vnodefs: placement(), hostDeviceNode: () => '/dev/full' }));
+    const mounts = plan.spec.mounts!;
+    assert.deepEqual(mounts.at(-1), { destination: '/proc/meminfo', type: 'bind', source: '/run/vnode/fs/pod-a/proc/meminfo', options: ['bind', 'ro'] });
+    assert.deepEqual(plan.spec.linux!.maskedPaths, ['/proc/keys', '/proc/acpi', '/proc/kcore']);
+    const hooks = plan.spec.hooks as Record<string, { path: string; args?: string[] }[]>;
+    assert.deepEqual(hooks.poststart, [{ path: '/usr/bin/p' }]);
+    assert.equal(hooks.createContainer!.length, 2);
+    assert.deepEqual(hooks.createContainer![0], { path: '/usr/bin/other' });
+    // below a read-only path (/proc/sys unless privileged) a bind stays read-only; a
+    // prefix that is not a path component (/proc/sysx) is not below it
+    assert.deepEqual(hooks.createContainer![1], {
+      path: '/opt/vnode/vnode-bind',
+      args: [
+        'vnode-bind',
+        'ro', '/run/vnode/fs/pod-a/proc/sys/kernel/hostname', '/run/vnode/i1/rootfs/c1/proc/sys/kernel/hostname',
+        'rw', '/run/vnode/fs/pod-a/proc/pressure', '/run/vnode/i1/rootfs/c1/proc/pressure',
+        'ro', '/run/vnode/fs/pod-a/proc/sys/vm/x', '/run/vnode/i1/rootfs/c1/proc/sysx',
+      ],
+    });
+  });
+
+  it('adds no hook when vnodefs has nothing for it, and nothing at all without vnodefs', () => {
+    const s = spec({ linux: { namespaces: [], maskedPaths: ['/proc/keys'] } });
+    const plan = planSpec(input(s, { vnodefs: placement({ hookBinds: [] }) }));
+    assert.equal(plan.spec.hooks, undefined);
+    assert.deepEqual(plan.spec.linux!.maskedPaths, ['/proc/keys', '/proc/kcore']);
+    const none = planSpec(input(s));
+    assert.equal(none.spec.hooks, undefined);
+    assert.deepEqual(none.spec.linux!.maskedPaths, ['/proc/keys']);
+    assert.ok(!none.spec.mounts!.some((m) => m.destination === '/proc/meminfo'));
+  });
+
+  it('clamps a negative oomScoreAdj and keeps a positive one', () => {
+    assert.equal(planSpec(input(spec())).spec.process!.oomScoreAdj, 0);
+    const s = spec({ process: { user: { uid: 0, gid: 0 }, args: ['sh'], cwd: '/', oomScoreAdj: 500 } });
+    assert.equal(planSpec(input(s)).spec.process!.oomScoreAdj, 500);
+  });
+
+  it('plans an exec process: the requested terminal, oomScoreAdj clamped, args required', () => {
+    const given = { args: ['sh', '-c', 'true'], cwd: '/', terminal: false, oomScoreAdj: -999, env: ['A=1'] };
+    const p = planExecProcess(given, true);
+    assert.deepEqual(p, { args: ['sh', '-c', 'true'], cwd: '/', terminal: true, oomScoreAdj: 0, env: ['A=1'] });
+    assert.equal(given.oomScoreAdj, -999, 'the input is not modified');
+    assert.equal(planExecProcess({ args: ['x'], oomScoreAdj: 100 }, false).oomScoreAdj, 100);
+    assert.equal(planExecProcess({ args: ['x'] }, false).oomScoreAdj, undefined);
+    assert.throws(() => planExecProcess({ cwd: '/' }, false), (e: unknown) => e instanceof InvalidSpecError && /the process spec has no args/.test((e as Error).message));
+    assert.throws(() => planExecProcess({ args: [] }, false), /has no args/);
+    assert.throws(() => planExecProcess(null, false), InvalidSpecError);
+    assert.throws(() => planExecProcess(['sh'], false), InvalidSpecError);
   });
 
   it('does not modify its input', () => {

@@ -1,0 +1,60 @@
+// Task API Delete: an exec process's record, or the whole task (destroy): its runtime
+// state, mounts, terminal relays, vnodefs entry and vNode membership. Destroy also
+// serves the shim's `delete` when the manager is not answering (cleanup.ts).
+import { encode } from '../../proto/index.js';
+import { RuntimeError } from '../oci-runtime.js';
+import { unmountRootfs } from '../rootfs.js';
+import { taskKey, type TaskRecord } from '../task-store.js';
+import type { CallContext, TaskDeps } from './deps.js';
+import type { ExitBook } from './exits.js';
+import { stopTtyRelay } from './tty-relay.js';
+
+export interface DeleteResult {
+  pid: number;
+  exitStatus: number;
+  exitedAt: Date;
+}
+
+export async function deleteProcess(d: TaskDeps, exits: ExitBook, req: { id: string; execId: string }, ctx: CallContext): Promise<{ pid: number; exitStatus: number; exitedAt?: Date }> {
+  const t = d.task(ctx.namespace, req.id);
+  const p = d.proc(t, req.execId);
+  if (req.execId) {
+    d.processes.move(t, p, 'delete');
+    delete t.execs[req.execId];
+    d.store.save(t);
+    d.processes.forget(t, req.execId);
+    stopTtyRelay(p);
+    return { pid: p.hostPid, exitStatus: p.exitStatus ?? 0, exitedAt: p.exitedAt ? new Date(p.exitedAt) : undefined };
+  }
+  d.processes.check(t, p, 'delete', 'kill it first');
+  const result = await destroyTask(d, exits, t);
+  d.tombstones.write(t.namespace, t.id, encode('containerd.task.v2.DeleteResponse', result));
+  d.o.events.publish('/tasks/delete', t.namespace, { containerId: t.id, pid: result.pid, exitStatus: result.exitStatus, exitedAt: result.exitedAt, id: '' });
+  return result;
+}
+
+/** Removes a task's runtime state, mounts, terminal relays and vNode membership. */
+export async function destroyTask(d: TaskDeps, exits: ExitBook, t: TaskRecord): Promise<DeleteResult> {
+  const v = d.vnodes.get(t.vnode);
+  if (v?.alive()) {
+    try {
+      await d.runtime(t.runtime).run(v.initPid, ['delete', '--force', t.id]);
+    } catch (e) {
+      // a container the runtime does not know is what delete wants
+      if (!(e instanceof RuntimeError && e.kind === 'not-found')) d.log(`delete ${t.id}: ${(e as Error).message}`);
+    }
+    if (t.init.status !== 'stopped') {
+      v.drainExits();
+      if ((t.init.status as string) !== 'stopped') exits.markExited(t, t.init, 137, new Date());
+    }
+  } else if (t.init.status !== 'stopped') {
+    exits.markExited(t, t.init, 137, new Date());
+  }
+  for (const p of [t.init, ...Object.values(t.execs)]) stopTtyRelay(p);
+  if (t.view) d.o.procView?.remove(t.view.id);
+  unmountRootfs({ target: t.rootfs, scratch: t.scratch });
+  d.store.remove(t);
+  d.processes.forgetTask(t);
+  await d.vnodes.release(taskKey(t.namespace, t.id));
+  return { pid: t.init.hostPid, exitStatus: t.init.exitStatus ?? 137, exitedAt: t.init.exitedAt ? new Date(t.init.exitedAt) : new Date() };
+}

@@ -1,0 +1,74 @@
+// The host steps that give a container its files before the runtime runs: the
+// ID-mapped root filesystem, the ID-mapped clones of pod files the plan lists, the
+// private hostPath locations, and the fact the planner needs from the host's mount
+// table (which flags a clone's source mount has).
+import { mkdirSync, realpathSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { Plan } from '../../oci/planner.js';
+import { mountTable } from '../../sys/mount.js';
+import { ensureHostPath, idmapPodFile, mountRootfs, type RootfsMount } from '../rootfs.js';
+import type { Vnode } from '../vnode.js';
+
+/** Where a task's files live: scratch/{rootfs,bundle,layers,files}. */
+export interface TaskDirs {
+  scratch: string;
+  rootfs: string;
+  runtimeBundle: string;
+  /** ID-mapped clones of pod files. */
+  files: string;
+}
+
+export function taskDirs(mounts: string, ns: string, id: string): TaskDirs {
+  const scratch = join(mounts, encodeURIComponent(ns), id);
+  // Our own directory, not the bundle's rootfs: the runtime opens it from inside the
+  // user namespace, and containerd's state dir need not be traversable there.
+  return { scratch, rootfs: join(scratch, 'rootfs'), runtimeBundle: join(scratch, 'bundle'), files: join(scratch, 'files') };
+}
+
+/** The ID-mapped root filesystem: containerd's snapshot mounts, or (`ctr run --rootfs`) the bundle's directory. */
+export function mountTaskRootfs(dirs: TaskDirs, v: Vnode, rootfsMounts: RootfsMount[], bundle: string, rootPath: string): void {
+  const userns = v.nsFile('user');
+  if (rootfsMounts.length > 0) {
+    mountRootfs(rootfsMounts, { target: dirs.rootfs, scratch: join(dirs.scratch, 'layers'), usernsFile: userns, rootId: v.record.range.start });
+  } else {
+    idmapPodFile(resolve(bundle, rootPath), dirs.rootfs, userns);
+  }
+}
+
+/** The plan's ID-mapped clones and private hostPath locations; returns the clones' mount points. */
+export function placePodFiles(dirs: TaskDirs, v: Vnode, plan: Plan): string[] {
+  const userns = v.nsFile('user');
+  const idmaps: string[] = [];
+  for (const step of plan.idmaps) {
+    mkdirSync(dirs.files, { recursive: true, mode: 0o711 });
+    idmapPodFile(step.source, step.target, userns);
+    idmaps.push(step.target);
+  }
+  for (const hp of plan.hostPaths) ensureHostPath(v.hostPathRoot, hp.path, hp.hostSource, v.record.range.start);
+  return idmaps;
+}
+
+/**
+ * The options of the host mount a path lives on (the mount at the path, else the
+ * nearest one above it), from one read of the mount table on first use. An ID-mapped
+ * clone of the path gets that mount's flags.
+ */
+export function hostMountOptions(): (path: string) => readonly string[] | undefined {
+  let table: Map<string, string[]> | undefined;
+  return (path) => {
+    table ??= mountTable();
+    let p: string;
+    try {
+      p = realpathSync(path);
+    } catch {
+      p = path;
+    }
+    for (;;) {
+      const o = table.get(p);
+      if (o) return o;
+      const up = dirname(p);
+      if (up === p) return undefined;
+      p = up;
+    }
+  };
+}
