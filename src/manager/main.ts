@@ -1,9 +1,9 @@
 // vnode-manager: serves containerd's Task API for every vNode task of one containerd
 // instance. Started by the shim's `start` (or as a service); thin: wiring only.
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { EventPublisher } from '../shim/events.js';
-import { ManagerEnv } from '../shim/instance.js';
-import { serveTaskApi } from '../shim/index.js';
+import { EventPublisher } from '../taskapi/index.js';
+import { ManagerEnv } from '../shim/index.js';
+import { serveTaskApi } from '../taskapi/index.js';
 import { TtrpcServer } from '../ttrpc/index.js';
 import { dirname, join } from 'node:path';
 import { ConnectionHolder, holderFiles } from './connection-holder.js';

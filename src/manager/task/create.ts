@@ -4,9 +4,9 @@
 // failure undoes every step taken, in reverse.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { podIdentity, type PodIdentity } from '../../oci/annotations.js';
-import { planSpec, type PlanInput, type VnodefsPlacement } from '../../oci/planner.js';
-import { parseSpec, type OciSpec } from '../../oci/spec.js';
+import { podIdentity, type PodIdentity } from '../../oci/index.js';
+import { planSpec, type PlanInput, type VnodefsPlacement } from '../../oci/index.js';
+import { parseSpec, type OciSpec } from '../../oci/index.js';
 import type { CreateTaskRequest } from '../../proto/index.js';
 import { cgroupOf } from '../../cgroup/index.js';
 import { hostDeviceNode } from '../devices.js';

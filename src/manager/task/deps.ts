@@ -2,14 +2,14 @@
 // task records, the vNodes, the live processes, the OCI runtimes, and the lookups that
 // answer "not found" / "gone" the same way for every verb.
 import { join } from 'node:path';
-import type { EventPublisher } from '../../shim/events.js';
+import type { EventPublisher } from '../../taskapi/index.js';
 import type { Supervisor } from '../../seccomp/index.js';
 import { helperPath } from '../helpers.js';
 import { OciRuntime } from '../oci-runtime.js';
 import type { InstancePaths } from '../paths.js';
 import type { ProcView } from '../proc-view.js';
 import type { ProcessRecord, TaskRecord, TaskStore } from '../task-store.js';
-import type { Tombstones } from '../tombstones.js';
+import type { Tombstones } from '../../taskapi/index.js';
 import type { Vnode, VnodeRegistry } from '../vnode.js';
 import { PreconditionError, TaskNotFoundError } from './errors.js';
 import type { ProcessTable } from './processes.js';

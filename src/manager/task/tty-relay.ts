@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { writeFifoLine } from '../../sys/fd.js';
+import { writeFifoLine } from '../../sys/index.js';
 import { helperPath } from '../helpers.js';
 import { StdioError } from '../stdio.js';
 import type { ProcessRecord } from '../task-store.js';
