@@ -55,7 +55,7 @@ export async function main(argv: string[]): Promise<number> {
   const pendingDir = join(paths.dir, 'seccomp-pending');
   mkdirSync(pendingDir, { recursive: true, mode: 0o700 });
   const supervisor = new Supervisor({ logger: logger.child({ component: 'seccomp' }), mountHelper: helperPath('vnode-mount'), notifyHelper: helperPath('vnode-notify'), keeper: holder, pendingDir });
-  const service = new TaskService({ paths, events, perPod: env.VNODE_PER_POD === 'true', log, podFilePrefixes: prefixes, procView, supervisor });
+  const service = new TaskService({ paths, events, perPod: env.VNODE_PER_POD === 'true', logger, podFilePrefixes: prefixes, procView, supervisor });
   service.reload();
   setInterval(() => service.persistSysctls(), 3000).unref();
   setInterval(() => service.reapDeadVnodes(), 1000).unref();

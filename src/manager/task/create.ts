@@ -87,7 +87,7 @@ export async function createTask(d: TaskDeps, exits: ExitBook, req: CreateTaskRe
     const since = Date.now();
     await launch(d, t, init, v, ['create', '--bundle', dirs.runtimeBundle, '--pid-file', pidFile], pidFile, undo);
     t.cgroup = init.hostPid > 0 ? cgroupOf(init.hostPid) : undefined;
-    if (!t.cgroup) d.log(`create ${req.id}: no cgroup found for host pid ${init.hostPid} (vNode pid ${init.vnodePid})`);
+    if (!t.cgroup) d.logFor(t).warn(`create ${req.id}: no cgroup found for host pid ${init.hostPid} (vNode pid ${init.vnodePid})`);
     if (pv && who.kind === 'sandbox' && t.cgroup) t.view = addSandboxEntry(pv, v, req.id, t.cgroup);
     d.store.put(t);
     exits.claimEarlyExit(t, init, since);
@@ -105,7 +105,7 @@ export async function createTask(d: TaskDeps, exits: ExitBook, req: CreateTaskRe
       try {
         await u();
       } catch (err) {
-        d.log(`create ${req.id}: cleanup step failed: ${(err as Error).message}`);
+        d.o.logger.warn({ task: req.id, err }, `create ${req.id}: cleanup step failed: ${(err as Error).message}`);
       }
     }
     throw e;
