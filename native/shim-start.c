@@ -4,7 +4,7 @@
  * it (closing its connection makes containerd run the dead-shim cleanup, `delete`).
  * When the manager of this containerd instance already answers `start`, this prints the
  * address itself; when the manager has left a deleted task's response
- * (src/manager/tombstones.ts), `delete` prints it. A few milliseconds each; everything
+ * (src/taskapi/tombstones.ts), `delete` prints it. A few milliseconds each; everything
  * else (spawning the manager, cleanup after a crash, flags) goes to the Node.js shim.
  *
  * The instance directory must be the one the Node.js shim computes
@@ -93,7 +93,7 @@ static int resolve_path(const char *in, char *out, size_t cap) {
   return 0;
 }
 
-/* One path component as src/manager/tombstones.ts accepts it: [A-Za-z0-9][A-Za-z0-9._-]*. */
+/* One path component as src/taskapi/tombstones.ts accepts it: [A-Za-z0-9][A-Za-z0-9._-]*. */
 static int plain_name(const char *s) {
   if (!s || !((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9'))) return 0;
   for (; *s; s++) {

@@ -4,9 +4,9 @@ import { existsSync, readFileSync, readdirSync, rmdirSync, rmSync } from 'node:f
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CriClient, CriError } from '../k8s/cri/index.js';
-import { managerInstance } from '../shim/instance.js';
-import { isAlive, livePidInFile } from '../manager/procfs.js';
-import { mountsUnder, umount } from '../sys/mount.js';
+import { managerInstance } from '../shim/index.js';
+import { isAlive, livePidInFile } from '../sys/index.js';
+import { mountsUnder, umount } from '../sys/index.js';
 import { localPaths, runningPid, type LocalPaths } from './containerd-local.js';
 import { ExitCode, UsageError } from './errors.js';
 import { progressTo, type Progress } from './output.js';

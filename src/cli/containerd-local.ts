@@ -20,12 +20,12 @@ import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'smol-toml';
 import { CriClient } from '../k8s/cri/index.js';
-import { livePidInFile, startTimeOf } from '../manager/procfs.js';
-import { importImage, LocalImageError, pauseImage, type CtrRunner } from '../oci/image-local.js';
+import { livePidInFile, startTimeOf } from '../sys/index.js';
+import { importImage, LocalImageError, pauseImage, type CtrRunner } from '../oci/index.js';
 import { CliError } from './errors.js';
 import type { Progress } from './output.js';
 import { bridgeConflist, containerdConfig as buildContainerdConfig, freeSubnet, writeCniConfig, type CniFiles } from './containerd-config.js';
-import { helperPath } from '../manager/helpers.js';
+import { helperPath } from '../manager/index.js';
 
 export const PAUSE_REF = 'localhost/vnode/pause:3.9';
 

@@ -6,9 +6,9 @@ import { accessSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, o
 import { release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { helperPath } from '../manager/helpers.js';
-import { hasEffectiveCap } from '../manager/procfs.js';
-import { idmapBind, umount } from '../sys/mount.js';
+import { helperPath } from '../manager/index.js';
+import { hasEffectiveCap } from '../sys/index.js';
+import { idmapBind, umount } from '../sys/index.js';
 import { containerdCandidates, containerdVersion, localPaths, runningPid } from './containerd-local.js';
 import { systemHasVnode, systemSocket } from './containerd-select.js';
 import { ExitCode, UsageError } from './errors.js';

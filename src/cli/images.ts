@@ -3,8 +3,8 @@
 // Debian's busybox-static and imported automatically into vnode's OWN containerd (never
 // into a containerd the user named: there it takes `vnode image build-busybox`).
 import type { CriClient } from '../k8s/cri/index.js';
-import { busyboxImage, importImage, DEFAULT_BUSYBOX, LocalImageError } from '../oci/image-local.js';
-import type { CtrRunner } from '../oci/image-local.js';
+import { busyboxImage, importImage, DEFAULT_BUSYBOX, LocalImageError } from '../oci/index.js';
+import type { CtrRunner } from '../oci/index.js';
 import { CliError, CliErrorCode } from './errors.js';
 import type { SelectedContainerd } from './containerd-select.js';
 import type { Progress } from './output.js';

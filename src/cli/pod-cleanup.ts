@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CriError, type CriClient } from '../k8s/cri/index.js';
-import { mountsUnder, umount } from '../sys/mount.js';
+import { mountsUnder, umount } from '../sys/index.js';
 import { cliLog } from './log.js';
 import type { Progress } from './output.js';
 

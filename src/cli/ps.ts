@@ -1,7 +1,7 @@
 // `vnode ps [-o json|wide] [--instance ID]`: the vNodes of every manager instance on this
 // node (<run dir>/<instance>, run dir /run/vnode or VNODE_RUN_DIR), with their pods.
 import { parseArgs } from 'node:util';
-import { DEFAULT_RUN_DIR } from '../shim/instance.js';
+import { DEFAULT_RUN_DIR } from '../shim/index.js';
 import { ExitCode, NotFoundError, UsageError } from './errors.js';
 import { formatAge, formatTable } from './output.js';
 import { readInstances, type InstanceView, type VnodeView } from './state.js';

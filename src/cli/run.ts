@@ -8,7 +8,7 @@ import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CriError, type CriClient, type ContainerStatus, type PodSandboxConfig } from '../k8s/cri/index.js';
-import { mount } from '../sys/mount.js';
+import { mount } from '../sys/index.js';
 import { connectCri, selectContainerd, type SelectedContainerd } from './containerd-select.js';
 import { CliError, ExitCode, UsageError } from './errors.js';
 import { attachStdin, type Attached } from './attach.js';

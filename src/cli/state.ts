@@ -4,10 +4,10 @@
 // Never talks to a manager: works while it is down, too.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TaskRecord } from '../manager/task-store.js';
-import type { VnodeRecord } from '../manager/vnode.js';
-import { isAlive } from '../manager/procfs.js';
-import { SANDBOX_NAME, SANDBOX_NAMESPACE, SANDBOX_UID, CONTAINER_NAME } from '../oci/annotations.js';
+import type { TaskRecord } from '../manager/index.js';
+import type { VnodeRecord } from '../manager/index.js';
+import { isAlive } from '../sys/index.js';
+import { SANDBOX_NAME, SANDBOX_NAMESPACE, SANDBOX_UID, CONTAINER_NAME } from '../oci/index.js';
 
 export interface ContainerView {
   id: string;

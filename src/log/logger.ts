@@ -86,6 +86,11 @@ export function fileDestination(path: string, mode = 0o600): LogDestination {
   };
 }
 
+/** A Logger that writes nothing (the on-disk cleanup of the shim's delete, which has no log). */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}
+
 /** A Logger whose records reach `fn` as their message text only (for tests and plain callbacks). */
 export function callbackLogger(fn: (msg: string) => void): Logger {
   return pino({ level: 'trace', base: null, timestamp: false }, {

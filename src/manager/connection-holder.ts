@@ -8,10 +8,10 @@ import { spawn } from 'node:child_process';
 import { closeSync, fstatSync, readFileSync, writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
-import { writeFifoLine } from '../sys/fd.js';
-import { pidfdGetfd, pidfdOpen } from '../sys/pidfd.js';
+import { writeFifoLine } from '../sys/index.js';
+import { pidfdGetfd, pidfdOpen } from '../sys/index.js';
 import { helperPath } from './helpers.js';
-import { livePidInFile, startTimeOf } from './procfs.js';
+import { livePidInFile, startTimeOf } from '../sys/index.js';
 
 export interface HolderFiles {
   control: string;

@@ -1,9 +1,9 @@
 // vnode-manager: serves containerd's Task API for every vNode task of one containerd
 // instance. Started by the shim's `start` (or as a service); thin: wiring only.
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { EventPublisher } from '../shim/events.js';
-import { ManagerEnv } from '../shim/instance.js';
-import { serveTaskApi } from '../shim/index.js';
+import { EventPublisher } from '../taskapi/index.js';
+import { ManagerEnv } from '../shim/index.js';
+import { serveTaskApi } from '../taskapi/index.js';
 import { TtrpcServer } from '../ttrpc/index.js';
 import { dirname, join } from 'node:path';
 import { ConnectionHolder, holderFiles } from './connection-holder.js';
@@ -55,7 +55,7 @@ export async function main(argv: string[]): Promise<number> {
   const pendingDir = join(paths.dir, 'seccomp-pending');
   mkdirSync(pendingDir, { recursive: true, mode: 0o700 });
   const supervisor = new Supervisor({ logger: logger.child({ component: 'seccomp' }), mountHelper: helperPath('vnode-mount'), notifyHelper: helperPath('vnode-notify'), keeper: holder, pendingDir });
-  const service = new TaskService({ paths, events, perPod: env.VNODE_PER_POD === 'true', log, podFilePrefixes: prefixes, procView, supervisor });
+  const service = new TaskService({ paths, events, perPod: env.VNODE_PER_POD === 'true', logger, podFilePrefixes: prefixes, procView, supervisor });
   service.reload();
   setInterval(() => service.persistSysctls(), 3000).unref();
   setInterval(() => service.reapDeadVnodes(), 1000).unref();

@@ -33,6 +33,6 @@ export function instancePaths(socket: string, env: NodeJS.ProcessEnv = process.e
     mounts: join(dir, 'mounts'),
     idPool: env.VNODE_ID_POOL_DIR ?? '/run/vnode/idpool',
     data: join(env.VNODE_DATA_DIR ?? '/var/lib/vnode', instance),
-    deleted: join(dir, 'deleted'),
+    deleted: join(dir, 'deleted'), // = ManagerInstance.tombstones
   };
 }

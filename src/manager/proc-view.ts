@@ -6,7 +6,7 @@
 // per-namespace vNode to be measured by; with VNODE_PER_POD=true a pod is its vNode.)
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { OciMount } from '../oci/spec.js';
+import type { OciMount } from '../oci/index.js';
 import type { Logger } from '../log/index.js';
 import { VnodeFs, type VnodeSpec } from '../vnodefs/index.js';
 

@@ -4,8 +4,8 @@
 // Image layers are never chowned or copied.
 import { chownSync, existsSync, mkdirSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SyscallError } from '../sys/libc.js';
-import { idmapBind, mount, MS_BIND, MS_REC, unmountAllUnder } from '../sys/mount.js';
+import { SyscallError } from '../sys/index.js';
+import { idmapBind, mount, MS_BIND, MS_REC, unmountAllUnder } from '../sys/index.js';
 
 export interface RootfsMount {
   type: string;

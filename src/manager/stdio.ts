@@ -5,7 +5,7 @@
 import { closeSync, constants, openSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pipe, setBlocking } from '../sys/fd.js';
+import { pipe, setBlocking } from '../sys/index.js';
 
 /** How long Start waits for containerd to open the read end of an output FIFO. */
 const READER_WAIT_MS = 10_000;

@@ -9,7 +9,7 @@ import { ExitLog, type ExitRecord } from './exit-log.js';
 import { IdPool, type IdRange } from './id-pool.js';
 import { helperPath } from './helpers.js';
 import type { InstancePaths } from './paths.js';
-import { childrenOf, isAlive, nsPids, startTimeOf } from './procfs.js';
+import { childrenOf, isAlive, nsPids, startTimeOf } from '../sys/index.js';
 import { nextVnodeState, type VnodeState, type VnodeTransition } from './vnode-state.js';
 
 export interface VnodeRecord {

@@ -3,8 +3,8 @@
 // Every answer is checked against SECCOMP_IOCTL_NOTIF_ID_VALID after these reads, so a
 // PID reused meanwhile is never answered for.
 import { openSync, readFileSync, statSync } from 'node:fs';
-import { hasEffectiveCap } from '../manager/procfs.js';
-import { libc } from '../sys/libc.js';
+import { hasEffectiveCap } from '../sys/index.js';
+import { libc } from '../sys/index.js';
 
 let fns: { pwrite: (fd: number, b: Uint8Array, n: number, off: bigint) => number; pread: (fd: number, b: Uint8Array, n: number, off: bigint) => number } | undefined;
 function f() {

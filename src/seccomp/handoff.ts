@@ -5,7 +5,7 @@
 import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
-import { pidfdGetfd, pidfdOpen } from '../sys/pidfd.js';
+import { pidfdGetfd, pidfdOpen } from '../sys/index.js';
 
 /** fd of the helper on which it hands over its listener. */
 export const HANDOFF_FD = 3;

@@ -1,5 +1,5 @@
 // The listener ioctls the supervisor answers with (include/uapi/linux/seccomp.h).
-import { errno, libc } from '../sys/libc.js';
+import { errno, libc } from '../sys/index.js';
 import { encodeResponse, SECCOMP_IOCTL_NOTIF_ID_VALID, SECCOMP_IOCTL_NOTIF_SEND } from './abi.js';
 
 let ioctl: ((fd: number, req: number, b: Uint8Array) => number) | undefined;

@@ -17,7 +17,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { callbackLogger, type LogFields, type Logger } from '../log/index.js';
-import { SyscallError } from '../sys/libc.js';
+import { SyscallError } from '../sys/index.js';
 import type { SysinfoView } from '../vnodefs/index.js';
 import { encodeResponse, encodeSysinfo, NOTIF_SIZE, parseNotification, SUPERVISED_FS_TYPES, type Notification } from './abi.js';
 import { hasCapSysAdmin, inHostUserNs, openMem, readString, writeAt } from './caller.js';

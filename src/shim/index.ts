@@ -1,28 +1,9 @@
-// Public surface of the shim component: the Task API contract the manager
-// implements and serves, the event publisher, and the shim binary's helpers.
+// Public surface of the shim component (the `containerd-shim-vnode-v2` binary): where
+// the one manager of a containerd instance lives, and making sure it runs. The Task
+// API it points containerd at is src/taskapi.
 //
-//   const server = new TtrpcServer({ onConnectionClose });   // from src/ttrpc
-//   serveTaskApi(server, myTaskApi);                        // registers containerd.task.v2.Task
-//   await server.listen(process.env[ManagerEnv.socket] ?? managerInstance(containerdAddress).socket);
-//   const events = new EventPublisher({ address: ttrpcAddress });
-//   events.publish('/tasks/exit', namespace, { containerId, id, pid, exitStatus, exitedAt });
-//
-// Implementations throw errors with a stable `code` (ERROR_STATUS maps them to gRPC
-// codes) or TaskError(Code.X, message); serveTaskApi converts them once, at the boundary.
-export {
-  serveTaskApi,
-  taskClient,
-  namespaceOf,
-  TaskError,
-  NAMESPACE_HEADER,
-  TASK_RPCS,
-  type TaskApi,
-  type TaskContext,
-  type TaskClient,
-  type TaskRpc,
-} from './task-api.js';
-export { Code } from '../ttrpc/index.js';
-export { ERROR_STATUS, taskErrorOf, vnodeCodeOf } from './error-status.js';
-export { EventPublisher, type EventPublisherOptions } from './events.js';
+//   const inst = managerInstance(containerdAddress);   // socket, pid file, run dir
+//   const address = await ensureManager(args);         // starts vnode-manager if needed
 export { managerInstance, instanceId, ManagerEnv, DEFAULT_RUN_DIR, type ManagerInstance } from './instance.js';
-export { ensureManager, ping as pingManager, shimAddress } from './start.js';
+export { ensureManager, ping as pingManager, shimAddress, MANAGER_NODE_FLAGS } from './start.js';
+export { parseArgs, UsageError, type ShimArgs } from './args.js';

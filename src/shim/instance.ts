@@ -31,6 +31,8 @@ export interface ManagerInstance {
   pidFile: string;
   logFile: string;
   shimLog: string;
+  /** Responses of tasks the manager deleted, for `delete` (src/taskapi Tombstones). */
+  tombstones: string;
   /** Abstract unix socket name held while one `start` spawns the manager. */
   lockName: string;
 }
@@ -51,6 +53,7 @@ export function managerInstance(containerdAddress: string, env: NodeJS.ProcessEn
     pidFile: join(dir, 'manager.pid'),
     logFile: join(dir, 'manager.log'),
     shimLog: join(dir, 'shim.log'),
+    tombstones: join(dir, 'deleted'),
     lockName: `\0vnode-shim-start-${createHash('sha256').update(dir).digest('hex').slice(0, 16)}`,
   };
 }

@@ -15,7 +15,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, realpathSync, unlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { dirname, join } from 'node:path';
-import { livePidInFile, startTimeOf } from '../manager/procfs.js';
+import { livePidInFile, startTimeOf } from '../sys/index.js';
 import { Code, RpcError, TtrpcClient } from '../ttrpc/index.js';
 import type { ShimArgs } from './args.js';
 import { ManagerEnv, managerInstance, type ManagerInstance } from './instance.js';

@@ -2,7 +2,7 @@
 // the descriptor inherited as fd 3 (`-o fd=3`); no libfuse, no fusermount.
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, constants as F, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { ioctlU32Ptr } from '../sys/fuse-dev.js';
+import { ioctlU32Ptr } from '../sys/index.js';
 import { FUSE_DEV_IOC_CLONE } from './protocol.js';
 
 export const FS_TYPE = 'fuse.vnodefs';

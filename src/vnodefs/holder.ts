@@ -6,7 +6,7 @@
 // pidfd_open + pidfd_getfd and serves the queue.
 import { spawn } from 'node:child_process';
 import { closeSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
-import { pidfdGetfd, pidfdOpen } from '../sys/pidfd.js';
+import { pidfdGetfd, pidfdOpen } from '../sys/index.js';
 
 export const HOLDER_FD = 3;
 const PREFIX = 'vnodefs-holder:';

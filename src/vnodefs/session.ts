@@ -13,7 +13,7 @@
 // the pool is touched once per batch, not once per request.
 import { closeSync, read, writeSync } from 'node:fs';
 import { constants } from 'node:os';
-import { readNoThrow } from '../sys/fuse-dev.js';
+import { readNoThrow } from '../sys/index.js';
 import { cloneFuseDevice } from './device.js';
 import type { Handler } from './handler.js';
 import { READ_BUFFER_SIZE } from './protocol.js';

@@ -4,9 +4,9 @@
 // failure undoes every step taken, in reverse.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { podIdentity, type PodIdentity } from '../../oci/annotations.js';
-import { planSpec, type PlanInput, type VnodefsPlacement } from '../../oci/planner.js';
-import { parseSpec, type OciSpec } from '../../oci/spec.js';
+import { podIdentity, type PodIdentity } from '../../oci/index.js';
+import { planSpec, type PlanInput, type VnodefsPlacement } from '../../oci/index.js';
+import { parseSpec, type OciSpec } from '../../oci/index.js';
 import type { CreateTaskRequest } from '../../proto/index.js';
 import { cgroupOf } from '../../cgroup/index.js';
 import { hostDeviceNode } from '../devices.js';
@@ -87,7 +87,7 @@ export async function createTask(d: TaskDeps, exits: ExitBook, req: CreateTaskRe
     const since = Date.now();
     await launch(d, t, init, v, ['create', '--bundle', dirs.runtimeBundle, '--pid-file', pidFile], pidFile, undo);
     t.cgroup = init.hostPid > 0 ? cgroupOf(init.hostPid) : undefined;
-    if (!t.cgroup) d.log(`create ${req.id}: no cgroup found for host pid ${init.hostPid} (vNode pid ${init.vnodePid})`);
+    if (!t.cgroup) d.logFor(t).warn(`create ${req.id}: no cgroup found for host pid ${init.hostPid} (vNode pid ${init.vnodePid})`);
     if (pv && who.kind === 'sandbox' && t.cgroup) t.view = addSandboxEntry(pv, v, req.id, t.cgroup);
     d.store.put(t);
     exits.claimEarlyExit(t, init, since);
@@ -105,7 +105,7 @@ export async function createTask(d: TaskDeps, exits: ExitBook, req: CreateTaskRe
       try {
         await u();
       } catch (err) {
-        d.log(`create ${req.id}: cleanup step failed: ${(err as Error).message}`);
+        d.o.logger.warn({ task: req.id, err }, `create ${req.id}: cleanup step failed: ${(err as Error).message}`);
       }
     }
     throw e;

@@ -41,7 +41,7 @@ export async function destroyTask(d: TaskDeps, exits: ExitBook, t: TaskRecord): 
       await d.runtime(t.runtime).run(v.initPid, ['delete', '--force', t.id]);
     } catch (e) {
       // a container the runtime does not know is what delete wants
-      if (!(e instanceof RuntimeError && e.kind === 'not-found')) d.log(`delete ${t.id}: ${(e as Error).message}`);
+      if (!(e instanceof RuntimeError && e.kind === 'not-found')) d.logFor(t).warn({ err: e }, `delete ${t.id}: ${(e as Error).message}`);
     }
     if (t.init.status !== 'stopped') {
       v.drainExits();

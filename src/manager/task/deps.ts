@@ -2,23 +2,25 @@
 // task records, the vNodes, the live processes, the OCI runtimes, and the lookups that
 // answer "not found" / "gone" the same way for every verb.
 import { join } from 'node:path';
-import type { EventPublisher } from '../../shim/events.js';
+import type { EventPublisher } from '../../taskapi/index.js';
 import type { Supervisor } from '../../seccomp/index.js';
 import { helperPath } from '../helpers.js';
 import { OciRuntime } from '../oci-runtime.js';
 import type { InstancePaths } from '../paths.js';
 import type { ProcView } from '../proc-view.js';
 import type { ProcessRecord, TaskRecord, TaskStore } from '../task-store.js';
-import type { Tombstones } from '../tombstones.js';
+import type { Tombstones } from '../../taskapi/index.js';
 import type { Vnode, VnodeRegistry } from '../vnode.js';
 import { PreconditionError, TaskNotFoundError } from './errors.js';
 import type { ProcessTable } from './processes.js';
+import type { LogFields, Logger } from '../../log/index.js';
 
 export interface ServiceOptions {
   paths: InstancePaths;
   events: Pick<EventPublisher, 'publish'>;
   perPod: boolean;
-  log: (msg: string) => void;
+  /** The manager's logger; records of a task carry its pod, vNode and task fields (logFor). */
+  logger: Logger;
   /** Host paths whose bind mounts are pod files (ID-mapped in place). */
   podFilePrefixes: string[];
   /** vnodefs: per-pod /proc and /sys files; absent = containers see the kernel's. */
@@ -44,8 +46,14 @@ export class TaskDeps {
     readonly processes: ProcessTable,
   ) {}
 
-  get log(): (msg: string) => void {
-    return this.o.log;
+  /** A logger whose records name the task: its pod ("<namespace>/<name>"), vNode, task id and exec id. */
+  logFor(t: TaskRecord, execId = ''): Logger {
+    return this.o.logger.child(this.fieldsOf(t, execId));
+  }
+
+  fieldsOf(t: TaskRecord, execId = ''): LogFields {
+    const pod = /^pod (\S+)/.exec(t.pod ?? '')?.[1];
+    return { ...(pod ? { pod } : {}), vnode: t.vnode, task: t.id, ...(execId ? { exec: execId } : {}) };
   }
 
   runtime(binary: string): OciRuntime {

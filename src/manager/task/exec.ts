@@ -1,7 +1,7 @@
 // Task API Exec: records an exec process of a task (its process spec checked by the
 // planner); Start runs it.
 import type { Any } from '../../proto/index.js';
-import { planExecProcess } from '../../oci/planner.js';
+import { planExecProcess } from '../../oci/index.js';
 import type { CallContext, TaskDeps } from './deps.js';
 import { BadRequestError, PreconditionError, TaskExistsError } from './errors.js';
 

@@ -54,7 +54,7 @@ export class ExitBook {
       for (const t of this.d.store.all().filter((t) => t.vnode === v.name)) {
         for (const p of [t.init, ...Object.values(t.execs)]) {
           if (p.status === 'stopped') continue;
-          this.d.log(`vNode ${v.name} is gone (its init died): ${t.id}${p.execId ? ` exec ${p.execId}` : ''} exited`);
+          this.d.logFor(t, p.execId).warn(`vNode ${v.name} is gone (its init died): ${t.id}${p.execId ? ` exec ${p.execId}` : ''} exited`);
           this.markExited(t, p, 137, new Date());
         }
       }

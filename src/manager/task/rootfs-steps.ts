@@ -4,8 +4,8 @@
 // table (which flags a clone's source mount has).
 import { mkdirSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { Plan } from '../../oci/planner.js';
-import { mountTable } from '../../sys/mount.js';
+import type { Plan } from '../../oci/index.js';
+import { mountTable } from '../../sys/index.js';
 import { ensureHostPath, idmapPodFile, mountRootfs, type RootfsMount } from '../rootfs.js';
 import type { Vnode } from '../vnode.js';
 

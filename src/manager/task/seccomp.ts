@@ -23,6 +23,7 @@ export function supervise(d: TaskDeps, fd: number, t: TaskRecord, p: ProcessReco
   };
   sup.add(fd, {
     describe,
+    fields: d.fieldsOf(t, p.execId),
     sysinfo: (pid) => {
       const id = entry();
       return id ? pv!.fs.sysinfoOf(id, pid) : undefined;

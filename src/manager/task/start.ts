@@ -3,7 +3,7 @@
 // after TaskStart / TaskExecStarted, as containerd expects.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { planExecProcess } from '../../oci/planner.js';
+import { planExecProcess } from '../../oci/index.js';
 import type { ProcessRecord, TaskRecord } from '../task-store.js';
 import type { Vnode } from '../vnode.js';
 import type { CallContext, TaskDeps } from './deps.js';

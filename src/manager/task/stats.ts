@@ -2,7 +2,7 @@
 // it can be read after its processes are gone).
 import { packAny, RUNC_PROCESS_DETAILS } from '../../proto/index.js';
 import { cgroupOf, cgroupPids, metricsOf } from '../../cgroup/index.js';
-import { isAlive } from '../procfs.js';
+import { isAlive } from '../../sys/index.js';
 import type { CallContext, TaskDeps } from './deps.js';
 import { NoCgroupError } from './errors.js';
 

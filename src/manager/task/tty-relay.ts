@@ -2,11 +2,12 @@
 // pty master from the runtime over a console socket, copies it to and from
 // containerd's FIFOs, and takes resize / close-stdin commands on a control FIFO. It
 // runs detached, so terminals keep working while the manager is down.
+import type { Logger } from '../../log/index.js';
 import { spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { writeFifoLine } from '../../sys/fd.js';
+import { writeFifoLine } from '../../sys/index.js';
 import { helperPath } from '../helpers.js';
 import { StdioError } from '../stdio.js';
 import type { ProcessRecord } from '../task-store.js';
@@ -37,11 +38,11 @@ export function stopTtyRelay(p: ProcessRecord): void {
 }
 
 /** Sends "resize W H" or "close-stdin" to the relay; a relay that is gone is not an error. */
-export function ttyCommand(p: ProcessRecord, line: string, log: (msg: string) => void): void {
+export function ttyCommand(p: ProcessRecord, line: string, log: Logger): void {
   if (!p.ttyControl || !existsSync(p.ttyControl)) return;
   try {
     writeFifoLine(p.ttyControl, line);
   } catch (e) {
-    log(`terminal control ${p.ttyControl}: ${(e as Error).message}`);
+    log.warn({ err: e }, `terminal control ${p.ttyControl}: ${(e as Error).message}`);
   }
 }

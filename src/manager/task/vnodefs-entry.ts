@@ -2,8 +2,8 @@
 // tasks own: a pod sandbox owns its pod's (based on the pod's cgroup, made once the
 // sandbox's cgroup exists), a task without CRI its own (from its spec's cgroupsPath);
 // a pod's containers read their sandbox's. The pause container reads nothing there.
-import type { VnodefsPlacement } from '../../oci/planner.js';
-import type { OciSpec } from '../../oci/spec.js';
+import type { VnodefsPlacement } from '../../oci/index.js';
+import type { OciSpec } from '../../oci/index.js';
 import { isUnifiedHost, type CgroupLocation } from '../../cgroup/index.js';
 import { helperPath } from '../helpers.js';
 import { podCgroupOf, taskCgroupOf } from '../../cgroup/index.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { RUNC_OPTIONS, packAny } from '../../../src/proto/index.js';
-import { taskClient, type TaskClient } from '../../../src/shim/index.js';
+import { taskClient, type TaskClient } from '../../../src/taskapi/index.js';
 import { Code, RpcError, TtrpcClient } from '../../../src/ttrpc/index.js';
 import { availableContainerdVersions, startContainerd, type ContainerdInstance } from '../../support/containerd.js';
 import { criEnv, CriError, TestPod, waitFor, type CriEnv } from '../../support/cri.js';

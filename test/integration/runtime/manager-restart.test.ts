@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { isAlive } from '../../../src/manager/procfs.js';
+import { isAlive } from '../../../src/sys/index.js';
 import { availableContainerdVersions, type ContainerdInstance } from '../../support/containerd.js';
 import { sleep, TestPod, waitFor } from '../../support/cri.js';
 import { instanceDir, leasesOf, managerPid, mountsBelow, taskStateFiles, vnodeRecords, vnodeSuite } from '../../support/vnode-host.js';

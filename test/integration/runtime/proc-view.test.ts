@@ -7,7 +7,7 @@ import { isUnifiedHost } from '../../../src/cgroup/index.js';
 import { describe, it } from 'node:test';
 import { availableContainerdVersions } from '../../support/containerd.js';
 import { managerPid, vnodeSuite } from '../../support/vnode-host.js';
-import { isAlive } from '../../../src/manager/procfs.js';
+import { isAlive } from '../../../src/sys/index.js';
 import { sleep, TestPod, waitFor, withPod, type CriEnv } from '../../support/cri.js';
 
 const version = (process.env.VNODE_TEST_CONTAINERD_VERSIONS?.split(',')[0] ?? (availableContainerdVersions().includes('2') ? '2' : '1.7')) as '2' | '1.7';

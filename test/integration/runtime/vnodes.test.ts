@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { availableContainerdVersions } from '../../support/containerd.js';
 import { TestPod, waitFor, withPod, type CriEnv } from '../../support/cri.js';
-import { isAlive } from '../../../src/manager/procfs.js';
+import { isAlive } from '../../../src/sys/index.js';
 import { instanceDir, leasesOf, mountsBelow, parseUidMap, taskStateFiles, vnodeInitPids, vnodeRecords, vnodeSuite } from '../../support/vnode-host.js';
 
 const version = (process.env.VNODE_TEST_CONTAINERD_VERSIONS?.split(',')[0] ?? (availableContainerdVersions().includes('2') ? '2' : '1.7')) as '2' | '1.7';

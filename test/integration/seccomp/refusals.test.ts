@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { availableContainerdVersions } from '../../support/containerd.js';
 import { criEnv, waitFor, withPod, type CriEnv } from '../../support/cri.js';
 import { instanceDir, managerPid, vnodeRecords, vnodeSuite } from '../../support/vnode-host.js';
-import { isAlive } from '../../../src/manager/procfs.js';
+import { isAlive } from '../../../src/sys/index.js';
 
 const version = (process.env.VNODE_TEST_CONTAINERD_VERSIONS?.split(',')[0] ?? (availableContainerdVersions().includes('2') ? '2' : '1.7')) as '2' | '1.7';
 const MiB = 1024 * 1024;

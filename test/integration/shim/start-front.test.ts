@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { managerInstance } from '../../../src/shim/instance.js';
-import { Tombstones } from '../../../src/manager/tombstones.js';
+import { Tombstones } from '../../../src/taskapi/tombstones.js';
 import { decode, encode, type DeleteResponse } from '../../../src/proto/index.js';
 
 const front = join(import.meta.dirname, '../../../bin/containerd-shim-vnode-v2');

@@ -6,7 +6,7 @@ import { rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { encode } from '../../../src/proto/index.js';
-import { EventPublisher } from '../../../src/shim/index.js';
+import { EventPublisher } from '../../../src/taskapi/index.js';
 import { Code, RpcError, TtrpcClient } from '../../../src/ttrpc/index.js';
 import { canRunContainerd, containerdBinaries, startPrivateContainerd, waitFor, type PrivateContainerd } from './private-containerd.js';
 

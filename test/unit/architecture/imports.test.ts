@@ -48,3 +48,8 @@ test('findViolations reports imports of another component\'s internals, and only
     rmSync(src, { recursive: true, force: true });
   }
 });
+
+test('src/: every cross-component import goes through the component\'s index.ts', () => {
+  const found = findViolations(join(repo, 'src')).map((v: { file: string; spec: string }) => `${v.file} imports ${v.spec}`);
+  assert.deepEqual(found, []);
+});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Code, ERROR_STATUS, taskErrorOf, vnodeCodeOf } from '../../../src/shim/index.js';
+import { Code, ERROR_STATUS, taskErrorOf, vnodeCodeOf } from '../../../src/taskapi/index.js';
 import { UsageError } from '../../../src/shim/args.js';
 import { RpcError } from '../../../src/ttrpc/index.js';
 import { OversizedMessageError } from '../../../src/ttrpc/frame.js';

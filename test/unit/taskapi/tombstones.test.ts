@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Tombstones } from '../../../src/manager/tombstones.js';
+import { Tombstones } from '../../../src/taskapi/tombstones.js';
 
 test('tombstones: one file per namespace/id, plain names only, stale ones swept, cleared on reuse', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vnode-tomb-'));

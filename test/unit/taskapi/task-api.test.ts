@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { encode, TaskStatus, type StateRequest } from '../../../src/proto/index.js';
-import { Code, serveTaskApi, TASK_RPCS, taskClient, TaskError, type TaskApi, type TaskContext } from '../../../src/shim/index.js';
+import { Code, serveTaskApi, TASK_RPCS, taskClient, TaskError, type TaskApi, type TaskContext } from '../../../src/taskapi/index.js';
 import { RpcError, TtrpcClient, TtrpcServer } from '../../../src/ttrpc/index.js';
 
 let dir: string;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { decode, unpackAny, type ForwardRequest } from '../../../src/proto/index.js';
-import { EventPublisher } from '../../../src/shim/index.js';
+import { EventPublisher } from '../../../src/taskapi/index.js';
 import { Code, RpcError, TtrpcServer } from '../../../src/ttrpc/index.js';
 
 let dir: string;

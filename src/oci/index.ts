@@ -1,0 +1,7 @@
+// Public surface of oci: OCI runtime spec types and parsing, the pod identity in CRI's
+// annotations, the spec planner (the only code that turns containerd's spec into the one
+// the runtime gets), and local OCI images built from Debian's packages.
+export { CONTAINER_NAME, SANDBOX_NAME, SANDBOX_NAMESPACE, SANDBOX_UID, podIdentity, type PodIdentity } from './annotations.js';
+export { DEFAULT_BUSYBOX, LocalImageError, busyboxImage, importImage, pauseImage, type CtrRunner } from './image-local.js';
+export { planExecProcess, planSpec, type Plan, type PlanInput, type VnodefsPlacement } from './planner.js';
+export { parseSpec, type OciMount, type OciSpec } from './spec.js';
