@@ -5,3 +5,4 @@ export { captureNetns, moveLinks, type MoveInput } from './move.js';
 export { isNetnsFile, netnsInode } from './ns-exec.js';
 export { adoptPodNetwork, readAdoptionRecord, recoverAdoption, removeAdoptionRecord, verifyPodNetwork, type AdoptInput, type AdoptionRecord } from './pod-network.js';
 export { restoreCommands, type AddrState, type LinkState, type NetnsSnapshot, type RouteState } from './snapshot.js';
+export { cniMarkerDir, readCniMarker, requireVnodeCni, sweepCniMarkers, type CniMarker } from './cni-marker.js';
