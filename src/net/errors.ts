@@ -6,7 +6,9 @@ export type NetErrorCode =
   | 'NET_MOVE' // moving links or re-applying their configuration failed
   | 'NET_MOUNT' // replacing containerd's netns mount failed
   | 'NET_NO_VNODE_CNI' // the sandbox's network was not set up by vnode-cni
-  | 'NET_RECORD'; // a record of an adoption is unreadable
+  | 'NET_RECORD' // a record of an adoption is unreadable
+  | 'NET_CNI_CONFIG' // no usable CNI network configuration
+  | 'NET_CNI_PLUGIN'; // a CNI plugin is missing or failed
 
 export class NetError extends Error {
   override name = 'NetError';
