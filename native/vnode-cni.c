@@ -1,18 +1,26 @@
 /*
  * vnode-cni: the CNI plugin at the end of the vnode runtime's network chain.
  *
- * Today it refuses host ports: a pod of a vNode cannot have a port on the host (the
+ * It refuses host ports: a pod of a vNode cannot have a port on the host (the
  * host's network is outside what a tenant may reach), so an ADD whose runtimeConfig
  * carries portMappings (containerd passes only mappings with a host port) fails with
  * an error that names the pod, the ports and what to use instead. containerd then
  * tears the sandbox's network down and removes its namespace; no vNode is created,
- * since the sandbox task never is. Otherwise it passes the previous result on.
+ * since the sandbox task never is. Otherwise it passes the previous result on, and
+ * leaves a marker for the vnode manager: <state dir>/<container id>.json with the
+ * netns path, interface and pod names. The manager refuses a sandbox without one (its
+ * network was not set up through the vnode runtime's chain) and adopts the pod's
+ * links into the vNode's namespace when it creates the sandbox (docs/networking.md).
+ * DEL removes the marker. The state dir is the network config's "stateDir", else
+ * $VNODE_RUN_DIR/cni, else /run/vnode/cni.
  *
  * C, not Node.js: it runs for every pod sandbox, and Node.js's start-up alone would be
  * a tenth of a pod's start time.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +146,61 @@ static int fail(const char *version, int code, const char *msg, const char *deta
   return 1;
 }
 
+/* Where markers go: the config's "stateDir", else $VNODE_RUN_DIR/cni, else /run/vnode/cni. */
+static void state_dir(const char *conf, char *out, size_t n) {
+  char dir[512];
+  string(member(conf, "stateDir"), dir, sizeof dir);
+  if (dir[0] == '/') {
+    snprintf(out, n, "%s", dir);
+    return;
+  }
+  const char *run = getenv("VNODE_RUN_DIR");
+  snprintf(out, n, "%s/cni", run && run[0] == '/' ? run : "/run/vnode");
+}
+
+/* CNI's container ID alphabet (letters, digits, _ . -): safe as a file name. */
+static int plain_id(const char *id) {
+  if (!id || !id[0] || strlen(id) > 200 || id[0] == '.') return 0;
+  for (const char *p = id; *p; p++)
+    if (!isalnum((unsigned char)*p) && !strchr("_.-", *p)) return 0;
+  return 1;
+}
+
+/* A value that can go into the marker's JSON as it is (no quote, backslash or control character). */
+static int json_safe(const char *v) {
+  for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+    if (*p == '"' || *p == '\\' || *p < 0x20) return 0;
+  return 1;
+}
+
+static int mkdirs(const char *path) {
+  char buf[512];
+  snprintf(buf, sizeof buf, "%s", path);
+  for (char *p = buf + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = 0;
+    if (mkdir(buf, 0711) && errno != EEXIST) return -1;
+    *p = '/';
+  }
+  return mkdir(buf, 0700) && errno != EEXIST ? -1 : 0;
+}
+
+/* <dir>/<id>.json, written whole (temp file + rename) so the manager never reads half of one. */
+static int write_marker(const char *dir, const char *id, const char *netns, const char *ifname, const char *ns, const char *pod) {
+  char path[768], tmp[800];
+  snprintf(path, sizeof path, "%s/%s.json", dir, id);
+  snprintf(tmp, sizeof tmp, "%s.%d.tmp", path, (int)getpid());
+  if (mkdirs(dir)) return -1;
+  FILE *f = fopen(tmp, "w");
+  if (!f) return -1;
+  fprintf(f, "{\"version\":1,\"containerId\":\"%s\",\"netns\":\"%s\",\"ifname\":\"%s\",\"podNamespace\":\"%s\",\"podName\":\"%s\"}\n", id, netns, ifname, ns, pod);
+  if (fclose(f) || rename(tmp, path)) {
+    unlink(tmp);
+    return -1;
+  }
+  return 0;
+}
+
 int main(void) {
   const char *cmd = getenv("CNI_COMMAND");
   if (!cmd) {
@@ -153,7 +216,19 @@ int main(void) {
   char version[32];
   string(member(conf, "cniVersion"), version, sizeof version);
   if (!version[0]) snprintf(version, sizeof version, "1.0.0");
-  if (strcmp(cmd, "ADD")) return 0; /* DEL, CHECK, GC, STATUS: nothing of ours to undo or check */
+  const char *id = getenv("CNI_CONTAINERID");
+  char dir[512];
+  state_dir(conf, dir, sizeof dir);
+  if (!strcmp(cmd, "DEL")) {
+    /* DEL may come twice, or for an ADD that failed: a missing marker is fine */
+    if (plain_id(id)) {
+      char path[768];
+      snprintf(path, sizeof path, "%s/%s.json", dir, id);
+      unlink(path);
+    }
+    return 0;
+  }
+  if (strcmp(cmd, "ADD")) return 0; /* CHECK, GC, STATUS: the manager checks the moved links */
 
   const char *mappings = member(member(conf, "runtimeConfig"), "portMappings");
   if (mappings && *mappings == '[') {
@@ -183,14 +258,25 @@ int main(void) {
     }
   }
   const char *prev = member(conf, "prevResult");
-  if (prev) {
-    const char *end = skip(prev);
-    if (end) {
-      fwrite(prev, 1, (size_t)(end - prev), stdout);
-      putchar('\n');
-      return 0;
-    }
+  const char *end = prev ? skip(prev) : NULL;
+  if (!end || *prev != '{') {
+    return fail(version, 7, "vnode-cni: no previous result: it must come last in a chain whose earlier plugins create the pod's interface",
+                "put vnode-cni after the cluster's network plugins in the vnode runtime's conflist");
   }
-  printf("{\"cniVersion\":\"%s\"}\n", version);
+  const char *netns = getenv("CNI_NETNS"), *ifname = getenv("CNI_IFNAME");
+  if (!plain_id(id)) return fail(version, 4, "vnode-cni: CNI_CONTAINERID is missing or not a plain container ID", "");
+  if (!netns || netns[0] != '/' || !json_safe(netns) || !ifname || !json_safe(ifname)) {
+    return fail(version, 4, "vnode-cni: CNI_NETNS must be the path of the pod's network namespace and CNI_IFNAME a plain name", "");
+  }
+  char ns[128], pod[256];
+  cni_arg("K8S_POD_NAMESPACE", ns, sizeof ns);
+  cni_arg("K8S_POD_NAME", pod, sizeof pod);
+  if (write_marker(dir, id, netns, ifname, ns, pod)) {
+    char msg[768];
+    snprintf(msg, sizeof msg, "vnode-cni: cannot write its marker below %s", json_safe(dir) ? dir : "its state directory");
+    return fail(version, 5, msg, "the vnode manager refuses sandboxes without it; check that the directory is writable by containerd");
+  }
+  fwrite(prev, 1, (size_t)(end - prev), stdout);
+  putchar('\n');
   return 0;
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepares this machine for vnode's integration tests (idempotent, quiet, fast when done):
 #   1. Debian packages the tests use (runc, crun, containerd 1.6, busybox-static, catatonit,
-#      CNI plugins, iproute2, fuse3, lxcfs, util-linux, gcc + libc-dev, gcc-multilib for the
+#      CNI plugins, iproute2, iptables (nettools test image), fuse3, lxcfs, util-linux, gcc + libc-dev, gcc-multilib for the
 #      i386 build of the syscall probe that checks the seccomp filter's i386 table).
 #   2. containerd 1.7.x (trixie) and 2.x (sid) unpacked into <repo>/.cache/containerd/{1.7,2}
 #      through a PRIVATE apt directory: the system's apt sources are never changed.
@@ -19,7 +19,7 @@ die() { printf '[setup-host] error: %s\n' "$*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "must run as root (apt-get install, containerd)"
 
 # ---- 1. system packages ------------------------------------------------------------------
-PKGS=(runc crun containerd busybox-static catatonit containernetworking-plugins iproute2
+PKGS=(runc crun containerd busybox-static catatonit containernetworking-plugins iproute2 iptables dash
       fuse3 lxcfs util-linux gcc libc6-dev gcc-multilib ca-certificates)
 missing=()
 for p in "${PKGS[@]}"; do

@@ -3,6 +3,8 @@
 // containerd's k8s.io namespace.
 import * as local from '../../src/oci/image-local.js';
 import type { ImageArchive, CtrRunner } from '../../src/oci/image-local.js';
+import { PackageLayer } from '../../src/oci/image-packages.js';
+import type { TarEntry } from '../../src/oci/image-tar.js';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
@@ -14,6 +16,10 @@ export { importImage, type ImageArchive, type CtrRunner } from '../../src/oci/im
 
 export const BUSYBOX_IMAGE = 'localhost/vnode-test/busybox:latest';
 export const PAUSE_IMAGE = 'localhost/vnode-test/pause:3.9';
+export const NETTOOLS_IMAGE = 'localhost/vnode-test/nettools:latest';
+
+/** Debian packages of the nettools image (scripts/setup-host.sh installs them). */
+export const NETTOOLS_PACKAGES = ['iproute2', 'iptables', 'dash'];
 
 /**
  * busybox from Debian's busybox-static (/bin/busybox, every applet as a symlink,
@@ -45,6 +51,39 @@ export function syscallProbe(abi: 'native' | 'i386' = 'native'): string {
     renameSync(`${out}.tmp`, out);
   }
   return out;
+}
+
+/**
+ * The layer of the nettools image: busybox's applets plus iproute2 and iptables from the
+ * host's Debian packages with the libraries they load, merged-/usr layout. `iptables`
+ * and friends name the nft backend (what Debian's alternatives choose); the
+ * -legacy ones are there too. /bin/sh is dash: busybox's shell runs its own applets
+ * (ip, …) before anything in PATH.
+ */
+export function netToolsLayer(busybox = '/bin/busybox'): TarEntry[] {
+  local.requireStaticBusybox(busybox);
+  const pkgs = new PackageLayer().addPackages(NETTOOLS_PACKAGES).link('usr/bin/sh', 'dash');
+  for (const fam of ['iptables', 'ip6tables']) {
+    for (const suffix of ['', '-save', '-restore']) pkgs.link(`usr/sbin/${fam}${suffix}`, `${fam}-nft${suffix}`);
+  }
+  const usr = (p: string) => (p.startsWith('bin/') || p.startsWith('sbin/') ? `usr/${p}` : p);
+  const mergedTops = new Set(['bin', 'sbin', 'usr', 'usr/bin', 'usr/sbin']);
+  const box = local
+    .busyboxLayer(busybox)
+    .filter((e) => !(e.type === 'dir' && mergedTops.has(e.path)))
+    .map((e) => ({ ...e, path: usr(e.path) }))
+    .filter((e) => !(e.type === 'symlink' && pkgs.has(`/${e.path}`)));
+  const byPath = new Map<string, TarEntry>();
+  // /run: iptables-legacy takes /run/xtables.lock
+  for (const e of [...pkgs.entries(), ...box, { type: 'dir' as const, path: 'run', mode: 0o755 }]) if (!byPath.has(e.path) || e.type !== 'dir') byPath.set(e.path, e);
+  // directories first, so that each file's parent exists when it is unpacked
+  return [...byPath.values()].sort((a, b) => Number(b.type === 'dir') - Number(a.type === 'dir') || a.path.localeCompare(b.path));
+}
+
+/** An image with busybox, iproute2, iptables and dash as sh (tests of pod networking). */
+export function netToolsImage(ref = NETTOOLS_IMAGE, busybox = '/bin/busybox'): ImageArchive {
+  const key = [ref, local.fileKey(busybox), ...NETTOOLS_PACKAGES.map((p) => execFileSync('dpkg-query', ['-W', '-f', '${Package}=${Version}', p], { encoding: 'utf8' }))].join('\0');
+  return local.cachedArchive(imagesCacheDir, 'nettools', key, () => ({ ref, layer: netToolsLayer(busybox), cmd: ['sh'] }));
 }
 
 /** pause from Debian's static catatonit: `/catatonit -P` behaves as pause. */
