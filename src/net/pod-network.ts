@@ -15,7 +15,7 @@
 // kept for CHECK and for a manager that restarts halfway through one.
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { mount, umount, MS_BIND, MNT_DETACH } from '../sys/mount.js';
+import { mount, umount, MS_BIND, MNT_DETACH } from '../sys/index.js';
 import { NetError } from './errors.js';
 import { captureNetns, moveLinks } from './move.js';
 import { isNetnsFile, netnsInode } from './ns-exec.js';

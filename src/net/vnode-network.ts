@@ -5,7 +5,7 @@
 // record <dir>/cni.json lets a later manager run DEL for a vNode whose manager died.
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mount, umount, MS_BIND } from '../sys/mount.js';
+import { mount, umount, MS_BIND } from '../sys/index.js';
 import { cniAdd, cniDel, type CniConfList } from './cni-chain.js';
 import { NetError } from './errors.js';
 import { isNetnsFile } from './ns-exec.js';
