@@ -24,4 +24,4 @@ export {
 export { Code } from '../ttrpc/index.js';
 export { EventPublisher, type EventPublisherOptions } from './events.js';
 export { managerInstance, instanceId, ManagerEnv, DEFAULT_RUN_DIR, type ManagerInstance } from './instance.js';
-export { ensureManager, ping as pingManager, shimAddress } from './start.js';
+export { ensureManager, ping as pingManager, shimAddress, MANAGER_NODE_FLAGS } from './start.js';
