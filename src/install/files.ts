@@ -85,8 +85,9 @@ export function runtimePackages(root: string): string[] {
     const dir = join(root, 'node_modules', name);
     if (!existsSync(join(dir, 'package.json'))) return; // nested copy inside its parent, copied with it
     seen.add(name);
-    const deps = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {};
-    for (const d of Object.keys(deps)) visit(d);
+    // optionalDependencies too: koffi's native module is its platform package (@koromix/koffi-linux-x64).
+    const p = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
+    for (const d of Object.keys({ ...p.dependencies, ...p.optionalDependencies })) visit(d);
   };
   external.forEach(visit);
   return [...seen].sort();

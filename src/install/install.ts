@@ -7,7 +7,7 @@
 // original bytes), the systemd unit, the install record. A second install writes nothing
 // and says "unchanged".
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { vnodeRuntime } from '../cli/containerd-config.js';
 import { MANAGER_NODE_FLAGS } from '../shim/index.js';
@@ -80,6 +80,22 @@ interface Plan {
   conflistName: string;
   conflist: Record<string, unknown>;
   defaultRuntimeUnit: string;
+  /** containerd 1.6 ignores runtime_path: a link to the shim in a directory of containerd's PATH. */
+  shimLink?: string;
+}
+
+/** containerd 1.6 resolves shims through its PATH only; the first directory of its PATH (or /usr/local/bin). */
+function shimLinkFor(proc: ContainerdProcess | undefined, major: number | undefined, minor: number | undefined): string | undefined {
+  if (major === undefined || major > 1 || (minor ?? 0) >= 7) return undefined;
+  let path = '/usr/local/bin';
+  if (proc) {
+    try {
+      const env = readFileSync(`/proc/${proc.pid}/environ`, 'utf8').split('\0').find((kv) => kv.startsWith('PATH='));
+      const first = env?.slice(5).split(':').find((d) => d.startsWith('/'));
+      if (first) path = first;
+    } catch { /* gone: the default */ }
+  }
+  return join(path, 'containerd-shim-vnode-v2');
 }
 
 /** Every check, nothing written. */
@@ -114,6 +130,7 @@ function plan(o: InstallOptions): Plan {
     h, config, prefix, text, newText, format, proc, version: v?.text, address, ttrpcAddress,
     cniBinDir: settings.cniBinDirs[0]!, vnodeCniDir, conflistName: vnodeConflistName(primary.file), conflist: vnodeNetwork(asConflist(primary.conflist)),
     defaultRuntimeUnit: proc?.unit ?? 'containerd.service',
+    shimLink: shimLinkFor(proc, v?.major, v?.minor),
   };
 }
 
@@ -122,6 +139,9 @@ function installFiles(p: Plan): Step {
   const root = buildRoot();
   const dst = p.h.path(p.prefix);
   if (root === dst) return { what: 'files', path: p.prefix, action: 'unchanged', detail: 'running from the prefix' };
+  // The helpers run from here inside vNodes (as an unprivileged host user): the prefix must be traversable.
+  mkdirSync(dst, { recursive: true, mode: 0o755 });
+  chmodSync(dst, 0o755);
   let written = 0;
   let removed = 0;
   const add = (r: { written: number; removed: number }) => { written += r.written; removed += r.removed; };
@@ -152,6 +172,12 @@ function installCni(p: Plan): Step[] {
   ];
 }
 
+function installShimLink(p: Plan): Step | undefined {
+  if (!p.shimLink) return undefined;
+  const changed = linkIfChanged(p.h.path(p.shimLink), join(p.prefix, 'bin', 'containerd-shim-vnode-v2'));
+  return { what: 'shim', path: p.shimLink, action: changed ? 'created' : 'unchanged', detail: changed ? 'containerd 1.6 ignores runtime_path: a link in its PATH' : undefined };
+}
+
 function installConfig(p: Plan, record: InstallRecord | undefined): { step: Step; record: InstallRecord } {
   const local = p.h.path(p.config);
   const backup = `${p.config}.vnode-backup`;
@@ -168,6 +194,7 @@ function installConfig(p: Plan, record: InstallRecord | undefined): { step: Step
   const next: InstallRecord = {
     kind: 'vnode-install', recordVersion: 1, prefix: p.prefix, config: p.config, format: p.format, backup: backupPath, originalSha256,
     installedSha256: sha256Hex(p.newText), cniConfDir: p.vnodeCniDir, cniPlugin: join(p.cniBinDir, 'vnode-cni'), service: record?.service ?? false,
+    ...(p.shimLink ? { shimLink: p.shimLink } : {}),
   };
   const step: Step = { what: 'config', path: p.config, action: !changed ? 'unchanged' : p.text === undefined ? 'created' : 'configured' };
   if (changed) step.detail = firstInstall && backupPath ? `runtime vnode added, backup ${backupPath}` : 'runtime vnode updated';
@@ -195,6 +222,8 @@ export async function install(o: InstallOptions = {}): Promise<InstallResult> {
   const record = readRecord(p.h, p.prefix);
   steps.push(installFiles(p));
   steps.push(...installCni(p));
+  const shim = installShimLink(p);
+  if (shim) steps.push(shim);
   const cfg = installConfig(p, record);
   steps.push(cfg.step);
   if (o.service) { steps.push(installService(p)); cfg.record.service = true; }

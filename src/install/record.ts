@@ -22,6 +22,8 @@ export interface InstallRecord {
   cniConfDir: string;
   cniPlugin: string;
   service: boolean;
+  /** containerd 1.6 only: the link to the shim in containerd's PATH. */
+  shimLink?: string;
 }
 
 export const recordPath = (prefix: string): string => join(prefix, 'install.json');

@@ -84,16 +84,16 @@ function restoreConfig(h: HostRoot, config: string, prefix: string): { step: Ste
   return { step: { what: 'config', path: config, action: 'configured', detail: 'changed since install: removed the vnode block, kept the other changes' }, changed: true };
 }
 
-function removeCni(h: HostRoot, prefix: string): Step[] {
+function removeLinks(h: HostRoot, prefix: string): Step[] {
   const record = readRecord(h, prefix);
   const steps: Step[] = [];
-  const link = record?.cniPlugin;
-  if (link) {
+  for (const [what, link] of [['cni-plugin', record?.cniPlugin], ['shim', record?.shimLink]] as const) {
+    if (!link) continue;
     let action: Action = 'unchanged';
     try {
       if (readlinkSync(h.path(link)).startsWith(prefix + '/')) { unlinkSync(h.path(link)); action = 'removed'; }
     } catch { /* not there, or not our link */ }
-    steps.push({ what: 'cni-plugin', path: link, action });
+    steps.push({ what, path: link, action });
   }
   return steps;
 }
@@ -143,7 +143,7 @@ export async function uninstall(o: UninstallOptions = {}): Promise<InstallResult
   const steps: Step[] = [];
   const cfg = restoreConfig(h, config, prefix);
   steps.push(cfg.step);
-  steps.push(...removeCni(h, prefix));
+  steps.push(...removeLinks(h, prefix));
   const svc = removeService(h);
   if (svc) steps.push(svc);
 
