@@ -24,12 +24,18 @@ Flags:
   --host-root DIR            the node's / is mounted here (DaemonSet init container: /host)
   --no-restart               do not restart containerd (it loads the change on its next start)
   --restart-command CMD      restart containerd with CMD (sh -c) instead of systemctl / re-exec
-  --service                  also write and enable a systemd unit for vnode-manager
+  --service                  also write, enable and start a systemd unit for vnode-manager
+                             (VNODE_PER_POD in the environment goes to its EnvironmentFile)
   --timeout DURATION         how long to wait for containerd after the restart (default 60s)
   --force                    uninstall: even while vNode pods run
   -o, --output json          the result as JSON
   -q, --quiet                no progress lines
 `;
+
+/** What the manager service takes from install's environment (the DaemonSet sets it on the init container). */
+export function managerEnvFrom(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(['VNODE_PER_POD'].filter((k) => env[k] !== undefined && env[k] !== '').map((k) => [k, env[k]!]));
+}
 
 export function formatResult(r: InstallResult, verb: 'install' | 'uninstall'): string {
   const c = r.containerd;
@@ -68,7 +74,7 @@ export async function installCommand(argv: string[], verb: 'install' | 'uninstal
     timeoutMs, progress: progressTo(process.stderr, v.quiet ?? false),
   };
   try {
-    const r = verb === 'install' ? await install({ ...common, service: v.service }) : await uninstall({ ...common, force: v.force });
+    const r = verb === 'install' ? await install({ ...common, service: v.service, managerEnv: managerEnvFrom(process.env) }) : await uninstall({ ...common, force: v.force });
     process.stdout.write(v.output === 'json' ? JSON.stringify(r, null, 2) + '\n' : formatResult(r, verb));
     return ExitCode.ok;
   } catch (err) {

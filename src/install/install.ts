@@ -39,6 +39,8 @@ export interface InstallOptions {
   restartCommand?: string;
   /** Write the vnode-manager systemd unit. */
   service?: boolean;
+  /** Environment of the manager service (e.g. VNODE_PER_POD), written to <prefix>/etc/vnode-manager.env. */
+  managerEnv?: Record<string, string>;
   timeoutMs?: number;
   progress?: Progress;
 }
@@ -206,13 +208,18 @@ function systemctl(p: Plan, args: string[]): void {
   execFileSync(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
 }
 
-function installService(p: Plan): Step {
+function installService(p: Plan, filesChanged: boolean, env: Record<string, string>): Step {
   const unit = serviceUnit({ prefix: p.prefix, address: p.address, ttrpcAddress: p.ttrpcAddress, containerdUnit: p.defaultRuntimeUnit });
+  const envText = `# written by vnode install: the vnode-manager service's environment\n${Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join('')}`;
+  const envChanged = writeIfChanged(p.h.path(join(p.prefix, 'etc', 'vnode-manager.env')), envText, 0o644);
   const changed = writeIfChanged(p.h.path(SERVICE_PATH), unit, 0o644);
-  if (!systemdRunning(p.h)) return { what: 'service', path: SERVICE_PATH, action: changed ? 'created' : 'unchanged', detail: 'systemd is not running here: the unit is written, not enabled' };
+  const action: Action = changed ? 'created' : filesChanged || envChanged ? 'configured' : 'unchanged';
+  if (!systemdRunning(p.h)) return { what: 'service', path: SERVICE_PATH, action, detail: 'systemd is not running here: the unit is written, not enabled' };
   if (changed) systemctl(p, ['daemon-reload']);
-  systemctl(p, ['enable', '--now', SERVICE_UNIT]);
-  return { what: 'service', path: SERVICE_PATH, action: changed ? 'created' : 'unchanged', detail: changed ? `${SERVICE_UNIT} enabled and started` : undefined };
+  systemctl(p, ['enable', SERVICE_UNIT]);
+  // A new build or environment: restart the manager (KillMode=process: pods keep running).
+  systemctl(p, [changed || filesChanged || envChanged ? 'restart' : 'start', SERVICE_UNIT]);
+  return { what: 'service', path: SERVICE_PATH, action, detail: action === 'unchanged' ? undefined : `${SERVICE_UNIT} enabled and (re)started` };
 }
 
 export async function install(o: InstallOptions = {}): Promise<InstallResult> {
@@ -220,13 +227,14 @@ export async function install(o: InstallOptions = {}): Promise<InstallResult> {
   const p = plan(o);
   const steps: Step[] = [];
   const record = readRecord(p.h, p.prefix);
-  steps.push(installFiles(p));
+  const files = installFiles(p);
+  steps.push(files);
   steps.push(...installCni(p));
   const shim = installShimLink(p);
   if (shim) steps.push(shim);
   const cfg = installConfig(p, record);
   steps.push(cfg.step);
-  if (o.service) { steps.push(installService(p)); cfg.record.service = true; }
+  if (o.service) { steps.push(installService(p, files.action !== 'unchanged', o.managerEnv ?? {})); cfg.record.service = true; }
   writeIfChanged(p.h.path(recordPath(p.prefix)), JSON.stringify(cfg.record, null, 2) + '\n', 0o644);
 
   const local = p.h.path(p.address);

@@ -25,7 +25,6 @@ export function serviceUnit(i: ServiceInput): string {
   return `# Written by vnode install --service; vnode uninstall removes it.
 [Unit]
 Description=vnode manager: the vnode runtime's shim for every vNode task on this node
-Documentation=file://${i.prefix}/docs/install.md
 After=${i.containerdUnit}
 Wants=${i.containerdUnit}
 
@@ -38,8 +37,8 @@ Environment=${ManagerEnv.containerdTtrpcAddress}=${i.ttrpcAddress}
 Environment=TTRPC_ADDRESS=${i.ttrpcAddress}
 Environment=GRPC_ADDRESS=${i.address}
 Environment=UV_THREADPOOL_SIZE=8
-# One vNode per pod instead of per namespace:
-#Environment=VNODE_PER_POD=true
+# VNODE_PER_POD=true (one vNode per pod instead of per namespace) and the like:
+EnvironmentFile=-${i.prefix}/etc/vnode-manager.env
 WorkingDirectory=${inst.dir}
 RuntimeDirectory=vnode/${inst.id}
 RuntimeDirectoryPreserve=yes
