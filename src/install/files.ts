@@ -75,21 +75,34 @@ export function buildRoot(): string {
   throw new InstallError('NO_BUILD', 'no build found next to this vnode (dist/vnode.mjs): run `npm run build` first');
 }
 
-/** npm packages the bundle leaves external (scripts/build.mjs) with what they depend on. */
+/**
+ * npm packages the bundle leaves external (scripts/build.mjs) with what they depend on:
+ * the top-level node_modules/<name> directories to copy. A dependency resolves as Node
+ * resolves it: in the package's own nested node_modules (copied with the package) or else
+ * at the top level; nested packages' dependencies count too.
+ */
 export function runtimePackages(root: string): string[] {
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
-  const external = ['koffi', '@grpc/grpc-js', '@grpc/proto-loader'].filter((n) => n in (pkg.dependencies ?? {}) || existsSync(join(root, 'node_modules', n)));
+  const top = join(root, 'node_modules');
+  const external = ['koffi', '@grpc/grpc-js', '@grpc/proto-loader'].filter((n) => existsSync(join(top, n)));
   const seen = new Set<string>();
-  const visit = (name: string) => {
-    if (seen.has(name)) return;
-    const dir = join(root, 'node_modules', name);
-    if (!existsSync(join(dir, 'package.json'))) return; // nested copy inside its parent, copied with it
-    seen.add(name);
+  const visitedDirs = new Set<string>();
+  const visitDir = (dir: string) => {
+    if (visitedDirs.has(dir) || !existsSync(join(dir, 'package.json'))) return;
+    visitedDirs.add(dir);
     // optionalDependencies too: koffi's native module is its platform package (@koromix/koffi-linux-x64).
     const p = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
-    for (const d of Object.keys({ ...p.dependencies, ...p.optionalDependencies })) visit(d);
+    for (const d of Object.keys({ ...p.dependencies, ...p.optionalDependencies })) {
+      let nested: string | undefined;
+      for (let at = dir; at.startsWith(top + '/'); at = dirname(at)) {
+        if (existsSync(join(at, 'node_modules', d, 'package.json'))) { nested = join(at, 'node_modules', d); break; }
+      }
+      if (nested) { visitDir(nested); continue; }
+      if (!existsSync(join(top, d, 'package.json'))) continue; // an optional dependency for another platform
+      seen.add(d);
+      visitDir(join(top, d));
+    }
   };
-  external.forEach(visit);
+  for (const n of external) { seen.add(n); visitDir(join(top, n)); }
   return [...seen].sort();
 }
 

@@ -10,3 +10,5 @@ export { restartPlan, liveRuntimeHandlers, handlersAt, type RestartPlan, type Pr
 export { serviceUnit, SERVICE_PATH, SERVICE_UNIT } from './service.js';
 export { primaryNetwork, asConflist, vnodeNetwork } from './cni.js';
 export { readRecord, recordPath, type InstallRecord } from './record.js';
+export { buildVnodeImage, sharedLibraries, VNODE_IMAGE_REF, type VnodeImage } from './image.js';
+export { copyBuild } from './install.js';

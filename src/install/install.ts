@@ -136,11 +136,12 @@ function plan(o: InstallOptions): Plan {
   };
 }
 
-/** Copies the running build (dist/, the runtime npm packages, the shim front, Node.js, launchers) to the prefix. */
-function installFiles(p: Plan): Step {
-  const root = buildRoot();
-  const dst = p.h.path(p.prefix);
-  if (root === dst) return { what: 'files', path: p.prefix, action: 'unchanged', detail: 'running from the prefix' };
+/**
+ * Copies a build (dist/, the runtime npm packages, the shim front, Node.js, launchers) into
+ * `dst`, laid out as `prefix` (the launchers name the prefix's absolute paths). Only files
+ * whose bytes differ are written; files of an older build are removed.
+ */
+export function copyBuild(root: string, dst: string, prefix: string): { written: number; removed: number } {
   // The helpers run from here inside vNodes (as an unprivileged host user): the prefix must be traversable.
   mkdirSync(dst, { recursive: true, mode: 0o755 });
   chmodSync(dst, 0o755);
@@ -148,16 +149,23 @@ function installFiles(p: Plan): Step {
   let removed = 0;
   const add = (r: { written: number; removed: number }) => { written += r.written; removed += r.removed; };
   add(syncTree(join(root, 'dist'), join(dst, 'dist')));
-  const pkgs = runtimePackages(root);
-  for (const name of pkgs) add(syncTree(join(root, 'node_modules', name), join(dst, 'node_modules', name)));
+  for (const name of runtimePackages(root)) add(syncTree(join(root, 'node_modules', name), join(dst, 'node_modules', name)));
   const shimFront = join(root, 'bin', 'containerd-shim-vnode-v2');
   if (!existsSync(shimFront)) throw new InstallError('NO_BUILD', `${shimFront} is missing: run \`npm run build\``);
   if (copyIfChanged(shimFront, join(dst, 'bin', 'containerd-shim-vnode-v2'))) written++;
   if (copyIfChanged(process.execPath, join(dst, 'bin', 'node'))) written++;
-  if (writeIfChanged(join(dst, 'bin', 'vnode'), launcher(p.prefix, 'vnode'), 0o755)) written++;
-  if (writeIfChanged(join(dst, 'bin', 'vnode-manager'), launcher(p.prefix, 'vnode-manager', MANAGER_NODE_FLAGS), 0o755)) written++;
+  if (writeIfChanged(join(dst, 'bin', 'vnode'), launcher(prefix, 'vnode'), 0o755)) written++;
+  if (writeIfChanged(join(dst, 'bin', 'vnode-manager'), launcher(prefix, 'vnode-manager', MANAGER_NODE_FLAGS), 0o755)) written++;
   const pkgJson = readIfExists(join(root, 'package.json'));
   if (pkgJson && writeIfChanged(join(dst, 'package.json'), pkgJson)) written++;
+  return { written, removed };
+}
+
+function installFiles(p: Plan): Step {
+  const root = buildRoot();
+  const dst = p.h.path(p.prefix);
+  if (root === dst) return { what: 'files', path: p.prefix, action: 'unchanged', detail: 'running from the prefix' };
+  const { written, removed } = copyBuild(root, dst, p.prefix);
   const action: Action = written || removed ? 'configured' : 'unchanged';
   return { what: 'files', path: p.prefix, action, detail: action === 'unchanged' ? undefined : `${written} written${removed ? `, ${removed} removed` : ''}` };
 }
@@ -204,7 +212,7 @@ function installConfig(p: Plan, record: InstallRecord | undefined): { step: Step
 }
 
 function systemctl(p: Plan, args: string[]): void {
-  const argv = p.h.root === '/' ? ['systemctl', ...args] : ['nsenter', '--target', '1', '--mount', '--', 'systemctl', ...args];
+  const argv = p.h.root === '/' ? ['systemctl', ...args] : ['nsenter', '-t', '1', '-m', '--', 'systemctl', ...args];
   execFileSync(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
 }
 

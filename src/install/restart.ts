@@ -27,7 +27,7 @@ export function restartPlan(o: { proc?: ContainerdProcess; command?: string; h: 
   if (o.command) return { kind: 'command', command: o.command };
   if (!o.proc) return { kind: 'none', why: 'containerd is not running' };
   if (o.proc.unit && o.systemdRunning) {
-    const argv = o.h.root === '/' ? ['systemctl', 'restart', o.proc.unit] : ['nsenter', '--target', '1', '--mount', '--', 'systemctl', 'restart', o.proc.unit];
+    const argv = o.h.root === '/' ? ['systemctl', 'restart', o.proc.unit] : ['nsenter', '-t', '1', '-m', '--', 'systemctl', 'restart', o.proc.unit];
     return { kind: 'systemd', unit: o.proc.unit, argv };
   }
   if (o.sameMountNs) return { kind: 'reexec', pid: o.proc.pid };

@@ -103,7 +103,7 @@ function removeService(h: HostRoot): Step | undefined {
   const unit = readIfExists(local)?.toString('utf8');
   if (!unit?.startsWith('# Written by vnode install')) return undefined;
   if (systemdRunning(h)) {
-    const pre = h.root === '/' ? [] : ['nsenter', '--target', '1', '--mount', '--'];
+    const pre = h.root === '/' ? [] : ['nsenter', '-t', '1', '-m', '--'];
     const systemctl = (...a: string[]) => { const argv = [...pre, 'systemctl', ...a]; execFileSync(argv[0]!, argv.slice(1), { stdio: 'ignore', timeout: 60_000 }); };
     try { systemctl('disable', '--now', SERVICE_UNIT); } catch { /* not enabled */ }
     unlinkSync(local);

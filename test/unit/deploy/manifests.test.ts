@@ -5,23 +5,14 @@
 // @bufbuild/cel (+ its strings extension: join, lowerAscii), refuse a vnode pod with
 // hostPort/hostIP with the very message the runtime's vnode-cni gives.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { isCelError, run } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
-import { parseAllDocuments } from 'yaml';
+import { renderDeploy } from '../../support/deploy.js';
 import { repoRoot } from '../../support/paths.js';
-
-export const KUBECTL = join(repoRoot, '.cache', 'kubectl', 'usr', 'bin', 'kubectl');
-
-/** The rendered objects of deploy/kubernetes. */
-export function renderDeploy(): Record<string, any>[] {
-  assert.ok(existsSync(KUBECTL), `${KUBECTL} is missing: run scripts/setup-host.sh (kubectl 1.36 from Debian sid)`);
-  const out = execFileSync(KUBECTL, ['kustomize', join(repoRoot, 'deploy', 'kubernetes')], { encoding: 'utf8' });
-  return parseAllDocuments(out).map((d) => d.toJS() as Record<string, any>);
-}
 
 const byKind = (objs: Record<string, any>[], kind: string, name?: string) => {
   const o = objs.find((x) => x['kind'] === kind && (name === undefined || x['metadata']?.name === name));

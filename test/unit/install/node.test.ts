@@ -25,7 +25,7 @@ describe('install: the node', () => {
     const proc = { pid: 42, exe: '/proc/42/exe', argv: ['containerd'], unit: 'containerd.service' };
     assert.deepEqual(restartPlan({ proc, command: 'rc-service containerd restart', h: hostRoot('/'), systemdRunning: true, sameMountNs: true }), { kind: 'command', command: 'rc-service containerd restart' });
     assert.deepEqual(restartPlan({ proc, h: hostRoot('/'), systemdRunning: true, sameMountNs: true }), { kind: 'systemd', unit: 'containerd.service', argv: ['systemctl', 'restart', 'containerd.service'] });
-    assert.deepEqual((restartPlan({ proc, h: hostRoot('/host'), systemdRunning: true, sameMountNs: false }) as { argv: string[] }).argv.slice(0, 4), ['nsenter', '--target', '1', '--mount']);
+    assert.deepEqual((restartPlan({ proc, h: hostRoot('/host'), systemdRunning: true, sameMountNs: false }) as { argv: string[] }).argv.slice(0, 4), ['nsenter', '-t', '1', '-m']);
     assert.deepEqual(restartPlan({ proc: { ...proc, unit: undefined }, h: hostRoot('/'), systemdRunning: false, sameMountNs: true }), { kind: 'reexec', pid: 42 });
     assert.throws(() => restartPlan({ proc: { ...proc, unit: undefined }, h: hostRoot('/host'), systemdRunning: false, sameMountNs: false }), (e: InstallError) => e.code === 'RESTART');
     assert.equal(restartPlan({ h: hostRoot('/'), systemdRunning: true, sameMountNs: true }).kind, 'none');
