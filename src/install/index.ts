@@ -12,3 +12,4 @@ export { primaryNetwork, asConflist, vnodeNetwork } from './cni.js';
 export { readRecord, recordPath, type InstallRecord } from './record.js';
 export { buildVnodeImage, sharedLibraries, VNODE_IMAGE_REF, type VnodeImage } from './image.js';
 export { copyBuild } from './install.js';
+export { installedNodeChecks, HEALTHZ_ADDRESS, type NodeCheck } from './doctor.js';

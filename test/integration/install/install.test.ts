@@ -68,6 +68,13 @@ describe('vnode install / uninstall on a node', { skip: !isRoot ? 'needs root (c
       env.close();
 
       const pod = await vnodePodRuns(ctd);
+      const doc = await vnode(['doctor', '-o', 'json', '--prefix', prefix]);
+      const checks = (JSON.parse(doc.stdout) as { checks: { name: string; status: string; detail: string }[] }).checks;
+      for (const name of ['vnode handler', 'vnode shim', 'vnode CNI', 'vnode manager']) {
+        const c = checks.find((x) => x.name === name);
+        assert.equal(c?.status, 'OK', `doctor on the installed node: ${name}: ${JSON.stringify(c)}`);
+      }
+      assert.match(checks.find((x) => x.name === 'vnode CNI')!.detail, /: bridge → vnode-cni; /);
 
       const second = await vnode(['install', ...flags]);
       assert.equal(second.code, 0, describeResult(second));
