@@ -81,6 +81,12 @@ describe('vnode install / uninstall on a node', { skip: !isRoot ? 'needs root (c
       assert.match(second.stdout, /^vnode install: nothing changed$/m);
       assert.doesNotMatch(second.stdout, / (configured|created|restarted)\b/);
       assert.ok(readFileSync(ctd.configPath).equals(installed));
+      const asJson = await vnode(['install', ...flags, '-o', 'json']);
+      assert.equal(asJson.code, 0, describeResult(asJson));
+      const j = JSON.parse(asJson.stdout) as { changed: boolean; containerd: { format: number }; steps: { what: string; action: string }[] };
+      assert.equal(j.changed, false);
+      assert.equal(j.containerd.format, version === '2' ? 3 : 2);
+      assert.ok(j.steps.every((x) => x.action === 'unchanged'));
 
       const refused = await vnode(['uninstall', ...flags]);
       assert.equal(refused.code, 1, describeResult(refused));
@@ -115,6 +121,16 @@ describe('vnode install / uninstall on a node', { skip: !isRoot ? 'needs root (c
         ['version = 7\n', /has version = 7: vnode install knows versions 2 \(containerd 1\.6\/1\.7\) and 3 \(containerd 2\.x\); the file was left untouched \[CONFIG_VERSION\]/, 'unknown version'],
         ['# no version key: a version 1 config\n[plugins.cri]\n', /no "version" key .*\[CONFIG_VERSION\]/, 'v1'],
       ];
+      // CRI-O's socket on the node: refused, saying why, before anything is read or written
+      mkdirSync(join(dir, 'run/crio'), { recursive: true });
+      writeFileSync(join(dir, 'run/crio/crio.sock'), '');
+      mkdirSync(join(dir, 'etc/containerd'), { recursive: true });
+      writeFileSync(join(dir, 'etc/containerd/config.toml'), 'version = 2\n');
+      const crio = await vnode(['install', '--host-root', dir, '--no-restart', '-o', 'json']);
+      assert.equal(crio.code, 1, describeResult(crio));
+      assert.equal((JSON.parse(crio.stdout) as { error: { code: string } }).error.code, 'UNSUPPORTED_RUNTIME');
+      assert.match(crio.stderr, /this node runs CRI-O \(\/run\/crio\/crio\.sock\): .*vnode installs into containerd 1\.6, 1\.7 and 2\.x only/);
+      rmSync(join(dir, 'run'), { recursive: true });
       for (const [text, message, what] of cases) {
         const path = join(dir, 'etc/containerd/config.toml');
         mkdirSync(join(dir, 'etc/containerd'), { recursive: true });
