@@ -6,7 +6,7 @@
 // init container runs with hostPID, and a process's /proc/PID/exe runs the node's own
 // containerd binary from any mount namespace.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { InstallError } from './errors.js';
 
@@ -99,12 +99,21 @@ export function unitOfCgroup(cgroup: string): string | undefined {
   return undefined;
 }
 
+/** dev:ino of a file, or undefined. */
+function fileId(p: string): string | undefined {
+  try { const st = statSync(p); return `${st.dev}:${st.ino}`; } catch { return undefined; }
+}
+
 /**
- * The containerd daemon that reads this config: its host path (what the node's containerd
- * was started with) or its local path (a stand-in host root in tests).
+ * The containerd daemon that reads this config: the process whose --config (default
+ * /etc/containerd/config.toml), seen from its own root and working directory
+ * (/proc/PID/root, /proc/PID/cwd), is the very file we edit (same device and inode). So a
+ * DaemonSet's view of the node below /host, and a stand-in host root in tests, both find
+ * the right process, and another containerd on the machine is never taken for it.
  */
 export function findContainerd(configHostPath: string, h: HostRoot): ContainerdProcess | undefined {
-  const wanted = new Set([resolve(configHostPath), h.path(configHostPath)]);
+  const want = fileId(h.path(configHostPath));
+  if (!want) return undefined;
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     const pid = Number(name);
@@ -114,8 +123,8 @@ export function findContainerd(configHostPath: string, h: HostRoot): ContainerdP
     const argv = (readText(`/proc/${pid}/cmdline`) ?? '').split('\0').filter(Boolean);
     if (argv.length > 1 && !argv[1]!.startsWith('-')) continue; // a subcommand (containerd config dump ...), not the daemon
     let cfg = configOfArgv(argv);
-    try { cfg = resolve(readlinkSync(`/proc/${pid}/cwd`), cfg); } catch { /* gone */ }
-    if (!wanted.has(cfg)) continue;
+    try { cfg = resolve(readlinkSync(`/proc/${pid}/cwd`), cfg); } catch { continue; }
+    if (fileId(`/proc/${pid}/root${cfg}`) !== want) continue;
     return { pid, exe: `/proc/${pid}/exe`, argv, unit: unitOfCgroup(readText(`/proc/${pid}/cgroup`) ?? '') };
   }
   return undefined;

@@ -111,6 +111,33 @@ describe('vnode install / uninstall on a node', { skip: !isRoot ? 'needs root (c
     });
   }
 
+  it('uninstall after someone edited the config: only the vnode block goes, the edit stays; --no-restart leaves containerd alone', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vnode-edited-'));
+    try {
+      mkdirSync(join(dir, 'etc/cni/net.d'), { recursive: true });
+      writeFileSync(join(dir, 'etc/cni/net.d/10-net.conflist'), JSON.stringify({ cniVersion: '1.0.0', name: 'n', plugins: [{ type: 'bridge' }] }));
+      mkdirSync(join(dir, 'etc/containerd'), { recursive: true });
+      const path = join(dir, 'etc/containerd/config.toml');
+      const original = '# node config\nversion = 3\n\n[plugins.\'io.containerd.cri.v1.runtime\'.containerd.runtimes.runc]\n  runtime_type = \'io.containerd.runc.v2\'\n';
+      writeFileSync(path, original);
+      const i = await vnode(['install', '--host-root', dir, '--no-restart']);
+      assert.equal(i.code, 0, describeResult(i));
+      assert.match(i.stdout, /^containerd skipped \(restart containerd to load the vnode runtime \(--no-restart\)\)$/m);
+      const edited = readFileSync(path, 'utf8').replace('# node config\n', '# node config\n# edited by the operator after install\noom_score = -999\n');
+      writeFileSync(path, edited);
+      const u = await vnode(['uninstall', '--host-root', dir, '--no-restart']);
+      assert.equal(u.code, 0, describeResult(u));
+      assert.match(u.stdout, /^config \/etc\/containerd\/config\.toml configured \(changed since install: removed the vnode block, kept the other changes\)$/m);
+      assert.equal(readFileSync(path, 'utf8'), original.replace('# node config\n', '# node config\n# edited by the operator after install\noom_score = -999\n'));
+      assert.ok(!existsSync(join(dir, 'opt/vnode')) && !existsSync(`${path}.vnode-backup`));
+      const again = await vnode(['uninstall', '--host-root', dir, '--no-restart']);
+      assert.equal(again.code, 1);
+      assert.match(again.stderr, /vnode is not installed here .*\[NOT_INSTALLED\]/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a config that does not parse and an unknown version, leaving the file untouched', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vnode-badcfg-'));
     try {
