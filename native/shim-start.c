@@ -164,6 +164,10 @@ int main(int argc, char **argv) {
   nargv[0] = "node";
   nargv[1] = script;
   for (int i = 1; i < argc; i++) nargv[i + 1] = argv[i];
+  /* An installed prefix (vnode install) carries its own Node.js beside this front. */
+  char own[PATH_MAX + 16];
+  snprintf(own, sizeof own, "%s/node", self);
+  if (access(own, X_OK) == 0) execv(own, nargv);
   execvp("node", nargv);
   fprintf(stderr, "containerd-shim-vnode-v2: cannot run node: %s\n", strerror(errno));
   return 127;

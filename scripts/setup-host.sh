@@ -5,6 +5,8 @@
 #      i386 build of the syscall probe that checks the seccomp filter's i386 table).
 #   2. containerd 1.7.x (trixie) and 2.x (sid) unpacked into <repo>/.cache/containerd/{1.7,2}
 #      through a PRIVATE apt directory: the system's apt sources are never changed.
+#   3. kubectl 1.36 (sid) unpacked into <repo>/.cache/kubectl the same way (the deploy tests
+#      render deploy/kubernetes with `kubectl kustomize`).
 # Usage: bash scripts/setup-host.sh   (as root). Env: VNODE_SETUP_FORCE=1 re-downloads containerd.
 set -euo pipefail
 
@@ -42,9 +44,10 @@ have_version() { # dir, expected major.minor prefix
   [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -qE " v?$2"
 }
 
-if [ "${VNODE_SETUP_FORCE:-}" != 1 ] && have_version 1.7 1.7. && have_version 2 2.; then
-  step "containerd 1.7 and 2 present in .cache/containerd"
-else
+# The private apt directory (lists for trixie and sid), set up once per run when needed.
+APT=()
+private_apt() {
+  [ "${#APT[@]}" -gt 0 ] && return 0
   # Mirror URI(s) the system already uses for Debian main (deb822 or one-line format).
   URI=""
   if [ -f /etc/apt/sources.list.d/debian.sources ]; then
@@ -69,6 +72,12 @@ else
        -o "Acquire::Languages=none" -o "APT::Get::List-Cleanup=0" -o "APT::Sandbox::User=root")
   step "apt-get update (private lists: trixie, sid from $URI)"
   apt-get "${APT[@]}" update -qq >/dev/null
+}
+
+if [ "${VNODE_SETUP_FORCE:-}" != 1 ] && have_version 1.7 1.7. && have_version 2 2.; then
+  step "containerd 1.7 and 2 present in .cache/containerd"
+else
+  private_apt
   step "available: $(apt-cache "${APT[@]}" madison containerd | awk -F'|' '{gsub(/ /,"",$2); gsub(/^ +| +$/,"",$3); printf "%s(%s) ", $2, $3}')"
   rm -f "$APTDIR"/debs/containerd_*.deb
   step "apt-get download containerd/trixie containerd/sid"
@@ -89,7 +98,23 @@ else
   done
 fi
 
-# ---- 3. verify ---------------------------------------------------------------------------
+# ---- 3. kubectl 1.36 (sid) -----------------------------------------------------------------
+KUBECTL="$CACHE/kubectl/usr/bin/kubectl"
+if [ "${VNODE_SETUP_FORCE:-}" != 1 ] && [ -x "$KUBECTL" ] && "$KUBECTL" version --client 2>/dev/null | grep -q 'v1\.36\.'; then
+  step "kubectl 1.36 present in .cache/kubectl"
+else
+  private_apt
+  rm -f "$APTDIR"/debs/kubectl_*.deb
+  step "apt-get download kubectl/sid"
+  (cd "$APTDIR/debs" && apt-get "${APT[@]}" download -qq kubectl/sid >/dev/null)
+  deb="$(ls "$APTDIR"/debs/kubectl_*.deb)"
+  step "unpack kubectl $(dpkg-deb -f "$deb" Version) -> .cache/kubectl"
+  rm -rf "$CACHE/kubectl.tmp" && mkdir -p "$CACHE/kubectl.tmp"
+  dpkg-deb -x "$deb" "$CACHE/kubectl.tmp"
+  rm -rf "$CACHE/kubectl" && mv "$CACHE/kubectl.tmp" "$CACHE/kubectl"
+fi
+
+# ---- 4. verify ---------------------------------------------------------------------------
 for d in 1.7 2; do
   for b in containerd ctr containerd-shim-runc-v2; do
     [ -x "$CACHE/containerd/$d/usr/bin/$b" ] || die "missing $CACHE/containerd/$d/usr/bin/$b"
@@ -101,4 +126,5 @@ for b in /usr/bin/containerd /usr/sbin/runc /usr/bin/crun /bin/busybox /usr/bin/
   [ -x "$b" ] || die "missing $b"
 done
 step "containerd: $(/usr/bin/containerd --version | awk '{print $3}') (system), $("$CACHE/containerd/1.7/usr/bin/containerd" --version | awk '{print $3}') (.cache/1.7), $("$CACHE/containerd/2/usr/bin/containerd" --version | awk '{print $3}') (.cache/2)"
+step "kubectl: $("$KUBECTL" version --client 2>/dev/null | head -1)"
 step "done"

@@ -24,7 +24,7 @@ import { livePidInFile, startTimeOf } from '../sys/index.js';
 import { importImage, LocalImageError, pauseImage, type CtrRunner } from '../oci/index.js';
 import { CliError } from './errors.js';
 import type { Progress } from './output.js';
-import { bridgeConflist, containerdConfig as buildContainerdConfig, freeSubnet, writeCniConfig, type CniFiles } from './containerd-config.js';
+import { bridgeConflist, containerdConfig as buildContainerdConfig, freeSubnet, writeCniConfig, type CniFiles } from '../install/index.js';
 import { helperPath } from '../manager/index.js';
 
 export const PAUSE_REF = 'localhost/vnode/pause:3.9';

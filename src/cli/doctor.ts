@@ -6,6 +6,7 @@ import { accessSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, o
 import { release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_PREFIX, installedNodeChecks } from '../install/index.js';
 import { helperPath } from '../manager/index.js';
 import { hasEffectiveCap } from '../sys/index.js';
 import { idmapBind, umount } from '../sys/index.js';
@@ -27,11 +28,13 @@ export interface CheckResult {
   fix?: string;
 }
 
-export const DOCTOR_USAGE = `Usage: vnode doctor [-o json]
+export const DOCTOR_USAGE = `Usage: vnode doctor [-o json] [--prefix DIR]
 
 Checks the kernel, user namespaces, /dev/fuse, ID-mapped mounts (for real, on a temporary
 directory), overlayfs, the OCI runtime, containerd, cgroups, CAP_SYS_RESOURCE and the
 built vnode-init; prints OK/WARN/FAIL with what to change. Exit 1 when a check fails.
+On a node where vnode install ran (its record in --prefix, default ${DEFAULT_PREFIX}): the vnode
+handler in containerd's live config, the shim, the CNI chain and the manager too.
 `;
 
 const ok = (name: string, detail: string): CheckResult => ({ name, status: 'OK', detail });
@@ -278,7 +281,8 @@ export function checkDevices(devDirs = SHARED_DEVICE_DIRS, devices = SHARED_DEVI
   return warn('devices', `${note}; ${closed.join(', ')} lack it`, `chmod o+rw (or a udev rule with MODE="0666") for the ones pods should use`);
 }
 
-export async function runChecks(): Promise<CheckResult[]> {
+export async function runChecks(prefix = DEFAULT_PREFIX): Promise<CheckResult[]> {
+  const installed = await installedNodeChecks(prefix);
   return [
     checkKernel(),
     checkUserns(),
@@ -293,6 +297,7 @@ export async function runChecks(): Promise<CheckResult[]> {
     checkHelperBuilt(),
     ...checkHelpers(),
     checkDevices(),
+    ...installed,
   ];
 }
 
@@ -303,7 +308,7 @@ export function doctorTable(results: CheckResult[]): string {
 export async function doctorCommand(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: { output: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args: argv, options: { output: { type: 'string', short: 'o' }, prefix: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
@@ -313,7 +318,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   }
   const output = parseOutput(parsed.values.output, ['json']);
   if (process.getuid?.() !== 0) cliLog({ component: 'vnode doctor' }).warn('not root: some checks (ID-mapped mounts, /dev/fuse) will fail for that reason alone');
-  const results = await runChecks();
+  const results = await runChecks(parsed.values.prefix);
   const failed = results.some((r) => r.status === 'FAIL');
   if (output === 'json') process.stdout.write(JSON.stringify({ ok: !failed, checks: results }, null, 2) + '\n');
   else {

@@ -12,6 +12,9 @@ Commands:
   doctor                  check this machine for what vnode needs
   containerd stop|status  vnode's own containerd (started by vnode run when needed)
   image build-busybox     build busybox from Debian's busybox-static and import it
+  image build-vnode       build the vnode DaemonSet image (OCI archive)
+  install                 install the vnode runtime into this node's containerd
+  uninstall               undo vnode install (the original containerd config, byte for byte)
 
 Run "vnode COMMAND --help" for the flags of a command.
 `;
@@ -26,6 +29,8 @@ const commands: Record<string, () => Promise<Command>> = {
   doctor: async () => (await import('./doctor.js')).doctorCommand,
   containerd: async () => (await import('./containerd-cmd.js')).containerdCommand,
   image: async () => (await import('./image-cmd.js')).imageCommand,
+  install: async () => (await import('./install-cmd.js')).installCommand,
+  uninstall: async () => (await import('./install-cmd.js')).uninstallCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

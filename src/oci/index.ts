@@ -2,6 +2,8 @@
 // annotations, the spec planner (the only code that turns containerd's spec into the one
 // the runtime gets), and local OCI images built from Debian's packages.
 export { CONTAINER_NAME, SANDBOX_NAME, SANDBOX_NAMESPACE, SANDBOX_UID, podIdentity, type PodIdentity } from './annotations.js';
-export { DEFAULT_BUSYBOX, LocalImageError, busyboxImage, importImage, pauseImage, type CtrRunner } from './image-local.js';
+export { DEFAULT_BUSYBOX, LocalImageError, busyboxImage, busyboxLayer, importImage, pauseImage, requireStaticBusybox, type CtrRunner } from './image-local.js';
+export { buildOciArchive, type ImageArchiveInfo } from './image-archive.js';
+export { type TarEntry } from './image-tar.js';
 export { planExecProcess, planSpec, type Plan, type PlanInput, type VnodefsPlacement } from './planner.js';
 export { parseSpec, type OciMount, type OciSpec } from './spec.js';

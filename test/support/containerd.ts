@@ -20,7 +20,7 @@ import { cacheDir, repoBinDir } from './paths.js';
 import { BUSYBOX_IMAGE, PAUSE_IMAGE, importTestImages } from './images.js';
 import { CriClient } from '../../src/k8s/cri/index.js';
 import { managerInstance } from '../../src/shim/instance.js';
-import { bridgeConflist, containerdConfig, freeSubnet, runtimesOf, writeCniConfig, type CniFiles } from '../../src/cli/containerd-config.js';
+import { bridgeConflist, containerdConfig, freeSubnet, runtimesOf, writeCniConfig, type CniFiles } from '../../src/install/containerd-config.js';
 import { helperPath } from '../../src/manager/helpers.js';
 
 export type ContainerdVersion = '1.6' | '1.7' | '2';
@@ -54,6 +54,10 @@ export interface StartContainerdOptions {
   logLevel?: string;
   /** Last edits to the config object before it is written (keys as in the TOML file). */
   configure?: (config: Record<string, any>) => void;
+  /** Writes the config file's text from the config object (default: smol-toml's stringify); for hand-written, commented configs. */
+  renderConfig?: (config: Record<string, any>) => string;
+  /** Where the config file goes (default: <dir>/config.toml), e.g. below a stand-in host root. */
+  configPath?: string;
   /** How long to wait for containerd and its CRI plugin (default 30 s). */
   startTimeoutMs?: number;
 }
@@ -143,7 +147,7 @@ export async function startContainerd(opts: StartContainerdOptions): Promise<Con
     const cniConfDir = join(dir, 'cni', 'net.d');
     const runcRoot = join(dir, 'runc');
     const logPath = join(dir, 'containerd.log');
-    const configPath = join(dir, 'config.toml');
+    const configPath = opts.configPath ?? join(dir, 'config.toml');
     for (const d of [root, state, wrapperDir, cniConfDir, runcRoot, join(dir, 'cni', 'ipam')]) mkdirSync(d, { recursive: true });
     writeInstanceRecord(rec);
 
@@ -162,7 +166,8 @@ export async function startContainerd(opts: StartContainerdOptions): Promise<Con
     Object.assign(runtimes['vnode'] as Record<string, unknown>, opts.vnodeRuntime ?? {});
     for (const [name, table] of Object.entries(opts.runtimes ?? {})) runtimes[name] = table;
     opts.configure?.(config);
-    writeFileSync(configPath, stringify(config));
+    mkdirSync(dirname(configPath), { recursive: true });
+    writeFileSync(configPath, opts.renderConfig ? opts.renderConfig(config) : stringify(config));
 
     const fullVersion = execFileSync(containerdPath, ['--version'], { encoding: 'utf8' }).trim().split(/\s+/)[2] ?? 'unknown';
 

@@ -4,7 +4,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freeSubnet } from '../../src/cli/containerd-config.js';
+import { freeSubnet } from '../../src/install/containerd-config.js';
 
 export const CNI_BIN = '/usr/lib/cni';
 

@@ -32,8 +32,7 @@ export interface ContainerdConfigInput {
 
 export function containerdConfig(i: ContainerdConfigInput): Record<string, any> {
   const runc = { runtime_type: 'io.containerd.runc.v2', options: { SystemdCgroup: false, ...(i.runcRoot ? { Root: i.runcRoot } : {}) } };
-  const vnode: Record<string, unknown> = { runtime_type: 'io.containerd.vnode.v2' };
-  if (i.vnodeCniConfDir) Object.assign(vnode, { cni_conf_dir: i.vnodeCniConfDir, cni_max_conf_num: 1 });
+  const vnode = vnodeRuntime({ cniConfDir: i.vnodeCniConfDir });
   const bin = i.cniBinDir ?? '/usr/lib/cni';
   const runtimes = { vnode, runc };
   const common = {
@@ -81,6 +80,21 @@ export function containerdConfig(i: ContainerdConfigInput): Record<string, any> 
       'io.containerd.nri.v1.nri': nri,
       'io.containerd.internal.v1.opt': opt,
     },
+  };
+}
+
+/**
+ * The `vnode` runtime table (the same keys in config version 2 and 3): the runtime type
+ * containerd derives the shim's name from, optionally the shim's path (runtime_path, for a
+ * shim outside containerd's PATH, as `vnode install` puts it), the runtime's own CNI
+ * config directory, and runc-style options (SystemdCgroup follows the node's driver).
+ */
+export function vnodeRuntime(o: { cniConfDir?: string; runtimePath?: string; systemdCgroup?: boolean }): Record<string, unknown> {
+  return {
+    runtime_type: 'io.containerd.vnode.v2',
+    ...(o.runtimePath ? { runtime_path: o.runtimePath } : {}),
+    ...(o.cniConfDir ? { cni_conf_dir: o.cniConfDir, cni_max_conf_num: 1 } : {}),
+    ...(o.systemdCgroup ? { options: { SystemdCgroup: true } } : {}),
   };
 }
 
