@@ -4,7 +4,8 @@
 // closing "N passed, N failed, N skipped" line.
 //   node scripts/test.mjs [unit|integration] [path filter...]
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -34,17 +35,19 @@ if (tiers.includes('integration') && process.getuid?.() !== 0) {
   process.exit(2);
 }
 
-const tap = join(root, '.cache', `test-${process.pid}.tap`);
+// In a temp dir of its own: a fresh checkout has no .cache/ yet (unit tests need no setup).
+const tapDir = mkdtempSync(join(tmpdir(), 'vnode-test-'));
+const tap = join(tapDir, 'results.tap');
 const args = ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files];
 const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit' });
 child.on('exit', (code, signal) => {
   let text = '';
   try {
     text = readFileSync(tap, 'utf8');
-    rmSync(tap, { force: true });
   } catch {
     /* the runner died before writing */
   }
+  rmSync(tapDir, { recursive: true, force: true });
   const count = (k) => Number(new RegExp(`^# ${k} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
   const failed = count('fail') + count('cancelled');
   console.log(`\n${count('pass')} passed, ${failed} failed, ${count('skipped')} skipped`);
