@@ -14,6 +14,7 @@ import { TaskService } from './service.js';
 import { Supervisor } from '../seccomp/index.js';
 import { helperPath } from './helpers.js';
 import { jsonLogger, logFunction } from '../log/index.js';
+import { startObservability } from './observability.js';
 
 export const DEFAULT_POD_FILE_PREFIXES = ['/var/lib/kubelet/pods', '/var/lib/containerd', '/run/containerd', '/var/run/containerd'];
 
@@ -77,6 +78,7 @@ export async function main(argv: string[]): Promise<number> {
   rmSync(socket, { force: true });
   await server.listen(socket);
   if (replayed) log(`replayed ${replayed} pending Wait call(s)`);
+  const observability = await startObservability({ env, paths, service, procView, enabledVnodefs: env.VNODE_VNODEFS !== 'false', logger });
   log(`serving ${socket} for containerd at ${ttrpcAddress} (${service.store.all().length} tasks, ${service.vnodes.list().length} vNodes, ${kept.sockets.length} connections and ${kept.listeners.length} seccomp listeners reloaded)`);
   // One manager serves every pod of this containerd: a stray error in one request's
   // plumbing (a peer that went away mid-write) must not take all of them down.
@@ -89,6 +91,7 @@ export async function main(argv: string[]): Promise<number> {
     const idle = service.store.all().length === 0;
     log(`${sig}: stopping (${idle ? 'no task left: vnodefs unmounted' : 'containers keep running'})`);
     await server.close?.();
+    await observability?.close();
     if (idle) await procView?.fs.close().catch((e: Error) => logger.warn({ component: 'vnodefs', err: e }, `vnodefs close: ${e.message}`));
     process.exit(0);
   };

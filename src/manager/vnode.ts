@@ -136,6 +136,11 @@ export class VnodeRegistry {
     return [...this.vnodes.values()];
   }
 
+  /** ID ranges no live vNode of any manager on the node holds. */
+  freeIdRanges(): number {
+    return this.pool.capacity - this.pool.leases().length;
+  }
+
   get(name: string): Vnode | undefined {
     return this.vnodes.get(name);
   }

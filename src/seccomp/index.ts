@@ -3,3 +3,4 @@
 export { Supervisor, type ListenerContext, type ListenerKeeper, type SupervisorStats } from './supervisor.js';
 export { encodeSysinfo, parseNotification, type Notification } from './abi.js';
 export { filteredCommand, takeListener, HANDOFF_FD } from './handoff.js';
+export { seccompNotifications, type SeccompNotification } from './diagnostics.js';

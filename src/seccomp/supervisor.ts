@@ -13,6 +13,7 @@
 // Listeners are kept by a keeper (vnode-hold) when there is one: a restarted manager
 // takes them back and answers what waited meanwhile. With no copy left anywhere, the
 // kernel fails notified syscalls with ENOSYS instead of letting them wait.
+import { seccompNotifications, type SeccompNotification } from './diagnostics.js';
 import { spawn } from 'node:child_process';
 import { closeSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -195,6 +196,7 @@ export class Supervisor {
 
   private answer(fd: number, n: Notification, ctx: ListenerContext): void {
     this.handled[n.syscall ?? 'other'] = (this.handled[n.syscall ?? 'other'] ?? 0) + 1;
+    if (seccompNotifications.hasSubscribers) seccompNotifications.publish({ syscall: n.syscall ?? 'other' } satisfies SeccompNotification);
     switch (n.syscall) {
       case 'sysinfo':
         return this.sysinfo(fd, n, ctx);

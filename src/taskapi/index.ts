@@ -27,3 +27,4 @@ export { Code } from '../ttrpc/index.js';
 export { ERROR_STATUS, taskErrorOf, vnodeCodeOf } from './error-status.js';
 export { EventPublisher, type EventPublisherOptions } from './events.js';
 export { Tombstones } from './tombstones.js';
+export { taskApiCalls, type TaskApiCall } from './diagnostics.js';

@@ -34,7 +34,8 @@ import {
   type WaitRequest,
   type WaitResponse,
 } from '../proto/index.js';
-import { taskErrorOf } from './error-status.js';
+import { taskErrorOf, vnodeCodeOf } from './error-status.js';
+import { taskApiCalls, type TaskApiCall } from './diagnostics.js';
 import { Code, RpcError, type CallContext, type TtrpcClient, type TtrpcServer, type UnaryHandler } from '../ttrpc/index.js';
 
 /** ttrpc metadata key carrying the containerd namespace of a call. */
@@ -111,6 +112,11 @@ export function namespaceOf(call: CallContext): string {
 }
 
 /** Registers `impl` as containerd.task.v2.Task on `server`. */
+function publishCall(verb: string, started: bigint, code: string): void {
+  const call: TaskApiCall = { verb, seconds: Number(process.hrtime.bigint() - started) / 1e9, code };
+  taskApiCalls.publish(call);
+}
+
 export function serveTaskApi(server: TtrpcServer, impl: TaskApi): void {
   const methods: Record<string, UnaryHandler> = {};
   for (const [rpc, { method: name, request: reqType, response: respType }] of RPCS) {
@@ -124,13 +130,16 @@ export function serveTaskApi(server: TtrpcServer, impl: TaskApi): void {
       const ctx: TaskContext = { namespace: namespaceOf(call), signal: call.signal, call };
       const fn = impl[name] as (r: unknown, c: TaskContext) => Promise<object | void>;
       let resp: object | void;
+      const started = taskApiCalls.hasSubscribers ? process.hrtime.bigint() : 0n;
       try {
         resp = await fn.call(impl, req, ctx);
       } catch (err) {
+        if (started) publishCall(name, started, vnodeCodeOf(err) ?? 'UNCODED');
         // the one conversion of coded errors, for every verb alike
         const r = req as { id?: string; execId?: string };
         throw taskErrorOf(err, `${name} ${r.execId || r.id || ''}`.trimEnd());
       }
+      if (started) publishCall(name, started, '');
       if (respType === null) return EMPTY;
       if (resp === undefined || resp === null) throw new TaskError(Code.Internal, `${rpc}: implementation returned no ${respType.slice(respType.lastIndexOf('.') + 1)}`);
       return encode(respType, resp);

@@ -1,6 +1,7 @@
 // Answers FUSE requests: one synchronous function from request bytes to reply bytes.
 // Generated files are rendered once per open (a snapshot, like procfs's seq files
 // between reads) and served with direct I/O, so a size of 0 never truncates them.
+import { vnodefsRequests, type VnodefsRequest } from './diagnostics.js';
 import type { Logger } from '../log/index.js';
 import { constants as C } from 'node:os';
 import {
@@ -64,6 +65,11 @@ export interface HandlerStats {
   openHandles: number;
 }
 
+function publishRequest(opcode: number, started: bigint, errno: number): void {
+  const r: VnodefsRequest = { opcode, seconds: Number(process.hrtime.bigint() - started) / 1e9, errno };
+  vnodefsRequests.publish(r);
+}
+
 export class Handler {
   private readonly vnodes = new Map<number, Vnode>();
   private readonly handles = new Map<number, Handle>();
@@ -108,9 +114,12 @@ export class Handler {
       if (n >= 16) return errorReply(buf.readBigUInt64LE(8), E.EINVAL);
       return null;
     }
+    const started = vnodefsRequests.hasSubscribers ? process.hrtime.bigint() : 0n;
     try {
       const reply = this.dispatch(h, body(buf, h));
-      if (reply !== null && reply.readInt32LE(4) !== 0) this.stats.errors++;
+      const status = reply === null ? 0 : reply.readInt32LE(4);
+      if (status !== 0) this.stats.errors++;
+      if (started) publishRequest(h.opcode, started, -status);
       return reply;
     } catch (err) {
       this.stats.errors++;

@@ -5,3 +5,4 @@ export type { VnodeSpec } from './vnode.js';
 export type { CgroupLocation } from '../cgroup/index.js';
 export { bindMountsFor, MASKED_DIRS, MASKED_PROC_FILES, type BindMount, type BindMountOptions } from './mounts.js';
 export { VnodefsError, FS_TYPE } from './device.js';
+export { vnodefsRequests, type VnodefsRequest } from './diagnostics.js';
