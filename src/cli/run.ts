@@ -18,6 +18,8 @@ import { removePodFiles, removeSandbox, stopContainers } from './pod-cleanup.js'
 import { checkNoHostPorts, parsePodManifest, type ContainerSpec, type PodManifest } from './manifest.js';
 import { parseDuration, progressTo, type Progress } from './output.js';
 import { containerConfig, emptyDirPath, podLogDirectory, podSandboxConfig, runtimeHandler, type TranslateOptions } from './translate.js';
+import { objectVolumePath, podVolumeContents } from './volume-files.js';
+import { writeObjectVolume } from './volume-writer.js';
 
 export const RUN_USAGE = `Usage: vnode run POD.yaml [flags]
 
@@ -97,6 +99,8 @@ export function loadManifest(file: string): PodManifest {
   }
   const pod = parsePodManifest(text);
   checkNoHostPorts(pod);
+  // a missing ConfigMap/Secret or key is refused here, before anything exists
+  podVolumeContents(pod, Math.floor(Date.now() / 1000));
   return pod;
 }
 
@@ -325,6 +329,10 @@ class PodRunner {
       const dir = emptyDirPath(this.podDir, v.name);
       mkdirSync(dir, { recursive: true, mode: 0o777 });
       if (v.emptyDir!.medium === 'Memory') mount('tmpfs', dir, 'tmpfs', 0, 'mode=0777');
+    }
+    const now = new Date();
+    for (const content of podVolumeContents(this.pod, Math.floor(now.getTime() / 1000))) {
+      writeObjectVolume(objectVolumePath(this.podDir, content.kind, content.volume), content, now);
     }
     for (const c of [...this.pod.initContainers, ...this.pod.containers]) {
       for (const m of c.volumeMounts) {
