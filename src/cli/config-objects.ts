@@ -13,6 +13,8 @@ export interface ConfigObject {
   name: string;
   /** Key → content. */
   data: Map<string, Buffer>;
+  /** Keys of a ConfigMap's binaryData: files in volumes, but never env (kubelet reads env from `data` only). */
+  binaryKeys: Set<string>;
 }
 
 /** The ConfigMaps and Secrets of a manifest, found by kind, namespace and name. */
@@ -77,6 +79,7 @@ export function configObjectFrom(root: Obj, where: string, podNamespace: string)
   const namespace = dnsLabel(str(meta['namespace'], `${kind} "${name}": metadata.namespace`) ?? podNamespace, `${kind} "${name}": metadata.namespace`);
   const at = (f: string) => `${kind} "${name}": ${f}`;
   const data = new Map<string, Buffer>();
+  const binaryKeys = new Set<string>();
   const put = (key: string, value: Buffer, field: string) => {
     checkConfigKey(key, field);
     data.set(key, value);
@@ -87,6 +90,7 @@ export function configObjectFrom(root: Obj, where: string, podNamespace: string)
     for (const [k, v] of Object.entries(obj(root['binaryData'], at('binaryData')))) {
       if (data.has(k)) throw new ManifestError(at(`binaryData[${k}]`), `Invalid value: "${k}": duplicate of key present in data`);
       put(k, base64(v, at(`binaryData[${k}]`)), at(`binaryData[${k}]`));
+      binaryKeys.add(k);
     }
   } else {
     str(root['type'], at('type')); // any type (Opaque, kubernetes.io/tls, ...): the files are the same
@@ -94,7 +98,12 @@ export function configObjectFrom(root: Obj, where: string, podNamespace: string)
     // stringData is write-only convenience: merged over data, its values win
     for (const [k, v] of Object.entries(strMap(root['stringData'], at('stringData')))) put(k, Buffer.from(v, 'utf8'), at(`stringData[${k}]`));
   }
-  return { kind, namespace, name, data };
+  return { kind, namespace, name, data, binaryKeys };
+}
+
+/** The key/value pairs env may take from an object: a ConfigMap's `data` (not binaryData), a Secret's `data`. */
+export function envData(o: ConfigObject): [string, string][] {
+  return [...o.data].filter(([k]) => !o.binaryKeys.has(k)).map(([k, v]) => [k, v.toString('utf8')]);
 }
 
 /** kubelet's wording when a referenced object is missing ("configmap "x" not found"), with where we looked. */

@@ -4,7 +4,7 @@
 // (configMapKeyRef/secretKeyRef, the objects of the same manifest) or from the pod's
 // metadata (fieldRef). A missing object or key that is not optional is an error with
 // kubelet's CreateContainerConfigError wording. Pure.
-import { ConfigObjects, notFoundText, type ConfigKind } from './config-objects.js';
+import { ConfigObjects, envData, notFoundText, type ConfigKind } from './config-objects.js';
 import { downwardValue } from './downward.js';
 import { checkDownwardField } from './manifest-volumes.js';
 import { ManifestError, arr, bool, obj, str, typeName, type Obj } from './manifest-fields.js';
@@ -33,7 +33,7 @@ function keyRef(o: Obj, field: string, kind: ConfigKind, pod: PodFacts, objects:
     if (optional) return undefined;
     throw new ManifestError(`${field}.name`, notFoundText(objects, kind, pod.namespace, name));
   }
-  const value = found.data.get(key);
+  const value = found.binaryKeys.has(key) ? undefined : found.data.get(key);
   if (value === undefined) {
     if (optional) return undefined;
     throw new ManifestError(`${field}.key`, `couldn't find key ${key} in ${kind} ${pod.namespace}/${name}`);
@@ -59,7 +59,7 @@ export function resolveEnv(o: Obj, field: string, pod: PodFacts, objects: Config
       if (bool(ro['optional'], `${f}.${ref}.optional`)) return;
       throw new ManifestError(`${f}.${ref}.name`, notFoundText(objects, kind, pod.namespace, name));
     }
-    for (const [k, v] of found.data) env.set(prefix + k, v.toString('utf8'));
+    for (const [k, v] of envData(found)) env.set(prefix + k, v);
   });
 
   arr(o['env'], `${field}.env`).forEach((e, i) => {

@@ -185,7 +185,7 @@ ${CONTAINER}`)}`);
 });
 
 describe('env from ConfigMaps and Secrets', () => {
-  it('envFrom first (with prefix), then env; later names win; optional missing ones are skipped', () => {
+  it('envFrom first (with prefix; a ConfigMap\'s data, not its binaryData), then env; later names win; optional missing ones are skipped', () => {
     const p = parsePodManifest(`${CM}---\n${SECRET}---\n${pod(`  containers:
   - name: main
     image: busybox
@@ -207,19 +207,23 @@ describe('env from ConfigMaps and Secrets', () => {
     assert.deepEqual(p.containers[0]!.env, [
       { name: 'CFG_greeting', value: 'overridden' },
       { name: 'CFG_app.conf', value: 'a=1\n' },
-      { name: 'CFG_blob', value: '\u0000\u0001\u0002' },
       { name: 'PW', value: 's3cr3t' },
       { name: 'GREETING', value: 'hello' },
       { name: 'POD', value: 'p' },
     ]);
   });
 
-  it('a missing key is kubelet\'s CreateContainerConfigError text', () => {
+  it('a missing key (binaryData keys are not env) is kubelet\'s CreateContainerConfigError text', () => {
     assert.throws(() => parsePodManifest(`${CM}---\n${pod(`  containers:
   - name: main
     image: busybox
     env: [{name: X, valueFrom: {configMapKeyRef: {name: app-config, key: nope}}}]
 `)}`, UID), { message: 'spec.containers[0].env[0].valueFrom.configMapKeyRef.key: couldn\'t find key nope in ConfigMap default/app-config' });
+    assert.throws(() => parsePodManifest(`${CM}---\n${pod(`  containers:
+  - name: main
+    image: busybox
+    env: [{name: X, valueFrom: {configMapKeyRef: {name: app-config, key: blob}}}]
+`)}`, UID), { message: 'spec.containers[0].env[0].valueFrom.configMapKeyRef.key: couldn\'t find key blob in ConfigMap default/app-config' });
   });
 });
 
