@@ -15,12 +15,17 @@
  * It exits with 0, or with the errno of the step that failed, for the supervisor to
  * return to the caller.
  *
+ * A TARGET of /proc/self/fd/N (or /proc/thread-self/fd/N) is the caller's descriptor N,
+ * not ours: crun mounts on a descriptor it opened, so that no symlink in the rootfs can
+ * redirect the mount. We open the same file through /proc/PID/fd/N and mount on it.
+ *
  * usage: vnode-mount PID FSTYPE SOURCE TARGET FLAGS DATA [SRC REL ...]
  *   FLAGS is mount(2)'s flags in decimal; DATA "" for none; each SRC is a host path of a
  *   vnodefs file or directory, REL its path below the new mount (e.g. meminfo).
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
@@ -67,6 +72,14 @@ int main(int argc, char **argv) {
     tree[i] = (int)syscall(SYS_open_tree, AT_FDCWD, argv[7 + 2 * i], OPEN_TREE_CLONE | O_CLOEXEC);
     if (tree[i] < 0) return fail("open_tree", argv[7 + 2 * i]);
   }
+  /* the caller's /proc/self/fd/N: the same file, opened here (see above) */
+  int tfd = -1, fdnum = -1;
+  char fdpath[80];
+  if (sscanf(target, "/proc/self/fd/%d", &fdnum) == 1 || sscanf(target, "/proc/thread-self/fd/%d", &fdnum) == 1) {
+    snprintf(fdpath, sizeof fdpath, "/proc/%d/fd/%d", pid, fdnum);
+    tfd = open(fdpath, O_PATH | O_CLOEXEC);
+    if (tfd < 0) return fail("open", fdpath);
+  }
   int mnt = open_ns(pid, "ns/mnt"), net = open_ns(pid, "ns/net"), pidns = open_ns(pid, "ns/pid");
   int root = open_ns(pid, "root"), cwd = open_ns(pid, "cwd");
   if (mnt < 0 || net < 0 || pidns < 0 || root < 0 || cwd < 0) return fail("opening the namespaces of pid", argv[1]);
@@ -82,7 +95,19 @@ int main(int argc, char **argv) {
   if (setns(mnt, CLONE_NEWNS) < 0) _exit(fail("setns mnt", NULL));
   if (fchdir(root) < 0 || chroot(".") < 0) _exit(fail("entering the caller's root", NULL));
   if (fchdir(cwd) < 0) _exit(fail("entering the caller's cwd", NULL));
-  if (mount(source, target, fstype, flags, data[0] ? data : NULL) < 0) _exit(fail("mount", target));
+  /* through a descriptor: mount on it, then reach the new mount by its path (reopening
+   * the descriptor would give the directory under the mount) */
+  char real[PATH_MAX];
+  if (tfd >= 0) {
+    snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", tfd);
+    ssize_t n = readlink(fdpath, real, sizeof real - 1);
+    if (n <= 0 || real[0] != '/') _exit(fail("readlink", fdpath));
+    real[n] = 0;
+    if (mount(source, fdpath, fstype, flags, data[0] ? data : NULL) < 0) _exit(fail("mount", target));
+    target = real;
+  } else if (mount(source, target, fstype, flags, data[0] ? data : NULL) < 0) {
+    _exit(fail("mount", target));
+  }
   int dir = open(target, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (dir < 0) _exit(fail("open", target));
   for (int i = 0; i < overlays; i++) {

@@ -14,6 +14,7 @@ import { containerdCandidates, containerdVersion, localPaths, runningPid } from 
 import { systemHasVnode, systemSocket } from './containerd-select.js';
 import { ExitCode, UsageError } from './errors.js';
 import { hostCgroupLayout, type CgroupLayout } from '../cgroup/index.js';
+import { checkRuntimes, unifiedControllersAt } from './doctor-runtime.js';
 import { formatTable } from './output.js';
 import { parseOutput } from './ps.js';
 import { cliLog } from './log.js';
@@ -281,6 +282,12 @@ export function checkDevices(devDirs = SHARED_DEVICE_DIRS, devices = SHARED_DEVI
   return warn('devices', `${note}; ${closed.join(', ')} lack it`, `chmod o+rw (or a udev rule with MODE="0666") for the ones pods should use`);
 }
 
+/** Which runtime the manager uses, and whether a crun can run containerd 2.x pods on this host (doctor-runtime.ts). */
+function runtimeChecks(): CheckResult[] {
+  const host = hostCgroupLayout();
+  return checkRuntimes(host.mode === 'hybrid' ? unifiedControllersAt(host.unified) : undefined);
+}
+
 export async function runChecks(prefix = DEFAULT_PREFIX): Promise<CheckResult[]> {
   const installed = await installedNodeChecks(prefix);
   return [
@@ -290,6 +297,7 @@ export async function runChecks(prefix = DEFAULT_PREFIX): Promise<CheckResult[]>
     await checkIdmap(),
     checkOverlay(),
     checkOciRuntime(),
+    ...runtimeChecks(),
     checkContainerd(),
     await checkRunTarget(),
     checkCgroups(),

@@ -2,21 +2,14 @@
 // checking every field it uses. Errors name the field as kubectl does
 // ("spec.containers[0].image: Required value"). Pure: no I/O besides the text given.
 import { randomUUID } from 'node:crypto';
-import { parseAllDocuments } from 'yaml';
-import { CliErrorCode, UsageError } from './errors.js';
+import { parseAllDocuments, type ScalarTag } from 'yaml';
+import { ConfigObjects, configObjectFrom, type ConfigObject } from './config-objects.js';
+import { resolveEnv, type PodFacts } from './env-sources.js';
+import { ManifestError, arr, bool, dnsLabel, dnsSubdomain, int, isObj, obj, str, strList, strMap, typeName, type Obj } from './manifest-fields.js';
+import { podVolume, type PodVolume } from './manifest-volumes.js';
 
-export class ManifestError extends UsageError {
-  override name = 'ManifestError';
-  constructor(readonly field: string, detail: string) {
-    super(field ? `${field}: ${detail}` : detail, CliErrorCode.manifest);
-  }
-}
-
-export interface PodVolume {
-  name: string;
-  hostPath?: { path: string; type: string };
-  emptyDir?: { medium: string };
-}
+export { ManifestError } from './manifest-fields.js';
+export type { PodVolume } from './manifest-volumes.js';
 
 export interface VolumeMount {
   name: string;
@@ -96,92 +89,12 @@ export interface PodManifest {
   volumes: PodVolume[];
   initContainers: ContainerSpec[];
   containers: ContainerSpec[];
+  /** spec.serviceAccountName (or the deprecated serviceAccount), else "default": the subject of a projected token. */
+  serviceAccountName: string;
+  /** The ConfigMaps and Secrets of the same manifest (volumes and env refer to them). */
+  objects: ConfigObjects;
   /** Fields that are valid Kubernetes but have no effect here (probes, nodeSelector, ...). */
   ignored: string[];
-}
-
-// ---- small checkers ------------------------------------------------------------------------
-
-type Obj = Record<string, unknown>;
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function obj(v: unknown, field: string): Obj {
-  if (v === undefined || v === null) return {};
-  if (!isObj(v)) throw new ManifestError(field, `must be an object (got ${typeName(v)})`);
-  return v;
-}
-
-function arr(v: unknown, field: string): unknown[] {
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw new ManifestError(field, `must be a list (got ${typeName(v)})`);
-  return v;
-}
-
-function str(v: unknown, field: string, required = false): string | undefined {
-  if (v === undefined || v === null || v === '') {
-    if (required) throw new ManifestError(field, 'Required value');
-    return undefined;
-  }
-  if (typeof v !== 'string') throw new ManifestError(field, `must be a string (got ${typeName(v)})`);
-  return v;
-}
-
-function bool(v: unknown, field: string): boolean | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'boolean') throw new ManifestError(field, `must be true or false (got ${JSON.stringify(v)})`);
-  return v;
-}
-
-function int(v: unknown, field: string, min = 0, max = 2 ** 31 - 1): number | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw new ManifestError(field, `must be an integer between ${min} and ${max} (got ${JSON.stringify(v)})`);
-  }
-  return v;
-}
-
-function strList(v: unknown, field: string): string[] {
-  return arr(v, field).map((s, i) => {
-    if (typeof s !== 'string') throw new ManifestError(`${field}[${i}]`, `must be a string (got ${typeName(s)})`);
-    return s;
-  });
-}
-
-function strMap(v: unknown, field: string): Record<string, string> {
-  const o = obj(v, field);
-  const out: Record<string, string> = {};
-  for (const [k, val] of Object.entries(o)) {
-    if (typeof val !== 'string') throw new ManifestError(`${field}.${k}`, `must be a string (got ${typeName(val)}; quote it in YAML)`);
-    out[k] = val;
-  }
-  return out;
-}
-
-function typeName(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'an object';
-  return `${typeof v} ${JSON.stringify(v)}`;
-}
-
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-function dnsLabel(v: string, field: string): string {
-  if (v.length > 63 || !DNS1123_LABEL.test(v)) {
-    throw new ManifestError(field, `Invalid value "${v}": must be a lowercase RFC 1123 label (a-z, 0-9, '-', at most 63 characters)`);
-  }
-  return v;
-}
-
-function dnsSubdomain(v: string, field: string): string {
-  if (v.length > 253 || !DNS1123_SUBDOMAIN.test(v)) {
-    throw new ManifestError(field, `Invalid value "${v}": must be a lowercase RFC 1123 subdomain (a-z, 0-9, '-', '.')`);
-  }
-  return v;
 }
 
 // ---- quantities ----------------------------------------------------------------------------
@@ -247,11 +160,10 @@ function seccomp(v: unknown, field: string): SeccompProfile | undefined {
 
 const IGNORED_CONTAINER_FIELDS = ['livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle', 'imagePullPolicy', 'terminationMessagePath', 'terminationMessagePolicy'];
 const UNSUPPORTED_CONTAINER_FIELDS: Record<string, string> = {
-  envFrom: 'envFrom needs ConfigMaps/Secrets, which exist only in a cluster; use env with value',
   volumeDevices: 'block devices are not supported',
 };
 
-function container(v: unknown, field: string, volumes: Map<string, PodVolume>, ignored: string[]): ContainerSpec {
+function container(v: unknown, field: string, volumes: Map<string, PodVolume>, ignored: string[], facts: PodFacts, objects: ConfigObjects): ContainerSpec {
   const o = obj(v, field);
   const name = dnsLabel(str(o['name'], `${field}.name`, true)!, `${field}.name`);
   const image = str(o['image'], `${field}.image`, true)!;
@@ -260,17 +172,7 @@ function container(v: unknown, field: string, volumes: Map<string, PodVolume>, i
   }
   for (const key of IGNORED_CONTAINER_FIELDS) if (o[key] !== undefined) ignored.push(`${field}.${key}`);
 
-  const env = arr(o['env'], `${field}.env`).map((e, i) => {
-    const f = `${field}.env[${i}]`;
-    const eo = obj(e, f);
-    const envName = str(eo['name'], `${f}.name`, true)!;
-    if (eo['valueFrom'] !== undefined) throw new ManifestError(`${f}.valueFrom`, 'not supported by vnode run (no API server to resolve it); use value');
-    const value = eo['value'];
-    if (value !== undefined && value !== null && typeof value !== 'string') {
-      throw new ManifestError(`${f}.value`, `must be a string (got ${typeName(value)}; quote it in YAML)`);
-    }
-    return { name: envName, value: (value as string | undefined) ?? '' };
-  });
+  const env = resolveEnv(o, field, facts, objects);
 
   const ports = arr(o['ports'], `${field}.ports`).map((p, i): ContainerPort => {
     const f = `${field}.ports[${i}]`;
@@ -344,39 +246,9 @@ function container(v: unknown, field: string, volumes: Map<string, PodVolume>, i
   };
 }
 
-// ---- volumes -------------------------------------------------------------------------------
-
-const HOSTPATH_TYPES = ['', 'DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice'];
-
-function volume(v: unknown, field: string): PodVolume {
-  const o = obj(v, field);
-  const name = dnsLabel(str(o['name'], `${field}.name`, true)!, `${field}.name`);
-  const sources = Object.keys(o).filter((k) => k !== 'name');
-  if (sources.length === 0) throw new ManifestError(field, 'must specify a volume type (vnode run supports hostPath and emptyDir)');
-  if (sources.length > 1) throw new ManifestError(field, `may not specify more than 1 volume type (got ${sources.join(', ')})`);
-  const kind = sources[0]!;
-  if (kind === 'hostPath') {
-    const h = obj(o['hostPath'], `${field}.hostPath`);
-    const path = str(h['path'], `${field}.hostPath.path`, true)!;
-    if (!path.startsWith('/')) throw new ManifestError(`${field}.hostPath.path`, `Invalid value "${path}": must be an absolute path`);
-    const type = str(h['type'], `${field}.hostPath.type`) ?? '';
-    if (!HOSTPATH_TYPES.includes(type)) {
-      throw new ManifestError(`${field}.hostPath.type`, `Unsupported value: "${type}": supported values: ${HOSTPATH_TYPES.filter(Boolean).map((t) => `"${t}"`).join(', ')}`);
-    }
-    return { name, hostPath: { path, type } };
-  }
-  if (kind === 'emptyDir') {
-    const e = obj(o['emptyDir'], `${field}.emptyDir`);
-    const medium = str(e['medium'], `${field}.emptyDir.medium`) ?? '';
-    if (medium !== '' && medium !== 'Memory') throw new ManifestError(`${field}.emptyDir.medium`, `Unsupported value: "${medium}": supported values: "", "Memory"`);
-    return { name, emptyDir: { medium } };
-  }
-  throw new ManifestError(`${field}.${kind}`, `volume type ${kind} is not supported by vnode run: only hostPath and emptyDir volumes (there is no cluster to provide it)`);
-}
-
 // ---- the pod -------------------------------------------------------------------------------
 
-const IGNORED_POD_FIELDS = ['nodeSelector', 'affinity', 'tolerations', 'priorityClassName', 'priority', 'schedulerName', 'serviceAccountName', 'serviceAccount',
+const IGNORED_POD_FIELDS = ['nodeSelector', 'affinity', 'tolerations', 'priorityClassName', 'priority', 'schedulerName',
   'automountServiceAccountToken', 'dnsPolicy', 'dnsConfig', 'enableServiceLinks', 'imagePullSecrets', 'topologySpreadConstraints', 'nodeName'];
 const UNSUPPORTED_POD_FIELDS: Record<string, string> = {
   ephemeralContainers: 'ephemeral containers need an API server',
@@ -387,24 +259,63 @@ const UNSUPPORTED_POD_FIELDS: Record<string, string> = {
   hostAliases: 'not supported by vnode run yet',
 };
 
-/** Parses and checks a Pod manifest. `uid` is used when the manifest has none (kubelet's static pods hash it; we make one up). */
+/** YAML 1.1's octal ints (0400): Kubernetes manifests write file modes that way. */
+const LEGACY_OCTAL: ScalarTag = {
+  tag: 'tag:yaml.org,2002:int',
+  default: true,
+  test: /^0[0-7]+$/,
+  resolve: (s: string) => parseInt(s, 8),
+};
+
+/**
+ * Parses and checks a manifest: one Pod, and the ConfigMaps and Secrets it uses as further
+ * YAML documents (as `podman kube play` takes them). `defaultMode: 0400` is octal, as
+ * kubectl reads it (YAML 1.1 ints); the rest is YAML 1.2, whose `y`/`no` stay strings. `uid` is used when the Pod has none (kubelet's static
+ * pods hash it; we make one up).
+ */
 export function parsePodManifest(text: string, uid: string = randomUUID()): PodManifest {
   let docs;
   try {
-    docs = parseAllDocuments(text).filter((d) => d.contents !== null);
+    docs = parseAllDocuments(text, { customTags: (tags) => [LEGACY_OCTAL, ...(tags as ScalarTag[])] });
   } catch (err) {
     throw new ManifestError('', `not valid YAML: ${(err as Error).message}`);
   }
-  if (docs.length === 0) throw new ManifestError('', 'the manifest is empty: expected one Pod');
-  if (docs.length > 1) throw new ManifestError('', `the manifest holds ${docs.length} documents: vnode run takes exactly one Pod`);
-  const doc = docs[0]!;
-  if (doc.errors.length > 0) throw new ManifestError('', `not valid YAML: ${doc.errors[0]!.message}`);
-  const root = doc.toJS() as unknown;
-  if (!isObj(root)) throw new ManifestError('', `expected a Pod object (got ${typeName(root)})`);
-  return podFromObject(root, uid);
+  if (!Array.isArray(docs)) docs = [docs];
+  const roots: { root: Obj; where: string }[] = [];
+  docs.forEach((doc, i) => {
+    if (doc.errors.length > 0) throw new ManifestError('', `not valid YAML${docs.length > 1 ? ` (document ${i + 1})` : ''}: ${doc.errors[0]!.message}`);
+    if (doc.contents === null) return;
+    const root = doc.toJS() as unknown;
+    const where = `document ${i + 1}`;
+    if (!isObj(root)) throw new ManifestError('', `${where}: expected a Pod, ConfigMap or Secret object (got ${typeName(root)})`);
+    roots.push({ root, where });
+  });
+  if (roots.length === 0) throw new ManifestError('', 'the manifest is empty: expected one Pod');
+  const pods = roots.filter((r) => r.root['kind'] === 'Pod');
+  const others = roots.filter((r) => r.root['kind'] !== 'Pod');
+  if (roots.length === 1) return podFromObject(roots[0]!.root, uid);
+  if (pods.length === 0) throw new ManifestError('', `the manifest holds ${roots.length} documents and no Pod: vnode run takes exactly one Pod (and the ConfigMaps and Secrets it uses)`);
+  if (pods.length > 1) throw new ManifestError('', `the manifest holds ${pods.length} Pods (${pods.map((p) => p.where).join(', ')}): vnode run takes exactly one Pod`);
+  for (const o of others) {
+    const kind = str(o.root['kind'], `${o.where}: kind`, true)!;
+    if (kind !== 'ConfigMap' && kind !== 'Secret') {
+      throw new ManifestError(`${o.where}: kind`, `Invalid value "${kind}": vnode run takes one Pod and the ConfigMaps and Secrets it uses`);
+    }
+  }
+  const podNamespace = str(obj(pods[0]!.root['metadata'], 'metadata')['namespace'], 'metadata.namespace') ?? 'default';
+  const objects: ConfigObject[] = [];
+  const seen = new Set<string>();
+  for (const o of others) {
+    const c = configObjectFrom(o.root, o.where, podNamespace);
+    const key = `${c.kind}/${c.namespace}/${c.name}`;
+    if (seen.has(key)) throw new ManifestError(`${o.where}: metadata.name`, `Duplicate value: ${c.kind} "${c.name}" in namespace ${c.namespace} is in the manifest twice`);
+    seen.add(key);
+    objects.push(c);
+  }
+  return podFromObject(pods[0]!.root, uid, new ConfigObjects(objects));
 }
 
-export function podFromObject(root: Obj, uid: string = randomUUID()): PodManifest {
+export function podFromObject(root: Obj, uid: string = randomUUID(), objects: ConfigObjects = new ConfigObjects()): PodManifest {
   const kind = str(root['kind'], 'kind', true)!;
   if (kind !== 'Pod') throw new ManifestError('kind', `Invalid value "${kind}": vnode run takes a Pod (a ${kind} needs a cluster's controllers)`);
   const apiVersion = str(root['apiVersion'], 'apiVersion', true)!;
@@ -427,15 +338,17 @@ export function podFromObject(root: Obj, uid: string = randomUUID()): PodManifes
 
   const volumes = new Map<string, PodVolume>();
   arr(spec['volumes'], 'spec.volumes').forEach((v, i) => {
-    const vol = volume(v, `spec.volumes[${i}]`);
+    const vol = podVolume(v, `spec.volumes[${i}]`);
     if (volumes.has(vol.name)) throw new ManifestError(`spec.volumes[${i}].name`, `Duplicate value: "${vol.name}"`);
     volumes.set(vol.name, vol);
   });
 
+  const serviceAccountName = str(spec['serviceAccountName'], 'spec.serviceAccountName') ?? str(spec['serviceAccount'], 'spec.serviceAccount') ?? 'default';
+  const facts: PodFacts = { name, namespace, uid: podUid, labels, annotations, serviceAccountName };
   const names = new Set<string>();
   const list = (key: 'containers' | 'initContainers') =>
     arr(spec[key], `spec.${key}`).map((c, i) => {
-      const spec = container(c, `spec.${key}[${i}]`, volumes, ignored);
+      const spec = container(c, `spec.${key}[${i}]`, volumes, ignored, facts, objects);
       if (names.has(spec.name)) throw new ManifestError(`spec.${key}[${i}].name`, `Duplicate value: "${spec.name}"`);
       names.add(spec.name);
       return spec;
@@ -489,6 +402,8 @@ export function podFromObject(root: Obj, uid: string = randomUUID()): PodManifes
     volumes: [...volumes.values()],
     initContainers,
     containers,
+    serviceAccountName,
+    objects,
     ignored,
   };
 }

@@ -20,6 +20,8 @@ import { parseDuration, progressTo, type Progress } from './output.js';
 import { cliLog } from './log.js';
 import type { Logger } from '../log/index.js';
 import { containerConfig, emptyDirPath, podLogDirectory, podSandboxConfig, runtimeHandler, type TranslateOptions } from './translate.js';
+import { objectVolumePath, podVolumeContents } from './volume-files.js';
+import { writeObjectVolume } from './volume-writer.js';
 
 export const RUN_USAGE = `Usage: vnode run POD.yaml [flags]
 
@@ -99,6 +101,8 @@ export function loadManifest(file: string): PodManifest {
   }
   const pod = parsePodManifest(text);
   checkNoHostPorts(pod);
+  // a missing ConfigMap/Secret or key is refused here, before anything exists
+  podVolumeContents(pod, Math.floor(Date.now() / 1000));
   return pod;
 }
 
@@ -330,6 +334,10 @@ class PodRunner {
       const dir = emptyDirPath(this.podDir, v.name);
       mkdirSync(dir, { recursive: true, mode: 0o777 });
       if (v.emptyDir!.medium === 'Memory') mount('tmpfs', dir, 'tmpfs', 0, 'mode=0777');
+    }
+    const now = new Date();
+    for (const content of podVolumeContents(this.pod, Math.floor(now.getTime() / 1000))) {
+      writeObjectVolume(objectVolumePath(this.podDir, content.kind, content.volume), content, now);
     }
     for (const c of [...this.pod.initContainers, ...this.pod.containers]) {
       for (const m of c.volumeMounts) {

@@ -7,6 +7,7 @@ import type {
 } from '../k8s/cri/index.js';
 import type { ContainerSpec, PodManifest, SeccompProfile } from './manifest.js';
 import { Annotation } from './pod-cleanup.js';
+import { objectVolumePath, volumeKind } from './volume-files.js';
 
 export const DEFAULT_HANDLER = 'vnode';
 
@@ -149,15 +150,20 @@ export function containerResources(pod: PodManifest, c: ContainerSpec, memoryCap
 
 // ---- containers ----------------------------------------------------------------------------
 
-/** Mounts of a container's volumeMounts: emptyDir → its directory under the pod dir, hostPath → the path (the runtime decides what it means). */
+/**
+ * Mounts of a container's volumeMounts: emptyDir, configMap, secret, downwardAPI and
+ * projected → their directories under the pod dir, hostPath → the path (the runtime
+ * decides what it means). The API-object volumes are always read-only, as kubelet mounts them.
+ */
 export function containerMounts(pod: PodManifest, c: ContainerSpec, podDir: string): Mount[] {
   return c.volumeMounts.map((m) => {
     const v = pod.volumes.find((vol) => vol.name === m.name)!;
-    const base = v.emptyDir ? emptyDirPath(podDir, v.name) : v.hostPath!.path;
+    const kind = volumeKind(v);
+    const base = kind ? objectVolumePath(podDir, kind, v.name) : v.emptyDir ? emptyDirPath(podDir, v.name) : v.hostPath!.path;
     return {
       container_path: m.mountPath,
       host_path: m.subPath ? join(base, m.subPath) : base,
-      readonly: m.readOnly,
+      readonly: m.readOnly || kind !== undefined,
       propagation: 'PROPAGATION_PRIVATE',
     };
   });

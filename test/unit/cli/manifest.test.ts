@@ -106,7 +106,7 @@ spec:
   it('rejects bad manifests naming the field', () => {
     rejects('', 'the manifest is empty: expected one Pod');
     rejects('a: [', rejectsYamlMessage());
-    rejects(`${MIN}---\n${MIN}`, 'the manifest holds 2 documents: vnode run takes exactly one Pod');
+    rejects(`${MIN}---\n${MIN}`, 'the manifest holds 2 Pods (document 1, document 2): vnode run takes exactly one Pod');
     rejects(MIN.replace('kind: Pod', 'kind: Deployment'), 'kind: Invalid value "Deployment": vnode run takes a Pod (a Deployment needs a cluster\'s controllers)');
     rejects(MIN.replace('apiVersion: v1', 'apiVersion: apps/v1'), 'apiVersion: Invalid value "apps/v1": a Pod is apiVersion v1');
     rejects(pod('  containers:\n  - name: main\n    image: busybox\n', 'labels: {}'), 'metadata.name: Required value');
@@ -117,15 +117,15 @@ spec:
     rejects(pod('  containers:\n  - name: a\n    image: busybox\n  - name: a\n    image: busybox\n'), 'spec.containers[1].name: Duplicate value: "a"');
     rejects(pod('  containers:\n  - name: a\n    image: busybox\n    env: [{name: N, value: 3}]\n'), 'spec.containers[0].env[0].value: must be a string (got number 3; quote it in YAML)');
     rejects(pod('  containers:\n  - name: a\n    image: busybox\n    env: [{name: N, valueFrom: {secretKeyRef: {name: s, key: k}}}]\n'),
-      'spec.containers[0].env[0].valueFrom: not supported by vnode run (no API server to resolve it); use value');
+      'spec.containers[0].env[0].valueFrom.secretKeyRef.name: secret "s" not found (no Secret "s" in namespace default in the manifest; add one as another YAML document (---))');
     rejects(pod('  containers:\n  - name: a\n    image: busybox\n    resources: {limits: {memory: lots}}\n'),
       'spec.containers[0].resources.limits.memory: Invalid value "lots": must be a quantity such as 500m, 0.5, 128Mi or 1G');
     rejects(pod('  containers:\n  - name: a\n    image: busybox\n    resources: {limits: {cpu: 1}, requests: {cpu: 2}}\n'),
       'spec.containers[0].resources.requests.cpu: must be less than or equal to the cpu limit');
     rejects(pod('  containers:\n  - name: a\n    image: busybox\n    volumeMounts: [{name: nope, mountPath: /x}]\n'),
       'spec.containers[0].volumeMounts[0].name: Not found: "nope" (no volume of that name in spec.volumes)');
-    rejects(pod('  volumes: [{name: c, configMap: {name: x}}]\n  containers:\n  - name: a\n    image: busybox\n'),
-      'spec.volumes[0].configMap: volume type configMap is not supported by vnode run: only hostPath and emptyDir volumes (there is no cluster to provide it)');
+    rejects(pod('  volumes: [{name: c, persistentVolumeClaim: {claimName: x}}]\n  containers:\n  - name: a\n    image: busybox\n'),
+      'spec.volumes[0].persistentVolumeClaim: volume type persistentVolumeClaim is not supported by vnode run: vnode run supports hostPath, emptyDir, configMap, secret, downwardAPI and projected (there is no cluster to provide it)');
     rejects(pod('  volumes: [{name: h, hostPath: {path: rel}}]\n  containers:\n  - name: a\n    image: busybox\n'),
       'spec.volumes[0].hostPath.path: Invalid value "rel": must be an absolute path');
     rejects(pod('  restartPolicy: Sometimes\n  containers:\n  - name: a\n    image: busybox\n'),
