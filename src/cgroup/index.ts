@@ -25,6 +25,7 @@ export {
   locationOfCgroupsPath,
   parseCgroupsPath,
   podCgroupOf,
+  systemdScopeOf,
   systemdUnitName,
   taskCgroupOf,
   type CgroupsPath,
@@ -41,6 +42,17 @@ export {
   type DelegationInput,
   type DelegationTarget,
 } from './delegation.js';
+export {
+  cpuMask,
+  resourceProperties,
+  setPropertiesArgs,
+  sharesToWeight,
+  startScopeArgs,
+  stopUnitArgs,
+  type OciResources,
+  type ScopeRequest,
+  type UnitProperty,
+} from './systemd-unit.js';
 export { cgroupPids, metricsOf, metricsV1, metricsV2, oomKills } from './metrics.js';
 export { CgroupReader, type CpuFacts, type IoCounters, type MemoryFacts, type TaskFacts } from './reader.js';
 export { parseCpuList, pastFreshPeriod, readCacheTtl, readFresh, readKeyed, readLimit, readNumber, readText, setReadCacheTtl } from './files.js';

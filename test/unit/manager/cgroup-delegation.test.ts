@@ -65,3 +65,12 @@ test('delete removes the child cgroups left in a delegated cgroup, deepest first
   assert.deepEqual(warnings, [], 'a directory already gone (ENOENT) is not a warning');
   removeDelegatedCgroups(undefined, { warn: () => assert.fail('nothing to do') } as never);
 });
+
+test('systemd driver: a systemd-form cgroupsPath names its scope; without systemd on the host it is refused before anything is made', async () => {
+  const { scopeOfSpec } = await import('../../../src/manager/task/systemd-scope.js');
+  const sd = { ociVersion: '1.1.0', linux: { cgroupsPath: 'kubepods-pod1.slice:cri-containerd:abc' } } as OciSpec;
+  assert.deepEqual(scopeOfSpec(sd, true), { slice: 'kubepods-pod1.slice', unit: 'cri-containerd-abc.scope' });
+  assert.throws(() => scopeOfSpec(sd, false), /systemd is not running on this host \(no \/run\/systemd\/system\): set SystemdCgroup = false/);
+  assert.equal(scopeOfSpec({ ociVersion: '1.1.0', linux: { cgroupsPath: '/kubepods/pod1/abc' } } as OciSpec, false), undefined);
+  assert.equal(scopeOfSpec({ ociVersion: '1.1.0', linux: { cgroupsPath: 'bad:one' } } as OciSpec, true), undefined, 'left to the planner, which says why');
+});
