@@ -16,6 +16,7 @@ import { hostCgroupLayout, type CgroupLayout } from '../cgroup/index.js';
 import { formatTable } from './output.js';
 import { parseOutput } from './ps.js';
 import { cliLog } from './log.js';
+import { checkCgroupDriver, checkDelegation, controllersDetail } from './doctor-cgroups.js';
 
 export type Status = 'OK' | 'WARN' | 'FAIL';
 
@@ -30,8 +31,9 @@ export interface CheckResult {
 export const DOCTOR_USAGE = `Usage: vnode doctor [-o json]
 
 Checks the kernel, user namespaces, /dev/fuse, ID-mapped mounts (for real, on a temporary
-directory), overlayfs, the OCI runtime, containerd, cgroups, CAP_SYS_RESOURCE and the
-built vnode-init; prints OK/WARN/FAIL with what to change. Exit 1 when a check fails.
+directory), overlayfs, the OCI runtime, containerd, cgroups (version and controllers, the
+cgroup driver in containerd's config, delegation, for real on a temporary cgroup),
+CAP_SYS_RESOURCE and the built vnode-init; prints OK/WARN/FAIL with what to change. Exit 1 when a check fails.
 `;
 
 const ok = (name: string, detail: string): CheckResult => ({ name, status: 'OK', detail });
@@ -201,7 +203,7 @@ function checkCgroups(): CheckResult {
   const { detail, missing } = cgroupLayout();
   const c = missing[0];
   if (c) return fail('cgroups', `${detail}; the ${c} controller is not mounted`, `mount the ${c} cgroup controller (or boot with cgroup v2: systemd.unified_cgroup_hierarchy=1)`);
-  return ok('cgroups', detail);
+  return ok('cgroups', `${detail}; ${controllersDetail()}`);
 }
 
 /** CAP_SYS_RESOURCE (bit 24 of CapEff): without it a negative oom_score_adj is refused. */
@@ -289,6 +291,8 @@ export async function runChecks(): Promise<CheckResult[]> {
     checkContainerd(),
     await checkRunTarget(),
     checkCgroups(),
+    checkCgroupDriver(),
+    checkDelegation(),
     checkCapSysResource(),
     checkHelperBuilt(),
     ...checkHelpers(),
