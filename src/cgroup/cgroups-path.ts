@@ -64,14 +64,26 @@ export function locationOfCgroupsPath(p: CgroupsPath, layout: CgroupLayout = hos
 }
 
 /**
- * A task's own cgroup, from the spec's cgroupsPath, before the runtime makes it.
- * Only the cgroupfs form: the manager does not run the systemd driver yet (it refuses
- * SystemdCgroup = true), so a systemd-form path gives undefined as before.
- * `unified` says which standard layout (/sys/fs/cgroup or /sys/fs/cgroup/<controller>).
+ * A task's own cgroup, from the spec's cgroupsPath, before the runtime makes it: the
+ * cgroupfs form as it is, the systemd form as its unit's directory (the manager runs the
+ * runtime there with the cgroupfs driver; systemd-unit.ts). `unified` says which
+ * standard layout (/sys/fs/cgroup or /sys/fs/cgroup/<controller>).
  */
 export function taskCgroupOf(cgroupsPath: string | undefined, unified: boolean): CgroupLocation | undefined {
-  if (!cgroupsPath || !cgroupsPath.startsWith('/') || cgroupsPath.includes(':')) return undefined;
-  return locationAt(cgroupsPath, standardLayout(unified));
+  let p: CgroupsPath | undefined;
+  try {
+    p = parseCgroupsPath(cgroupsPath);
+  } catch {
+    return undefined;
+  }
+  return p ? locationOfCgroupsPath(p, standardLayout(unified)) : undefined;
+}
+
+/** The systemd unit a systemd-form cgroupsPath names and its directory; undefined for the cgroupfs form. Throws CgroupPathError for a malformed one. */
+export function systemdScopeOf(cgroupsPath: string | undefined): { slice: string; unit: string; dir: string } | undefined {
+  const p = parseCgroupsPath(cgroupsPath);
+  if (!p || p.driver !== 'systemd') return undefined;
+  return { slice: p.slice || 'system.slice', unit: systemdUnitName(p), dir: cgroupsPathDir(p) };
 }
 
 /** The vnodefs base cgroup for a pod: the parent of its sandbox container's cgroup. */

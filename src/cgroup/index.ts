@@ -25,10 +25,34 @@ export {
   locationOfCgroupsPath,
   parseCgroupsPath,
   podCgroupOf,
+  systemdScopeOf,
   systemdUnitName,
   taskCgroupOf,
   type CgroupsPath,
 } from './cgroups-path.js';
+export {
+  V1_DELEGATED_FILES,
+  V1_NOT_DELEGATED,
+  V2_DEFAULT_DELEGATED_FILES,
+  delegationPlan,
+  mountsCgroupfsWritable,
+  parseDelegateFiles,
+  parseHierarchies,
+  type CgroupHierarchy,
+  type DelegationInput,
+  type DelegationTarget,
+} from './delegation.js';
+export {
+  cpuMask,
+  resourceProperties,
+  setPropertiesArgs,
+  sharesToWeight,
+  startScopeArgs,
+  stopUnitArgs,
+  type OciResources,
+  type ScopeRequest,
+  type UnitProperty,
+} from './systemd-unit.js';
 export { cgroupPids, metricsOf, metricsV1, metricsV2, oomKills } from './metrics.js';
 export { CgroupReader, type CpuFacts, type IoCounters, type MemoryFacts, type TaskFacts } from './reader.js';
 export { parseCpuList, pastFreshPeriod, readCacheTtl, readFresh, readKeyed, readLimit, readNumber, readText, setReadCacheTtl } from './files.js';

@@ -18,6 +18,7 @@ import { checkRuntimes, unifiedControllersAt } from './doctor-runtime.js';
 import { formatTable } from './output.js';
 import { parseOutput } from './ps.js';
 import { cliLog } from './log.js';
+import { checkCgroupDriver, checkDelegation, controllersDetail } from './doctor-cgroups.js';
 
 export type Status = 'OK' | 'WARN' | 'FAIL';
 
@@ -32,8 +33,9 @@ export interface CheckResult {
 export const DOCTOR_USAGE = `Usage: vnode doctor [-o json] [--prefix DIR]
 
 Checks the kernel, user namespaces, /dev/fuse, ID-mapped mounts (for real, on a temporary
-directory), overlayfs, the OCI runtime, containerd, cgroups, CAP_SYS_RESOURCE and the
-built vnode-init; prints OK/WARN/FAIL with what to change. Exit 1 when a check fails.
+directory), overlayfs, the OCI runtime, containerd, cgroups (version and controllers, the
+cgroup driver in containerd's config, delegation, for real on a temporary cgroup),
+CAP_SYS_RESOURCE and the built vnode-init; prints OK/WARN/FAIL with what to change. Exit 1 when a check fails.
 On a node where vnode install ran (its record in --prefix, default ${DEFAULT_PREFIX}): the vnode
 handler in containerd's live config, the shim, the CNI chain and the manager too.
 `;
@@ -205,7 +207,7 @@ function checkCgroups(): CheckResult {
   const { detail, missing } = cgroupLayout();
   const c = missing[0];
   if (c) return fail('cgroups', `${detail}; the ${c} controller is not mounted`, `mount the ${c} cgroup controller (or boot with cgroup v2: systemd.unified_cgroup_hierarchy=1)`);
-  return ok('cgroups', detail);
+  return ok('cgroups', `${detail}; ${controllersDetail()}`);
 }
 
 /** CAP_SYS_RESOURCE (bit 24 of CapEff): without it a negative oom_score_adj is refused. */
@@ -301,6 +303,8 @@ export async function runChecks(prefix = DEFAULT_PREFIX): Promise<CheckResult[]>
     checkContainerd(),
     await checkRunTarget(),
     checkCgroups(),
+    checkCgroupDriver(),
+    checkDelegation(),
     checkCapSysResource(),
     checkHelperBuilt(),
     ...checkHelpers(),

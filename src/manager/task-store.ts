@@ -50,6 +50,8 @@ export interface TaskRecord {
   rootfsMounts: { type: string; source: string; target: string; options: string[] }[];
   /** The container's cgroup, recorded at create: it must be readable after its processes are gone (OOM check). */
   cgroup?: CgroupLocation;
+  /** Cgroup directories handed to the vNode's root (privileged containers; task/cgroup-delegation.ts), cleaned up on delete. */
+  delegatedCgroups?: string[];
   /** The vnodefs entry this task owns (a sandbox's or a task's without CRI), re-served after a restart. */
   view?: { id: string; spec: import('../vnodefs/index.js').VnodeSpec };
 }

@@ -4,9 +4,10 @@
 // containerd pod files become ID-mapped (repeating the mount flags the kernel locks),
 // host paths resolve inside the vNode's private directory, devices become binds of
 // host nodes, vnodefs covers /proc and /sys (mounts, masked paths, the vnode-bind
-// hook), oomScoreAdj stays >= 0. This is the only code that edits a spec for runc.
+// hook), oomScoreAdj stays >= 0, a systemd-driver cgroupsPath becomes its unit's directory. This is the only code that edits a spec for runc.
 // Pure: all host facts come in as input.
 import { posix } from 'node:path';
+import { CgroupPathError, systemdScopeOf } from '../cgroup/index.js';
 import type { OciDevice, OciMount, OciNamespace, OciSpec } from './spec.js';
 import { InvalidSpecError } from './spec.js';
 
@@ -165,6 +166,18 @@ export function planSpec(input: PlanInput): Plan {
   // runc wants the mappings even when it joins an existing user namespace.
   linux.uidMappings = [{ containerID: 0, hostID: vnode.uidBase, size: vnode.size }];
   linux.gidMappings = [{ containerID: 0, hostID: vnode.gidBase, size: vnode.size }];
+
+  // --- cgroup -----------------------------------------------------------------------
+  // The systemd driver's "slice:prefix:name" becomes its unit's directory: the runtime
+  // runs with the cgroupfs driver there and the manager registers the scope with
+  // systemd by the init's host PID (cgroup/systemd-unit.ts says why).
+  try {
+    const scope = systemdScopeOf(linux.cgroupsPath);
+    if (scope) linux.cgroupsPath = scope.dir;
+  } catch (e) {
+    if (e instanceof CgroupPathError) throw new InvalidSpecError(`linux.cgroupsPath: ${e.message}`);
+    throw e;
+  }
 
   // --- process --------------------------------------------------------------------
   if (spec.process) clampOomScoreAdj(spec.process);

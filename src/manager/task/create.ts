@@ -21,6 +21,8 @@ import { launch, type Undo } from './launch.js';
 import { hostMountOptions, mountTaskRootfs, placePodFiles, taskDirs, type TaskDirs } from './rootfs-steps.js';
 import { runtimeBinaryFor } from './runtime-options.js';
 import { addSandboxEntry, addTaskEntry, placementOf } from './vnodefs-entry.js';
+import { delegateTaskCgroups } from './cgroup-delegation.js';
+import { scopeOfSpec, startScope } from './systemd-scope.js';
 
 /** Path components that mark containerd's own per-pod files wherever its root/state dirs are. */
 const POD_FILE_MARKERS = ['io.containerd.grpc.v1.cri', 'io.containerd.runtime.v2.task', 'io.containerd.cri.v1.runtime'];
@@ -58,6 +60,7 @@ export async function createTask(d: TaskDeps, exits: ExitBook, req: CreateTaskRe
     const pv = d.o.procView;
     const { view, entry } = pv ? vnodefsEntryOf(pv, v, ns, req.id, who, sandbox, spec, undo) : {};
 
+    const scope = scopeOfSpec(spec);
     const plan = planSpec(planInput(d, v, dirs, spec, who.kind === 'sandbox', sandbox, pv && entry ? placementOf(pv, entry) : undefined));
     mountTaskRootfs(dirs, v, req.rootfs, bundle, spec.root!.path);
     const idmaps = placePodFiles(dirs, v, plan);
@@ -88,6 +91,8 @@ export async function createTask(d: TaskDeps, exits: ExitBook, req: CreateTaskRe
     await launch(d, t, init, v, ['create', '--bundle', dirs.runtimeBundle, '--pid-file', pidFile], pidFile, undo);
     t.cgroup = init.hostPid > 0 ? cgroupOf(init.hostPid) : undefined;
     if (!t.cgroup) d.logFor(t).warn(`create ${req.id}: no cgroup found for host pid ${init.hostPid} (vNode pid ${init.vnodePid})`);
+    if (scope) t.cgroup = await startScope(scope, init.hostPid, plan.spec, t.cgroup);
+    delegateTaskCgroups(t, plan.spec, init.hostPid, v.record.range.start);
     if (pv && who.kind === 'sandbox' && t.cgroup) t.view = addSandboxEntry(pv, v, req.id, t.cgroup);
     d.store.put(t);
     exits.claimEarlyExit(t, init, since);

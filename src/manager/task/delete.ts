@@ -8,6 +8,8 @@ import { taskKey, type TaskRecord } from '../task-store.js';
 import type { CallContext, TaskDeps } from './deps.js';
 import type { ExitBook } from './exits.js';
 import { stopTtyRelay } from './tty-relay.js';
+import { removeDelegatedCgroups } from './cgroup-delegation.js';
+import { stopScope } from './systemd-scope.js';
 
 export interface DeleteResult {
   pid: number;
@@ -50,6 +52,8 @@ export async function destroyTask(d: TaskDeps, exits: ExitBook, t: TaskRecord): 
   } else if (t.init.status !== 'stopped') {
     exits.markExited(t, t.init, 137, new Date());
   }
+  removeDelegatedCgroups(t.delegatedCgroups, d.logFor(t));
+  await stopScope(t.cgroup, d.logFor(t));
   for (const p of [t.init, ...Object.values(t.execs)]) stopTtyRelay(p);
   if (t.view) d.o.procView?.remove(t.view.id);
   unmountRootfs({ target: t.rootfs, scratch: t.scratch });

@@ -10,7 +10,7 @@ import { repoRoot } from '../../support/paths.js';
 import { describeResult, vnode } from './helpers.js';
 
 const isRoot = process.getuid?.() === 0;
-const CHECKS = ['kernel', 'user namespaces', '/dev/fuse', 'ID-mapped mounts', 'overlayfs', 'OCI runtime', 'containerd', 'cgroups', 'CAP_SYS_RESOURCE', 'vnode-init', 'devices'];
+const CHECKS = ['kernel', 'user namespaces', '/dev/fuse', 'ID-mapped mounts', 'overlayfs', 'OCI runtime', 'containerd', 'cgroups', 'cgroup driver', 'cgroup delegation', 'CAP_SYS_RESOURCE', 'vnode-init', 'devices'];
 
 describe('vnode doctor', { skip: isRoot ? false : 'needs root (ID-mapped mount, /dev/fuse)' }, () => {
   it('-o json: every check, none FAILs on this machine, exit 0', async () => {
@@ -28,6 +28,12 @@ describe('vnode doctor', { skip: isRoot ? false : 'needs root (ID-mapped mount, 
     const cap = j.checks.find((c) => c.name === 'CAP_SYS_RESOURCE')!;
     if (cap.status === 'WARN') assert.match(cap.fix ?? '', /restrict_oom_score_adj = true/);
     assert.match(j.checks.find((c) => c.name === 'cgroups')!.detail, /^(hybrid|unified|cgroup v1)/);
+    assert.match(j.checks.find((c) => c.name === 'cgroups')!.detail, /; controllers: .*\bmemory\b/);
+    // the delegation probe runs for real: a chowned cgroup, a child limited by a user namespace's root
+    const deleg = j.checks.find((c) => c.name === 'cgroup delegation')!;
+    assert.equal(deleg.status, 'OK', JSON.stringify(deleg));
+    assert.match(deleg.detail, /made a child and limited it to 8 MiB; its own limit stayed refused \(EACCES\)/);
+    assert.match(j.checks.find((c) => c.name === 'cgroup driver')!.detail, /cgroupfs|no CRI runtimes/);
     // /dev/fuse (crw-------) is here: the devices check names it as one a pod could not open
     const dev = j.checks.find((c) => c.name === 'devices')!;
     assert.equal(dev.status, 'WARN');
@@ -45,6 +51,9 @@ describe('vnode doctor', { skip: isRoot ? false : 'needs root (ID-mapped mount, 
     let base = localPaths().dataDir;
     try { readdirSync(base); } catch { base = '/var/lib'; }
     assert.deepEqual(readdirSync(base).filter((n) => n.startsWith('.vnode-doctor-')), []);
+    for (const cg of ['/sys/fs/cgroup', '/sys/fs/cgroup/memory']) {
+      if (existsSync(cg)) assert.deepEqual(readdirSync(cg).filter((n) => n.startsWith('vnode-doctor-')), [], `no probe cgroup left in ${cg}`);
+    }
   });
 
   it('exits 1 when a check fails (VNODE_CONTAINERD_BIN pointing nowhere)', async () => {

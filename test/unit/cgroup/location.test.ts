@@ -66,7 +66,7 @@ test('locationAt: under each mounted v1 controller, or the unified mount; nothin
   assert.equal(locationAt('/k/p', parseCgroupLayout('')), undefined);
 });
 
-test('taskCgroupOf: the cgroupfs form in the standard layout; the systemd form is not resolved (driver unsupported)', () => {
+test('taskCgroupOf: the cgroupfs form in the standard layout; the systemd form as its unit\'s directory', () => {
   assert.deepEqual(taskCgroupOf('/kubepods/pod1/abc', true), { version: 2, path: '/sys/fs/cgroup/kubepods/pod1/abc' });
   assert.deepEqual(taskCgroupOf('/kubepods/pod1/abc', false), {
     version: 1,
@@ -75,7 +75,12 @@ test('taskCgroupOf: the cgroupfs form in the standard layout; the systemd form i
       cpuset: '/sys/fs/cgroup/cpuset/kubepods/pod1/abc', pids: '/sys/fs/cgroup/pids/kubepods/pod1/abc', blkio: '/sys/fs/cgroup/blkio/kubepods/pod1/abc',
     },
   });
-  assert.equal(taskCgroupOf('kubepods.slice:cri-containerd:abc', true), undefined);
+  assert.deepEqual(taskCgroupOf('kubepods.slice:cri-containerd:abc', true), {
+    version: 2,
+    path: '/sys/fs/cgroup/kubepods.slice/cri-containerd-abc.scope',
+    systemd: { slice: 'kubepods.slice', unit: 'cri-containerd-abc.scope' },
+  });
+  assert.equal(taskCgroupOf('not:a', true), undefined, 'a malformed path names no cgroup');
   assert.equal(taskCgroupOf(undefined, true), undefined);
 });
 

@@ -42,6 +42,16 @@ function input(s: OciSpec, over: Partial<PlanInput> = {}): PlanInput {
 }
 
 describe('planSpec', () => {
+  it('turns a systemd-driver cgroupsPath into its unit\'s directory; leaves a cgroupfs one; refuses a malformed one', () => {
+    const sd = spec({ linux: { ...spec().linux, cgroupsPath: 'kubepods-burstable-pod1.slice:cri-containerd:abc' } });
+    assert.equal(planSpec(input(sd)).spec.linux!.cgroupsPath, '/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1.slice/cri-containerd-abc.scope');
+    assert.equal(sd.linux!.cgroupsPath, 'kubepods-burstable-pod1.slice:cri-containerd:abc', 'the input spec is not changed');
+    const fs = spec({ linux: { ...spec().linux, cgroupsPath: '/kubepods/burstable/pod1/abc' } });
+    assert.equal(planSpec(input(fs)).spec.linux!.cgroupsPath, '/kubepods/burstable/pod1/abc');
+    const bad = spec({ linux: { ...spec().linux, cgroupsPath: 'a:b' } });
+    assert.throws(() => planSpec(input(bad)), (e: unknown) => e instanceof InvalidSpecError && /linux.cgroupsPath: cgroupsPath "a:b"/.test((e as Error).message));
+  });
+
   it('joins the vNode user namespace with its ID range and clamps oomScoreAdj', () => {
     const plan = planSpec(input(spec()));
     const ns = plan.spec.linux!.namespaces!;
