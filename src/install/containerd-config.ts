@@ -2,6 +2,7 @@
 // tables for 1.6/1.7, version 3 for 2.x, with the settings this runtime needs
 // (restrict_oom_score_adj, a local sandbox image, a CNI bridge, the vnode and runc
 // runtimes). One builder, so the CLI and the tests run the same configuration.
+import { VNODE_NAME_ANNOTATION } from '../oci/index.js';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -95,6 +96,8 @@ export function vnodeRuntime(o: { cniConfDir?: string; runtimePath?: string; sys
     ...(o.runtimePath ? { runtime_path: o.runtimePath } : {}),
     ...(o.cniConfDir ? { cni_conf_dir: o.cniConfDir, cni_max_conf_num: 1 } : {}),
     ...(o.systemdCgroup ? { options: { SystemdCgroup: true } } : {}),
+    // the named-vNode annotation reaches the manager only through this passthrough
+    pod_annotations: [VNODE_NAME_ANNOTATION],
   };
 }
 

@@ -6,6 +6,7 @@
 // into the prefix, the vnode runtime's CNI, the config (atomically, after a backup of the
 // original bytes), the systemd unit, the install record. A second install writes nothing
 // and says "unchanged".
+import { VNODE_NAME_ANNOTATION } from '../oci/index.js';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,8 +21,8 @@ import { handlersAt, restartContainerd, restartPlan, sameMountNamespace, systemd
 import { SERVICE_PATH, SERVICE_UNIT, serviceUnit } from './service.js';
 import { readRecord, recordPath, type InstallRecord } from './record.js';
 
-/** Pod annotations the vnode runtime reads (containerd passes only those listed in pod_annotations). */
-export const VNODE_POD_ANNOTATIONS: string[] = [];
+/** Pod annotations the vnode runtime reads (containerd passes only those listed in pod_annotations; vnodeRuntime lists them). */
+export const VNODE_POD_ANNOTATIONS: string[] = [VNODE_NAME_ANNOTATION];
 
 export const DEFAULT_CONFIG = '/etc/containerd/config.toml';
 export const DEFAULT_PREFIX = '/opt/vnode';
@@ -124,7 +125,6 @@ function plan(o: InstallOptions): Plan {
   const primary = requirePrimaryNetwork(settings.cniConfDir, h);
   const vnodeCniDir = join(prefix, 'etc', 'cni', 'net.d');
   const table: Record<string, unknown> = vnodeRuntime({ cniConfDir: vnodeCniDir, runtimePath: join(prefix, 'bin', 'containerd-shim-vnode-v2'), systemdCgroup: settings.systemdCgroup });
-  if (VNODE_POD_ANNOTATIONS.length) table['pod_annotations'] = VNODE_POD_ANNOTATIONS;
   const newText = applyBlock(text ?? `version = ${format}\n`, renderBlock(format, table));
   verifyEdit(baseData, newText, format, table, config);
   const { address, ttrpcAddress } = addresses(data);

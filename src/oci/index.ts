@@ -1,7 +1,7 @@
 // Public surface of oci: OCI runtime spec types and parsing, the pod identity in CRI's
 // annotations, the spec planner (the only code that turns containerd's spec into the one
 // the runtime gets), and local OCI images built from Debian's packages.
-export { CONTAINER_NAME, SANDBOX_NAME, SANDBOX_NAMESPACE, SANDBOX_UID, podIdentity, type PodIdentity } from './annotations.js';
+export { CONTAINER_NAME, SANDBOX_NAME, SANDBOX_NAMESPACE, SANDBOX_UID, VNODE_NAME_ANNOTATION, podIdentity, type PodIdentity } from './annotations.js';
 export { DEFAULT_BUSYBOX, LocalImageError, busyboxImage, busyboxLayer, importImage, pauseImage, requireStaticBusybox, type CtrRunner } from './image-local.js';
 export { buildOciArchive, type ImageArchiveInfo } from './image-archive.js';
 export { type TarEntry } from './image-tar.js';

@@ -161,7 +161,7 @@ function podLabel(who: PodIdentity): string | undefined {
   return `pod ${who.podNamespace ?? '?'}/${who.podName ?? '?'}${who.kind === 'container' ? ` container ${who.containerName ?? '?'}` : ''}`;
 }
 
-/** The vNode a new task joins: its pod's (per namespace, or per pod with perPod), its sandbox's, or its containerd namespace's. */
+/** The vNode a new task joins: the one its pod names, else its pod's (per namespace, or per pod with perPod), its sandbox's, or its containerd namespace's. */
 function vnodeKeyOf(d: TaskDeps, ns: string, id: string, who: PodIdentity): { key: string; sandbox?: TaskRecord } {
   if (who.kind === 'task') return { key: `ctr/${ns}` };
   let sandbox: TaskRecord | undefined;
@@ -169,7 +169,8 @@ function vnodeKeyOf(d: TaskDeps, ns: string, id: string, who: PodIdentity): { ke
     sandbox = who.sandboxId ? d.store.get(ns, who.sandboxId) : undefined;
     if (!sandbox) throw new PreconditionError(`create ${id}: its pod sandbox ${who.sandboxId ?? '(unnamed)'} is not running under the vnode runtime`);
   }
-  const key = d.o.perPod ? `pod/${who.sandboxId ?? id}` : `ns/${who.podNamespace ?? ns}`;
+  // a named vNode (VNODE_NAME_ANNOTATION) groups pods across namespaces, in either mode
+  const key = who.vnodeName ? `vnode/${who.vnodeName}` : d.o.perPod ? `pod/${who.sandboxId ?? id}` : `ns/${who.podNamespace ?? ns}`;
   return { key: sandbox ? (d.vnodes.get(sandbox.vnode)?.record.key ?? key) : key, sandbox };
 }
 
