@@ -11,12 +11,13 @@
 # this script, scripts/vm/packages.txt, the containerd binaries and /usr/bin/node; an image
 # with the current key is reused (a cached run skips the build), older ones are removed.
 # Needs root, debootstrap, e2fsprogs (mkfs.ext4 -d: no loop mount) and network access to the
-# Debian mirror the system's apt sources use. Env: VNODE_VM_REBUILD=1 forces a build.
+# Debian mirror the system's apt sources use. Env: VNODE_VM_REBUILD=1 forces a build;
+# VNODE_VM_CACHE puts the cache elsewhere than .cache/vm.
 set -euo pipefail
 export LC_ALL=C DEBIAN_FRONTEND=noninteractive
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-VMCACHE="$ROOT/.cache/vm"
+VMCACHE="${VNODE_VM_CACHE:-$ROOT/.cache/vm}"
 PKGFILE="$ROOT/scripts/vm/packages.txt"
 NODE_BIN=/usr/bin/node
 SUITE=bookworm

@@ -16,7 +16,8 @@
 # 3 when the guest does not boot or ends without a result; 124 on timeout.
 # Env: VNODE_VM_ACCEL=kvm|tcg (skip the probe), VNODE_VM_MEM (MiB, 4096), VNODE_VM_SMP (2),
 #      VNODE_VM_BOOT_TIMEOUT (s until the lane starts in the guest, 600),
-#      VNODE_VM_TIMEOUT (s for the whole guest run, 3000), VNODE_VM_REBUILD=1.
+#      VNODE_VM_TIMEOUT (s for the whole guest run, 3000), VNODE_VM_REBUILD=1,
+#      VNODE_VM_CACHE (the image cache and run directory, .cache/vm).
 set -euo pipefail
 export LC_ALL=C
 
@@ -30,6 +31,7 @@ say() { printf '[vm] %s\n' "$*"; }
 die() { printf '[vm] error: %s\n' "$*" >&2; exit "${2:-2}"; }
 [ "$(id -u)" = 0 ] || die "must run as root (debootstrap, mkfs, qemu)"
 now() { date +%s; }
+trap 'printf "[vm] error: line %s: %s failed\n" "$LINENO" "$BASH_COMMAND" >&2' ERR
 T_START=$(now)
 
 bash "$ROOT/scripts/vm/setup.sh"
@@ -57,7 +59,7 @@ IMG=$(bash "$ROOT/scripts/vm/build-image.sh" | tail -n1)
 T_IMAGE=$(( $(now) - t0 ))
 
 # One guest at a time on this machine (TCG takes every core it is given).
-VMCACHE=$(realpath "$ROOT/.cache")/vm
+VMCACHE=$(realpath "${VNODE_VM_CACHE:-$ROOT/.cache/vm}")
 exec 8> "$VMCACHE/.run.lock"
 if ! flock -n 8; then
   say "another VM lane run holds $VMCACHE/.run.lock; waiting"
@@ -106,7 +108,7 @@ if [ -z "$accel" ]; then
   if [ -w /dev/kvm ]; then
     ( timeout -k 2 20 qemu-system-x86_64 -accel kvm -cpu host -m 256 -display none -monitor none -no-reboot -nic none \
       -serial "file:$RUN/kvm-probe.log" -kernel "$IMG/vmlinuz" -append "console=ttyS0 panic=-1 root=/dev/null" \
-      < /dev/null > "$RUN/kvm-probe.err" 2>&1; true ) 2>/dev/null
+      < /dev/null > "$RUN/kvm-probe.err" 2>&1 || true ) 2>/dev/null
     if grep -q 'Kernel panic' "$RUN/kvm-probe.log" 2>/dev/null; then accel=kvm; fi
   fi
 fi
