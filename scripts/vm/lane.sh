@@ -28,7 +28,7 @@ BOOT_TIMEOUT=${VNODE_VM_BOOT_TIMEOUT:-600}
 TIMEOUT=${VNODE_VM_TIMEOUT:-3000}
 
 say() { printf '[vm] %s\n' "$*"; }
-die() { printf '[vm] error: %s\n' "$*" >&2; exit "${2:-2}"; }
+die() { printf '[vm] error: %s\n' "$1" >&2; exit "${2:-2}"; }
 [ "$(id -u)" = 0 ] || die "must run as root (debootstrap, mkfs, qemu)"
 now() { date +%s; }
 trap 'printf "[vm] error: line %s: %s failed\n" "$LINENO" "$BASH_COMMAND" >&2' ERR
