@@ -9,7 +9,8 @@
  *
  * MODE rro (SRC is "-"): makes the mount at DST and every mount below it read-only
  * (mount_setattr AT_RECURSIVE), for CRI's recursive read-only mounts: the runtime's
- * own "ro" covers the top mount only, and runc before 1.2 does not know "rro". A DST
+ * own "ro" covers the top mount only, and vnode does not rely on the runtime knowing
+ * "rro" (src/oci/recursive-read-only.ts). A DST
  * that is missing is an error here: its mount is what was asked to be read-only.
  */
 #define _GNU_SOURCE

@@ -1,10 +1,11 @@
 // CRI's recursive read-only mounts (KEP-3857): containerd 2.x puts "rro" in a bind
-// mount's options when the handler declares the feature. runc before 1.2 does not
-// know "rro" (1.1 passes it on as mount data, which a bind mount ignores, leaving the
-// mount writable), so vnode never hands it to the runtime: the mount becomes "ro" (the
-// top mount, made read-only by the runtime) and the vnode-bind createContainer hook,
-// which runs in the container's mount namespace after the runtime's mounts, makes it
-// and every mount below it read-only with mount_setattr(AT_RECURSIVE).
+// mount's options when the handler declares the feature. vnode declares it whatever
+// OCI runtime it drives (runc knows "rro" from 1.1; a runtime that does not would pass
+// it on as mount data, which a bind ignores, leaving the mount writable), so it never
+// hands "rro" to the runtime: the mount becomes "ro" (the top mount, made read-only by
+// the runtime) and the vnode-bind createContainer hook, which runs in the container's
+// mount namespace after the runtime's mounts, makes it and every mount below it
+// read-only with mount_setattr(AT_RECURSIVE).
 import { posix } from 'node:path';
 import type { OciSpec } from './spec.js';
 import { InvalidSpecError } from './spec.js';

@@ -4,7 +4,8 @@ import { decode } from '../../../src/proto/index.js';
 import { FEATURES_TYPE_URL, vnodeFeatures, type OciFeatures } from '../../../src/shim/features.js';
 import { runtimeInfo } from '../../../src/shim/info.js';
 
-// What bookworm's runc 1.1.5 prints (abridged): no "rro", no idmap mount extension.
+// A runtime's features (abridged) without "rro" and without the idmap mount extension
+// (bookworm's runc 1.1.5 has "rro" but no idmap).
 const RUNC_115: OciFeatures = {
   ociVersionMin: '1.0.0',
   ociVersionMax: '1.0.2-dev',
