@@ -28,11 +28,19 @@ export interface ContainerdConfigInput {
   logLevel?: string;
   /** Pod network namespaces under containerd's state dir instead of /var/run/netns. */
   netnsUnderStateDir?: boolean;
+  /**
+   * Absolute path of containerd-shim-vnode-v2. With containerd 2.x the vnode runtime is
+   * then declared as runtime_type io.containerd.runc.v2 with runtime_path = this: CRI
+   * 2.1–2.3 introspect the features (`-info`) only of handlers of that type, and list
+   * none for the vnode handler otherwise (docs/runtime.md, Runtime features).
+   */
+  vnodeShim?: string;
 }
 
 export function containerdConfig(i: ContainerdConfigInput): Record<string, any> {
   const runc = { runtime_type: 'io.containerd.runc.v2', options: { SystemdCgroup: false, ...(i.runcRoot ? { Root: i.runcRoot } : {}) } };
-  const vnode: Record<string, unknown> = { runtime_type: 'io.containerd.vnode.v2' };
+  const vnode: Record<string, unknown> =
+    i.major >= 2 && i.vnodeShim ? { runtime_type: 'io.containerd.runc.v2', runtime_path: i.vnodeShim } : { runtime_type: 'io.containerd.vnode.v2' };
   if (i.vnodeCniConfDir) Object.assign(vnode, { cni_conf_dir: i.vnodeCniConfDir, cni_max_conf_num: 1 });
   const bin = i.cniBinDir ?? '/usr/lib/cni';
   const runtimes = { vnode, runc };
