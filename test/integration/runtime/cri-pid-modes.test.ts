@@ -8,11 +8,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { openStream, runStream } from '../../../src/k8s/cri/index.js';
 import { availableContainerdVersions, startContainerd, type ContainerdInstance } from '../../support/containerd.js';
-import { criEnv, logLines, waitFor, withPod, type CriEnv, type PodSpec } from '../../support/cri.js';
+import { containerConfig, criEnv, logLines, waitFor, withPod, type CriEnv, type PodSpec } from '../../support/cri.js';
 import { importImage, weblogImage } from '../../support/images.js';
 
 const versions = (process.env.VNODE_TEST_CONTAINERD_VERSIONS?.split(',') ?? availableContainerdVersions().filter((v) => v !== '1.6')) as ReturnType<typeof availableContainerdVersions>;
 const HANDLERS = ['runc', 'vnode'] as const;
+/** CRI NamespaceMode TARGET: the PID namespace of the container named by target_id. */
+const TARGET = 3;
 const MODES: { mode: 'CONTAINER' | 'POD' | 'NODE'; pod: PodSpec }[] = [
   { mode: 'CONTAINER', pod: {} },
   { mode: 'POD', pod: { sharePid: true } },
@@ -37,6 +39,30 @@ for (const version of versions) {
     });
     after(async () => {
       await ctd?.stop();
+    });
+
+    it('TARGET (kubectl debug): an ephemeral container joins another container\'s PID namespace and sees its processes', async () => {
+      for (const handler of HANDLERS) {
+        const env = criEnv(ctd, handler);
+        await withPod(env, { namespace: 'pid-target' }, async (pod) => {
+          const web = await pod.runContainer({ name: 'web', image: weblog });
+          const other = await pod.runContainer({ name: 'other', command: ['sleep', '3600'] });
+          await pod.waitForState(web, 'CONTAINER_RUNNING');
+          await pod.waitForState(other, 'CONTAINER_RUNNING');
+          const cfg = containerConfig(env, pod.config, { name: 'debugger', command: ['sleep', '3600'] }, pod.spec);
+          cfg.linux!.security_context!.namespace_options = { ...cfg.linux!.security_context!.namespace_options!, pid: TARGET, target_id: web };
+          const dbg = await env.cri.createContainer(pod.id, cfg, pod.config);
+          await env.cri.startContainer(dbg);
+          await pod.waitForState(dbg, 'CONTAINER_RUNNING');
+          const seen = await ps(env, dbg);
+          assert.match(seen, /^\s*1\s+.*\/usr\/sbin\/weblog$/m, `${env.label}: the target's init is PID 1: ${seen}`);
+          assert.match(seen, /httpd -f/, seen);
+          assert.match(seen, /sleep 3600/, `${env.label}: its own process: ${seen}`);
+          assert.equal((seen.match(/sleep 3600/g) ?? []).length, 1, `${env.label}: not the other container's: ${seen}`);
+          // and the target sees the debugger
+          assert.match(await ps(env, web), /sleep 3600/, env.label);
+        });
+      }
     });
 
     for (const { mode, pod: podSpec } of MODES) {
