@@ -153,6 +153,7 @@ export function containerdConfig({ paths: p, major, cni }: ConfigInput & { cni?:
     ...cni,
     sandboxImage: PAUSE_REF,
     defaultRuntime: 'vnode',
+    vnodeShim: join(productRoot(), 'bin', 'containerd-shim-vnode-v2'),
   });
 }
 

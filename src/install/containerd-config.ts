@@ -29,11 +29,20 @@ export interface ContainerdConfigInput {
   logLevel?: string;
   /** Pod network namespaces under containerd's state dir instead of /var/run/netns. */
   netnsUnderStateDir?: boolean;
+  /**
+   * Absolute path of containerd-shim-vnode-v2. With containerd 2.x the vnode runtime is
+   * then declared as runtime_type io.containerd.runc.v2 with runtime_path = this: CRI
+   * 2.1–2.3 introspect the features (`-info`) only of handlers of that type, and list
+   * none for the vnode handler otherwise (docs/runtime.md, Runtime features).
+   */
+  vnodeShim?: string;
 }
 
 export function containerdConfig(i: ContainerdConfigInput): Record<string, any> {
   const runc = { runtime_type: 'io.containerd.runc.v2', options: { SystemdCgroup: false, ...(i.runcRoot ? { Root: i.runcRoot } : {}) } };
-  const vnode = vnodeRuntime({ cniConfDir: i.vnodeCniConfDir });
+  // containerd 2.1-2.3 read runtime features (CRI Status) only of handlers typed
+  // io.containerd.runc.v2: vnode's own 2.x containerd declares the vnode shim that way.
+  const vnode = vnodeRuntime({ cniConfDir: i.vnodeCniConfDir, ...(i.major >= 2 && i.vnodeShim ? { runcTypedShim: i.vnodeShim } : {}) });
   const bin = i.cniBinDir ?? '/usr/lib/cni';
   const runtimes = { vnode, runc };
   const common = {
@@ -90,10 +99,10 @@ export function containerdConfig(i: ContainerdConfigInput): Record<string, any> 
  * shim outside containerd's PATH, as `vnode install` puts it), the runtime's own CNI
  * config directory, and runc-style options (SystemdCgroup follows the node's driver).
  */
-export function vnodeRuntime(o: { cniConfDir?: string; runtimePath?: string; systemdCgroup?: boolean }): Record<string, unknown> {
+export function vnodeRuntime(o: { cniConfDir?: string; runtimePath?: string; systemdCgroup?: boolean; runcTypedShim?: string }): Record<string, unknown> {
   return {
-    runtime_type: 'io.containerd.vnode.v2',
-    ...(o.runtimePath ? { runtime_path: o.runtimePath } : {}),
+    ...(o.runcTypedShim ? { runtime_type: 'io.containerd.runc.v2', runtime_path: o.runcTypedShim } : { runtime_type: 'io.containerd.vnode.v2' }),
+    ...(o.runtimePath && !o.runcTypedShim ? { runtime_path: o.runtimePath } : {}),
     ...(o.cniConfDir ? { cni_conf_dir: o.cniConfDir, cni_max_conf_num: 1 } : {}),
     ...(o.systemdCgroup ? { options: { SystemdCgroup: true } } : {}),
     // the named-vNode annotation reaches the manager only through this passthrough

@@ -57,7 +57,11 @@ export function mountRootfs(mounts: RootfsMount[], p: RootfsPlan): void {
     const upper = optionValue(m.options, 'upperdir');
     const work = optionValue(m.options, 'workdir');
     for (const dir of [upper, work]) if (dir) chownSync(dir, p.rootId, p.rootId);
-    const rest = m.options.filter((o) => !o.startsWith('lowerdir='));
+    // uidmap=/gidmap= (containerd 2.x's overlay snapshotter for a hostUsers: false pod,
+    // asking the shim to ID-map the layers to the range kubelet chose): every layer is
+    // ID-mapped into the vNode above, whose range the pod runs in instead; overlayfs
+    // itself would refuse the options (EINVAL).
+    const rest = m.options.filter((o) => !o.startsWith('lowerdir=') && !o.startsWith('uidmap=') && !o.startsWith('gidmap='));
     mount('overlay', p.target, 'overlay', 0, [`lowerdir=${mapped.join(':')}`, ...rest].join(','));
   } catch (e) {
     unmountRootfs(p);

@@ -2,7 +2,18 @@
 // the container process, so output keeps flowing while the manager is down. stdin
 // goes through a pipe the manager feeds, because only the manager can close it on
 // CloseIO (a FIFO only reports EOF when every writer is gone).
-import { closeSync, constants, openSync } from 'node:fs';
+//
+// Ownership: containerd makes its FIFOs prwx------ for host root, and a pipe belongs to
+// whoever made it (the manager, host root). Host root is unmapped in a vNode, so the
+// container could write to its fds but not reopen them by name: /dev/stdout,
+// /proc/self/fd/1 (what images that log through /var/log/x -> /dev/stdout do) gave
+// EACCES. Every fd handed to the container is given to the vNode's root (its first
+// host UID and GID), as runc >= 1.2 does for a user-namespaced container; runc then
+// hands it on to the process's own user (its fixStdioPermissions, every runc
+// version), now that the owner is mapped. The mode stays 0700/0600, so other vNodes
+// and the host's other users still cannot open them; containerd keeps its open
+// read ends (ownership is checked at open) and, as host root, may reopen them.
+import { closeSync, constants, fchownSync, openSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pipe, setBlocking } from '../sys/index.js';
@@ -44,7 +55,22 @@ async function openWriter(path: string, what: string, waitMs = READER_WAIT_MS): 
   }
 }
 
-export async function openStdio(paths: { stdin: string; stdout: string; stderr: string }, readerWaitMs = READER_WAIT_MS): Promise<ProcessStdio> {
+/** Host UID/GID that the fds handed to the container are given to (the vNode's root). */
+export interface StdioOwner {
+  uid: number;
+  gid: number;
+}
+
+function giveTo(fd: number, owner: StdioOwner | undefined, what: string): void {
+  if (!owner) return;
+  try {
+    fchownSync(fd, owner.uid, owner.gid);
+  } catch (e) {
+    throw new StdioError(`cannot give the container's ${what} to host uid ${owner.uid}: ${(e as Error).message}`);
+  }
+}
+
+export async function openStdio(paths: { stdin: string; stdout: string; stderr: string }, readerWaitMs = READER_WAIT_MS, owner?: StdioOwner): Promise<ProcessStdio> {
   const opened: number[] = [];
   const childEnds: number[] = [];
   let stdinFeed: { fifo: Socket; pipe: Socket } | undefined;
@@ -58,6 +84,7 @@ export async function openStdio(paths: { stdin: string; stdout: string; stderr: 
       const [r, w] = pipe();
       opened.push(r, w);
       childEnds.push(r);
+      giveTo(r, owner, 'stdin pipe');
       fd0 = r;
       const fifoSock = new Socket({ fd: fifo, readable: true, writable: false });
       const pipeSock = new Socket({ fd: w, readable: false, writable: true });
@@ -70,6 +97,7 @@ export async function openStdio(paths: { stdin: string; stdout: string; stderr: 
     if (fd1 !== 'ignore') {
       opened.push(fd1);
       childEnds.push(fd1);
+      giveTo(fd1, owner, 'stdout FIFO');
     }
     let fd2: number | 'ignore' = 'ignore';
     if (paths.stderr && paths.stderr === paths.stdout) fd2 = fd1;
@@ -77,6 +105,7 @@ export async function openStdio(paths: { stdin: string; stdout: string; stderr: 
       fd2 = await openWriter(paths.stderr, 'stderr', readerWaitMs);
       opened.push(fd2);
       childEnds.push(fd2);
+      giveTo(fd2, owner, 'stderr FIFO');
     }
     return {
       fds: [fd0, fd1, fd2],

@@ -4,10 +4,12 @@
 // containerd pod files become ID-mapped (repeating the mount flags the kernel locks),
 // host paths resolve inside the vNode's private directory, devices become binds of
 // host nodes, vnodefs covers /proc and /sys (mounts, masked paths, the vnode-bind
-// hook), oomScoreAdj stays >= 0, a systemd-driver cgroupsPath becomes its unit's directory. This is the only code that edits a spec for runc.
-// Pure: all host facts come in as input.
+// hook), "rro" mounts become "ro" plus the hook (recursive-read-only.ts), oomScoreAdj
+// stays >= 0, a systemd-driver cgroupsPath becomes its unit's directory. This is the only
+// code that edits a spec for runc. Pure: all host facts come in as input.
 import { posix } from 'node:path';
 import { CgroupPathError, systemdScopeOf } from '../cgroup/index.js';
+import { planRecursiveReadOnly } from './recursive-read-only.js';
 import type { OciDevice, OciMount, OciNamespace, OciSpec } from './spec.js';
 import { InvalidSpecError } from './spec.js';
 
@@ -67,6 +69,8 @@ export interface PlanInput {
    * nosuid/nodev/noexec are locked: a read-only remount by the runtime must repeat them.
    */
   mountOptionsOf?(path: string): readonly string[] | undefined;
+  /** The vnode-bind helper (for recursive read-only mounts); default: the vnodefs placement's. */
+  bindHelper?: string;
 }
 
 export interface IdmapStep {
@@ -243,6 +247,7 @@ export function planSpec(input: PlanInput): Plan {
 
   // --- vnodefs ----------------------------------------------------------------------
   if (input.vnodefs) placeVnodefs(spec, input.vnodefs, input.rootfsPath);
+  planRecursiveReadOnly(spec, input.rootfsPath, input.bindHelper ?? input.vnodefs?.bindHelper);
 
   return { spec, idmaps, hostPaths, newPodNetwork };
 }

@@ -56,6 +56,8 @@ export interface PodSpec {
   portMappings?: PortMapping[];
   sysctls?: Record<string, string>;
   seccomp?: SecurityProfile;
+  /** hostUsers: false, with the ID range kubelet would allocate (host ID, length). */
+  userns?: { hostId: number; length: number };
 }
 
 export interface ContainerSpec {
@@ -87,10 +89,12 @@ export const KUBELET_MASKED_PATHS = ['/proc/asound', '/proc/acpi', '/proc/kcore'
 export const KUBELET_READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
 function podNamespaces(spec: PodSpec) {
+  const map = spec.userns ? [{ host_id: spec.userns.hostId, container_id: 0, length: spec.userns.length }] : [];
   return {
     network: spec.hostNetwork ? NODE : POD,
     pid: spec.hostPID ? NODE : spec.sharePid ? POD : CONTAINER,
     ipc: spec.hostIPC ? NODE : POD,
+    ...(spec.userns ? { userns_options: { mode: POD, uids: map, gids: map } } : {}),
   };
 }
 

@@ -99,3 +99,46 @@ export async function importTestImages(ctr: CtrRunner): Promise<{ busybox: Image
   await local.importImage(ctr, busybox);
   return { busybox, pause };
 }
+
+export const WEBLOG_IMAGE = 'localhost/vnode-test/weblog:latest';
+
+/**
+ * An nginx-like server: busybox httpd (Debian's busybox-static) started by /usr/sbin/weblog,
+ * which opens its logs by path at start, as nginx does, and exits (70/71) if it cannot.
+ * The logs are what the official nginx image makes them: /var/log/weblog/access.log →
+ * /dev/stdout and error.log → /dev/stderr. It requests its own page once a second and
+ * logs each request. User www-data (33) exists for runAsUser tests.
+ */
+export function weblogImage(ref = WEBLOG_IMAGE, busybox = '/bin/busybox'): ImageArchive {
+  local.requireStaticBusybox(busybox);
+  const script = [
+    '#!/bin/sh',
+    'exec 3>>/var/log/weblog/access.log || exit 70',
+    'exec 4>>/var/log/weblog/error.log || exit 71',
+    'echo "weblog start uid=$(id -u)" >&4',
+    'port=${PORT:-8080}',
+    'httpd -f -p 127.0.0.1:$port -h /srv/www 2>&4 &',
+    '# up when it answers (nginx logs nothing while it starts either)',
+    'i=0; until wget -q -O /dev/null http://127.0.0.1:$port/ 2>/dev/null || [ $i -ge 50 ]; do i=$((i+1)); sleep 0.1; done',
+    'while :; do',
+    '  if body=$(wget -q -O - http://127.0.0.1:$port/index.html 2>/dev/null); then echo "GET /index.html 200 $body" >&3; else echo "GET /index.html failed" >&4; fi',
+    '  sleep 1',
+    'done',
+    '',
+  ].join('\n');
+  const base = local.busyboxLayer(busybox).map((e) =>
+    e.type === 'file' && e.path === 'etc/passwd' ? { ...e, data: `${String(e.data)}www-data:x:33:33:www-data:/var/www:/bin/false\n` }
+      : e.type === 'file' && e.path === 'etc/group' ? { ...e, data: `${String(e.data)}www-data:x:33:\n` } : e);
+  const layer: TarEntry[] = [
+    ...base,
+    { type: 'dir', path: 'var/log', mode: 0o755 },
+    { type: 'dir', path: 'var/log/weblog', mode: 0o755 },
+    { type: 'symlink', path: 'var/log/weblog/access.log', target: '/dev/stdout' },
+    { type: 'symlink', path: 'var/log/weblog/error.log', target: '/dev/stderr' },
+    { type: 'dir', path: 'srv', mode: 0o755 },
+    { type: 'dir', path: 'srv/www', mode: 0o755 },
+    { type: 'file', path: 'srv/www/index.html', data: 'weblog-page\n', mode: 0o644 },
+    { type: 'file', path: 'usr/sbin/weblog', data: script, mode: 0o755 },
+  ];
+  return local.cachedArchive(imagesCacheDir, 'weblog', `${ref}\0${local.fileKey(busybox)}\0${script}`, () => ({ ref, layer, cmd: ['/usr/sbin/weblog'] }));
+}

@@ -10,6 +10,7 @@ import { parseSpec, type OciSpec } from '../../oci/index.js';
 import type { CreateTaskRequest } from '../../proto/index.js';
 import { cgroupOf } from '../../cgroup/index.js';
 import { hostDeviceNode } from '../devices.js';
+import { helperPath } from '../helpers.js';
 import type { ProcView } from '../proc-view.js';
 import { unmountRootfs } from '../rootfs.js';
 import type { Vnode } from '../vnode.js';
@@ -139,6 +140,7 @@ function planInput(d: TaskDeps, v: Vnode, dirs: TaskDirs, spec: OciSpec, isSandb
     hostDeviceNode,
     vnodefs,
     mountOptionsOf: hostMountOptions(),
+    bindHelper: helperPath('vnode-bind'),
   };
 }
 

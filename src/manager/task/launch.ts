@@ -11,6 +11,9 @@ import type { TaskDeps } from './deps.js';
 import { supervise } from './seccomp.js';
 import { startTtyRelay, stopTtyRelay } from './tty-relay.js';
 
+/** The host IDs of the vNode's root, who gets the container's stdio (stdio.ts). */
+const vnodeRoot = (v: Vnode) => ({ uid: v.record.range.start, gid: v.record.range.start });
+
 export type Undo = (() => void | Promise<void>)[];
 
 /** Runs `runtime <args> <id>` with the process's stdio, records its PIDs; pushes what undoes it onto `undo`. */
@@ -24,7 +27,7 @@ export async function launch(d: TaskDeps, t: TaskRecord, p: ProcessRecord, v: Vn
     consoleArgs = ['--console-socket', tty.socket];
     undo.push(() => stopTtyRelay(p));
   } else {
-    stdio = await openStdio({ stdin: p.stdin, stdout: p.stdout, stderr: p.stderr });
+    stdio = await openStdio({ stdin: p.stdin, stdout: p.stdout, stderr: p.stderr }, undefined, vnodeRoot(v));
     live.stdio = stdio;
   }
   try {

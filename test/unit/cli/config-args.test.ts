@@ -33,7 +33,9 @@ describe('vnode\'s own containerd: paths and config', () => {
     assert.equal(rt['restrict_oom_score_adj'], true);
     assert.equal(rt['cni']['conf_dir'], paths.cniConfDir);
     assert.equal(rt['containerd']['default_runtime_name'], 'vnode');
-    assert.equal(rt['containerd']['runtimes']['vnode']['runtime_type'], 'io.containerd.vnode.v2');
+    // declared so that containerd 2.1–2.3 introspect its features (docs/runtime.md)
+    assert.equal(rt['containerd']['runtimes']['vnode']['runtime_type'], 'io.containerd.runc.v2');
+    assert.match(rt['containerd']['runtimes']['vnode']['runtime_path'], /\/bin\/containerd-shim-vnode-v2$/);
     assert.equal(c['plugins']['io.containerd.cri.v1.images']['pinned_images']['sandbox'], 'localhost/vnode/pause:3.9');
   });
 

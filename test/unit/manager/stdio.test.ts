@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createReadStream, mkdtempSync, readdirSync, readlinkSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, createReadStream, fstatSync, mkdtempSync, openSync, readdirSync, readlinkSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -63,4 +63,36 @@ describe('container stdio FIFOs', () => {
     }
   });
 
+  it("gives the container's fds (stdout/stderr FIFOs, the stdin pipe) to the owner, keeping their modes", { skip: process.getuid?.() !== 0 && 'needs root (fchown)' }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vnode-stdio-'));
+    try {
+      const out = fifo(dir, 'stdout');
+      const err = fifo(dir, 'stderr');
+      const stdin = fifo(dir, 'stdin');
+      execFileSync('chmod', ['0700', out, err, stdin]);
+      // containerd's read ends, opened before the manager's writers
+      const readers = [out, err].map((p) => openSync(p, constants.O_RDONLY | constants.O_NONBLOCK));
+      const owner = { uid: 231072, gid: 231073 };
+      const stdio = await openStdio({ stdin, stdout: out, stderr: err }, 1000, owner);
+      try {
+        for (const fd of stdio.fds) {
+          const st = fstatSync(fd as number);
+          assert.deepEqual([st.uid, st.gid], [owner.uid, owner.gid]);
+        }
+        assert.equal(statSync(out).mode & 0o777, 0o700, 'mode unchanged: nobody else may open it');
+        assert.equal(fstatSync(stdio.fds[0] as number).mode & 0o777, 0o600);
+        // containerd's read end still gets what the container writes
+        writeSync(stdio.fds[1] as number, 'still-read\n');
+        const buf = Buffer.alloc(64);
+        const n = readSync(readers[0]!, buf, 0, 64, null);
+        assert.equal(buf.subarray(0, n).toString(), 'still-read\n');
+      } finally {
+        stdio.closeChildEnds();
+        stdio.closeStdin();
+        for (const fd of readers) closeSync(fd);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -255,6 +255,26 @@ describe('planSpec', () => {
   });
 });
 
+describe('recursive read-only mounts', () => {
+  it('turns "rro" into "ro" for the runtime and adds the vnode-bind hook that makes the mount tree read-only', () => {
+    const s = spec({ mounts: [{ destination: '/data', type: 'bind', source: '/var/lib/kubelet/pods/u/volumes/v', options: ['rbind', 'rprivate', 'rro'] }, { destination: '/plain', type: 'bind', source: '/srv', options: ['rbind', 'ro'] }] });
+    const plan = planSpec(input(s, { bindHelper: '/opt/vnode/vnode-bind' }));
+    const data = plan.spec.mounts!.find((m) => m.destination === '/data')!;
+    assert.ok(data.options!.includes('ro') && !data.options!.includes('rro'), `options ${data.options}`);
+    const hooks = (plan.spec.hooks as Record<string, { path: string; args: string[] }[]>).createContainer!;
+    assert.deepEqual(hooks.at(-1), { path: '/opt/vnode/vnode-bind', args: ['vnode-bind', 'rro', '-', '/run/vnode/i1/rootfs/c1/data'] });
+    assert.equal(hooks.length, 1, 'one hook; /plain is a plain ro mount');
+  });
+
+  it('adds no hook without rro, refuses rro with rw, and needs the helper', () => {
+    assert.equal(planSpec(input(spec(), { bindHelper: '/x' })).spec.hooks, undefined);
+    const both = spec({ mounts: [{ destination: '/d', type: 'bind', source: '/srv', options: ['rbind', 'rw', 'rro'] }] });
+    assert.throws(() => planSpec(input(both, { bindHelper: '/x' })), InvalidSpecError);
+    const rro = spec({ mounts: [{ destination: '/d', type: 'bind', source: '/srv', options: ['rbind', 'rro'] }] });
+    assert.throws(() => planSpec(input(rro)), /vnode-bind helper/);
+  });
+});
+
 describe('parseSpec', () => {
   it('explains what is wrong with a malformed spec', () => {
     assert.throws(() => parseSpec('{', 'config.json'), /config.json: not valid JSON/);

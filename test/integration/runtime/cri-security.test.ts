@@ -1,0 +1,126 @@
+// Security-context options kubelet sends, under the runc and the vnode handler of one
+// containerd, on every containerd version here, checked inside the pod: user, group and
+// supplementary groups, a read-only root filesystem, capabilities added and dropped,
+// no_new_privs, namespaced sysctls, masked and read-only paths (procMount Default and
+// Unmasked), seccomp RuntimeDefault and Unconfined. Where vnode differs by design
+// (docs/runtime.md, Differences from runc) the vnode behaviour is asserted.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import type { ContainerConfig, LinuxContainerSecurityContext } from '../../../src/k8s/cri/index.js';
+import { availableContainerdVersions, startContainerd, type ContainerdInstance } from '../../support/containerd.js';
+import { containerConfig, criEnv, withPod, type CriEnv, type TestPod } from '../../support/cri.js';
+
+const versions = (process.env.VNODE_TEST_CONTAINERD_VERSIONS?.split(',') ?? availableContainerdVersions().filter((v) => v !== '1.6')) as ReturnType<typeof availableContainerdVersions>;
+const HANDLERS = ['runc', 'vnode'] as const;
+
+async function runWith(env: CriEnv, pod: TestPod, name: string, patch: (sc: LinuxContainerSecurityContext, c: ContainerConfig) => void): Promise<string> {
+  const cfg = containerConfig(env, pod.config, { name, command: ['sleep', '3600'] }, pod.spec);
+  patch(cfg.linux!.security_context!, cfg);
+  const id = await env.cri.createContainer(pod.id, cfg, pod.config);
+  await env.cri.startContainer(id);
+  await pod.waitForState(id, 'CONTAINER_RUNNING');
+  return id;
+}
+
+async function sh(env: CriEnv, cid: string, script: string): Promise<string> {
+  const r = await env.cri.execSync(cid, ['sh', '-c', script], 15);
+  return r.stdout.toString() + r.stderr.toString();
+}
+
+const statusField = (out: string, field: string) => new RegExp(`^${field}:\\s+(\\S+)`, 'm').exec(out)?.[1];
+
+for (const version of versions) {
+  describe(`security context on containerd ${version}`, () => {
+    let ctd: ContainerdInstance;
+    before(async () => {
+      ctd = await startContainerd({ version });
+    });
+    after(async () => {
+      await ctd?.stop();
+    });
+
+    it('runAsUser, runAsGroup, supplementalGroups; readOnlyRootFilesystem; capabilities; allowPrivilegeEscalation=false', async () => {
+      for (const handler of HANDLERS) {
+        const env = criEnv(ctd, handler);
+        await withPod(env, { namespace: 'sec-ctx' }, async (pod) => {
+          const user = await runWith(env, pod, 'user', (sc) => {
+            sc.run_as_user = { value: 1000 };
+            sc.run_as_group = { value: 3000 };
+            sc.supplemental_groups = ['4000', '5000'];
+          });
+          assert.equal((await sh(env, user, 'id -u; id -g; id -G')).trim(), '1000\n3000\n3000 4000 5000', env.label);
+
+          const ro = await runWith(env, pod, 'ro', (sc) => { sc.readonly_rootfs = true; });
+          const roOut = await sh(env, ro, 'touch /x 2>&1; touch /tmp/x 2>&1; echo ok > /dev/shm/x && echo shm-writable');
+          assert.equal((roOut.match(/Read-only file system/g) ?? []).length, 2, `${env.label}: ${roOut}`);
+          assert.match(roOut, /shm-writable/, env.label);
+
+          const caps = await runWith(env, pod, 'caps', (sc) => { sc.capabilities = { add_capabilities: ['NET_BIND_SERVICE'], drop_capabilities: ['ALL'], add_ambient_capabilities: [] } as never; });
+          const status = await sh(env, caps, 'cat /proc/self/status');
+          assert.equal(statusField(status, 'CapEff'), '0000000000000400', `${env.label}: only CAP_NET_BIND_SERVICE`);
+          assert.equal(statusField(status, 'CapBnd'), '0000000000000400', env.label);
+          const chown = await sh(env, caps, 'touch /tmp/f && chown 5:5 /tmp/f 2>&1 || echo refused');
+          assert.match(chown, /refused/, `${env.label}: CAP_CHOWN dropped: ${chown}`);
+
+          const nnp = await runWith(env, pod, 'nnp', (sc) => { sc.no_new_privs = true; });
+          assert.equal(statusField(await sh(env, nnp, 'cat /proc/self/status'), 'NoNewPrivs'), '1', env.label);
+          const def = await runWith(env, pod, 'def', () => {});
+          assert.equal(statusField(await sh(env, def, 'cat /proc/self/status'), 'NoNewPrivs'), '0', env.label);
+        });
+      }
+    });
+
+    it('namespaced sysctls of the pod are set in its namespaces', async () => {
+      for (const handler of HANDLERS) {
+        const env = criEnv(ctd, handler);
+        await withPod(env, { namespace: 'sec-sysctl', sysctls: { 'kernel.shm_rmid_forced': '1', 'net.ipv4.ip_unprivileged_port_start': '1024', 'net.ipv4.tcp_syncookies': '0' } }, async (pod) => {
+          const c = await runWith(env, pod, 's', () => {});
+          const out = await sh(env, c, 'cat /proc/sys/kernel/shm_rmid_forced /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/net/ipv4/tcp_syncookies');
+          assert.equal(out, '1\n1024\n0\n', env.label);
+        });
+      }
+    });
+
+    it('masked and read-only paths (procMount Default), and procMount Unmasked', async () => {
+      for (const handler of HANDLERS) {
+        const env = criEnv(ctd, handler);
+        await withPod(env, { namespace: 'sec-proc' }, async (pod) => {
+          // the masked files this kernel has (kubelet's list, KUBELET_MASKED_PATHS)
+          const masked = ['/proc/kcore', '/proc/keys', '/proc/timer_list', '/proc/sched_debug', '/proc/latency_stats'].filter((f) => existsSync(f));
+          assert.ok(masked.length > 0, 'some masked file exists on this host');
+          const probe = `for f in ${masked.join(' ')}; do echo "$f $(cat $f 2>/dev/null | wc -c)"; done; echo 0 > /proc/sys/kernel/shm_rmid_forced 2>/dev/null && echo sys-writable || echo sys-read-only`;
+          const def = await runWith(env, pod, 'def', () => {});
+          const d = await sh(env, def, probe);
+          for (const f of masked) assert.match(d, new RegExp(`^${f} 0$`, 'm'), `${env.label}: ${f} masked: ${d}`);
+          assert.match(d, /^sys-read-only$/m, `${env.label}: /proc/sys read-only: ${d}`);
+
+          // Unmasked (kubelet sends empty lists): runc leaves /proc as the kernel's; vnode
+          // still masks the host-only files (vnodefs), by design.
+          const un = await runWith(env, pod, 'unmasked', (sc) => { sc.masked_paths = []; sc.readonly_paths = []; });
+          const u = await sh(env, un, probe);
+          const readable = masked.filter((f) => new RegExp(`^${f} [1-9]`, 'm').test(u));
+          if (handler === 'runc') assert.ok(readable.length > 0, `${env.label}: unmasked host files readable: ${u}`);
+          else assert.deepEqual(readable, [], `${env.label}: host-only /proc files stay masked in a vNode: ${u}`);
+          assert.match(u, /^sys-writable$/m, `${env.label}: /proc/sys writable when unmasked: ${u}`);
+        });
+      }
+    });
+
+    it('seccomp RuntimeDefault filters under both; Unconfined has no filter under runc and vnode\'s own under vnode', async () => {
+      for (const handler of HANDLERS) {
+        const env = criEnv(ctd, handler);
+        await withPod(env, { namespace: 'sec-seccomp' }, async (pod) => {
+          const rd = await runWith(env, pod, 'rd', (sc) => { sc.seccomp = { profile_type: 'RuntimeDefault', localhost_ref: '' } as never; });
+          const un = await runWith(env, pod, 'un', (sc) => { sc.seccomp = { profile_type: 'Unconfined', localhost_ref: '' } as never; });
+          assert.equal(statusField(await sh(env, rd, 'cat /proc/self/status'), 'Seccomp'), '2', env.label);
+          const unStatus = await sh(env, un, 'cat /proc/self/status');
+          assert.equal(statusField(unStatus, 'Seccomp'), handler === 'vnode' ? '2' : '0', env.label);
+          // RuntimeDefault's own refusals apply on top of vnode's filter: unshare(CLONE_NEWUSER) is refused
+          const us = await sh(env, rd, 'unshare -U true 2>&1; echo rc=$?');
+          assert.doesNotMatch(us, /rc=0/, `${env.label}: RuntimeDefault refuses unshare: ${us}`);
+        });
+      }
+    });
+  });
+}
