@@ -6,6 +6,7 @@
 // KillMode=process: stopping or restarting the unit stops the manager only; vNodes and
 // their pods (per-container monitors, vnode-init) keep running, and the next manager
 // takes them over (the manager survives restarts).
+import { HEALTHZ_ADDRESS } from './doctor.js';
 import { managerInstance, ManagerEnv } from '../shim/index.js';
 
 export const SERVICE_UNIT = 'vnode-manager.service';
@@ -37,6 +38,8 @@ Environment=${ManagerEnv.containerdTtrpcAddress}=${i.ttrpcAddress}
 Environment=TTRPC_ADDRESS=${i.ttrpcAddress}
 Environment=GRPC_ADDRESS=${i.address}
 Environment=UV_THREADPOOL_SIZE=8
+# /metrics and /healthz where the DaemonSet's probes and doctor look (the default is a socket)
+Environment=VNODE_METRICS_ADDRESS=${HEALTHZ_ADDRESS}
 # VNODE_PER_POD=true (one vNode per pod instead of per namespace) and the like:
 EnvironmentFile=-${i.prefix}/etc/vnode-manager.env
 WorkingDirectory=${inst.dir}

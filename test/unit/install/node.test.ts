@@ -73,5 +73,6 @@ describe('install: the node', () => {
     assert.match(u, /^KillMode=process$/m);
     assert.match(u, /^Environment=VNODE_MANAGER_SOCKET=\/run\/vnode\/[0-9a-f]{12}\/manager\.sock$/m);
     assert.match(u, /^After=containerd\.service$/m);
+    assert.match(u, /^Environment=VNODE_METRICS_ADDRESS=127\.0\.0\.1:9465$/m, 'the DaemonSet probes /healthz there');
   });
 });
