@@ -123,6 +123,8 @@ export class VnodeRegistry {
     private readonly paths: InstancePaths,
     poolSpec?: string,
     private readonly onExit: (vnode: Vnode, r: ExitRecord) => void = () => undefined,
+    /** Runs before a vNode is removed (its init still alive if it was): takes its network off the pod network. Must not throw. */
+    private readonly beforeRemove: (vnode: Vnode) => Promise<void> = async () => undefined,
   ) {
     this.pool = new IdPool(paths.idPool, poolSpec);
     mkdirSync(join(paths.state, 'vnodes'), { recursive: true });
@@ -281,6 +283,7 @@ export class VnodeRegistry {
   async destroy(v: Vnode): Promise<void> {
     v.move('drain');
     v.stopFollowing();
+    await this.beforeRemove(v);
     if (v.alive()) {
       try {
         process.kill(v.initPid, 'SIGKILL');
