@@ -286,8 +286,18 @@ async function ensureLocked(paths: LocalPaths, progress: Progress, env: NodeJS.P
     .join(':');
   const logFd = openSync(paths.logFile, 'a');
   const child = spawn(bin.path, ['--config', paths.config], {
-    // VNODE_CNI_*: the vnode runtime's chain, with which the manager attaches a vNode's own netns (hostNetwork pods)
-    env: { ...env, PATH: pathEnv, VNODE_RUN_DIR: paths.runDir, VNODE_DATA_DIR: paths.dataDir, VNODE_CNI_CONF_DIR: cni.vnodeCniConfDir, VNODE_CNI_BIN_DIRS: cni.cniBinDir },
+    // VNODE_CNI_*: the vnode runtime's chain, with which the manager attaches a vNode's own netns
+    // (hostNetwork pods). These are allowed: on this machine only root runs pods, and root
+    // reaches the host's localhost anyway (docs/networking.md, PortForward)
+    env: {
+      VNODE_ALLOW_HOST_NETWORK: 'true',
+      ...env,
+      PATH: pathEnv,
+      VNODE_RUN_DIR: paths.runDir,
+      VNODE_DATA_DIR: paths.dataDir,
+      VNODE_CNI_CONF_DIR: cni.vnodeCniConfDir,
+      VNODE_CNI_BIN_DIRS: cni.cniBinDir,
+    },
     stdio: ['ignore', logFd, logFd],
     detached: true,
     cwd: '/',

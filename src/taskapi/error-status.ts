@@ -48,6 +48,7 @@ export const ERROR_STATUS: Readonly<Record<string, Row>> = {
   VNODE_WAIT_CANCELED: answer(Code.Canceled),
   // net: a sandbox's network (docs/networking.md)
   VNODE_NET_NO_VNODE_CNI: failure(Code.FailedPrecondition),
+  VNODE_NET_HOST_NETWORK_REFUSED: failure(Code.FailedPrecondition),
   VNODE_NET_CNI_CONFIG: failure(Code.FailedPrecondition),
   VNODE_NET_CNI_PLUGIN: failure(Code.FailedPrecondition),
   VNODE_NET_NOT_NETNS: failure(Code.FailedPrecondition),

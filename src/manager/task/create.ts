@@ -62,7 +62,7 @@ export async function createTask(d: TaskDeps, exits: ExitBook, req: CreateTaskRe
     const { view, entry } = pv ? vnodefsEntryOf(pv, v, ns, req.id, who, sandbox, spec, undo) : {};
 
     const plan = planSpec(planInput(d, v, dirs, spec, who.kind === 'sandbox', sandbox, pv && entry ? placementOf(pv, entry) : undefined));
-    if (who.kind === 'sandbox') requirePodNetwork(d.o.network ?? {}, req.id, plan);
+    if (who.kind === 'sandbox') requirePodNetwork(d.o.network ?? {}, req.id, podLabel(who), plan);
     if (plan.hostNetwork && who.kind === 'sandbox') await attachHostNetwork(d.o.network ?? {}, v, who.podNamespace);
     mountTaskRootfs(dirs, v, req.rootfs, bundle, spec.root!.path);
     const idmaps = placePodFiles(dirs, v, plan);

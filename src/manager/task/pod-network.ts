@@ -22,12 +22,23 @@ export interface NetworkOptions {
   cniBinDirs?: string[];
   /** vnode-cni's marker directory (default $VNODE_RUN_DIR/cni). */
   markerDir?: string;
+  /**
+   * hostNetwork sandboxes are run ($VNODE_ALLOW_HOST_NETWORK=true). Off by default:
+   * containerd's PortForward to a hostNetwork pod dials localhost in containerd's own
+   * (the host's) network namespace, not the vNode's, and gives the runtime no say.
+   */
+  allowHostNetwork?: boolean;
 }
 
 /** From the manager's environment (containerd's, through the shim). */
 export function networkOptionsFromEnv(env: NodeJS.ProcessEnv): NetworkOptions {
   const bins = (env.VNODE_CNI_BIN_DIRS ?? '').split(':').filter(Boolean);
-  return { cniConfDir: env.VNODE_CNI_CONF_DIR || undefined, cniBinDirs: bins.length > 0 ? bins : undefined, markerDir: cniMarkerDir(env) };
+  return {
+    cniConfDir: env.VNODE_CNI_CONF_DIR || undefined,
+    cniBinDirs: bins.length > 0 ? bins : undefined,
+    markerDir: cniMarkerDir(env),
+    allowHostNetwork: env.VNODE_ALLOW_HOST_NETWORK === 'true',
+  };
 }
 
 export function adoptionRecordPath(paths: InstancePaths, ns: string, id: string): string {
@@ -36,9 +47,19 @@ export function adoptionRecordPath(paths: InstancePaths, ns: string, id: string)
 
 const vnodeNetDir = (v: Vnode) => join(v.dir, 'net');
 
-/** Before the runtime runs: a sandbox with containerd's netns must have vnode-cni's marker for it (issue 9, item 8). */
-export function requirePodNetwork(o: NetworkOptions, sandboxId: string, plan: Plan): void {
+/**
+ * Before the runtime runs: a sandbox with containerd's netns must have vnode-cni's
+ * marker for it (issue 9, item 8); a hostNetwork sandbox needs the admin's consent.
+ */
+export function requirePodNetwork(o: NetworkOptions, sandboxId: string, pod: string | undefined, plan: Plan): void {
   if (plan.containerdNetns) requireVnodeCni(o.markerDir ?? cniMarkerDir(), sandboxId, plan.containerdNetns);
+  if (plan.hostNetwork && !o.allowHostNetwork) {
+    throw new NetError(
+      'VNODE_NET_HOST_NETWORK_REFUSED',
+      `${pod ?? `sandbox ${sandboxId}`} asks for hostNetwork, which vnode refuses unless the node allows it: containerd's PortForward to a hostNetwork pod ` +
+        "reaches the host's localhost, not the vNode's (docs/networking.md); to allow it anyway set VNODE_ALLOW_HOST_NETWORK=true in containerd's environment",
+    );
+  }
 }
 
 /** hostNetwork attachments under way, per vNode directory: two pods arriving together attach once. */

@@ -43,6 +43,7 @@ const every: [Error, Code][] = [
   [new UsageError('x'), Code.InvalidArgument],
   [new OversizedMessageError(5), Code.ResourceExhausted],
   [new NetError('VNODE_NET_NO_VNODE_CNI', 'x'), Code.FailedPrecondition],
+  [new NetError('VNODE_NET_HOST_NETWORK_REFUSED', 'x'), Code.FailedPrecondition],
   [new NetError('VNODE_NET_CNI_CONFIG', 'x'), Code.FailedPrecondition],
   [new NetError('VNODE_NET_CNI_PLUGIN', 'x'), Code.FailedPrecondition],
   [new NetError('VNODE_NET_NOT_NETNS', 'x'), Code.FailedPrecondition],
