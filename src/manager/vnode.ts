@@ -245,7 +245,7 @@ export class VnodeRegistry {
       const logFd = openSync(join(dir, 'exits.log'), constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND, 0o600);
       let initPid: number;
       try {
-        initPid = await spawnInit(range, logFd);
+        initPid = await spawnInit(range, logFd, name);
       } finally {
         closeSync(logFd);
       }
@@ -310,9 +310,11 @@ export function vnodeName(key: string, taken: (n: string) => boolean): string {
   return name;
 }
 
-function spawnInit(range: IdRange, logFd: number): Promise<number> {
+/** The vNode's init, in namespaces of its own; its hostname (hostNetwork pods see it) is the vNode's name. */
+function spawnInit(range: IdRange, logFd: number, name: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(helperPath('vnode-init'), ['--uid-base', String(range.start), '--gid-base', String(range.start), '--size', String(range.size)], {
+    const args = ['--uid-base', String(range.start), '--gid-base', String(range.start), '--size', String(range.size), '--hostname', name.slice(0, 64)];
+    const child = spawn(helperPath('vnode-init'), args, {
       stdio: ['ignore', 'pipe', 'pipe', logFd],
     });
     let out = '';
