@@ -106,7 +106,8 @@ export function bridgeConflist(o: { name: string; bridge: string; subnet: string
         isGateway: true,
         ipMasq: o.ipMasq ?? false,
         hairpinMode: true,
-        ipam: { type: 'host-local', ranges: [[{ subnet: o.subnet }]], dataDir: o.ipamDir },
+        // a default route through the bridge, as a cluster's pods have (Service IPs are routed, then DNATed, by the host)
+        ipam: { type: 'host-local', ranges: [[{ subnet: o.subnet }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: o.ipamDir },
       },
     ],
   };

@@ -54,6 +54,7 @@ describe('vnode\'s own containerd: paths and config', () => {
     assert.equal(n.plugins[0]!.ipMasq, true);
     assert.equal((n.plugins[0] as unknown as { isGateway: boolean }).isGateway, true);
     assert.equal(n.plugins[0]!.ipam.ranges[0]![0]!.subnet, '10.201.7.0/24');
+    assert.deepEqual((n.plugins[0]!.ipam as unknown as { routes: unknown }).routes, [{ dst: '0.0.0.0/0' }], 'a default route, as cluster pods have');
   });
 });
 
