@@ -42,6 +42,11 @@ export interface AdoptInput {
   targetPid: number;
   /** Where the record is written (one file per sandbox). */
   recordPath: string;
+  /**
+   * captureNetns(containerdNetns), when the caller started it earlier: CNI ADD is done
+   * before the sandbox's create arrives, so it can run alongside the runtime's create.
+   */
+  snapshot?: Promise<NetnsSnapshot>;
 }
 
 function writeRecord(path: string, rec: AdoptionRecord): void {
@@ -93,7 +98,7 @@ export async function adoptPodNetwork(i: AdoptInput): Promise<AdoptionRecord> {
     const done = readAdoptionRecord(i.recordPath);
     if (done) return done;
   }
-  const snapshot = await captureNetns(i.containerdNetns);
+  const snapshot = await (i.snapshot ?? captureNetns(i.containerdNetns));
   const links = snapshot.links.filter((l) => l.name !== 'lo').map((l) => l.name);
   if (links.length === 0) {
     throw new NetError('VNODE_NET_NO_LINKS', `network namespace ${i.containerdNetns} has no interface but lo: the CNI chain gave sandbox ${i.sandboxId} no network`);

@@ -22,7 +22,7 @@ import { launch, type Undo } from './launch.js';
 import { hostMountOptions, mountTaskRootfs, placePodFiles, taskDirs, type TaskDirs } from './rootfs-steps.js';
 import { runtimeBinaryFor } from './runtime-options.js';
 import { addSandboxEntry, addTaskEntry, placementOf } from './vnodefs-entry.js';
-import { adoptSandboxNetwork, attachHostNetwork, requirePodNetwork } from './pod-network.js';
+import { adoptSandboxNetwork, attachHostNetwork, captureSandboxNetwork, requirePodNetwork } from './pod-network.js';
 import { removeAdoptionRecord } from '../../net/index.js';
 
 /** Path components that mark containerd's own per-pod files wherever its root/state dirs are. */
@@ -90,8 +90,9 @@ export async function createTask(d: TaskDeps, exits: ExitBook, req: CreateTaskRe
     };
     const pidFile = join(dirs.scratch, 'init.pid');
     const since = Date.now();
+    const netSnapshot = captureSandboxNetwork(plan);
     await launch(d, t, init, v, ['create', '--bundle', dirs.runtimeBundle, '--pid-file', pidFile], pidFile, undo);
-    const netRecord = await adoptSandboxNetwork(d.o.paths, ns, req.id, plan, init.hostPid);
+    const netRecord = await adoptSandboxNetwork(d.o.paths, ns, req.id, plan, init.hostPid, netSnapshot);
     if (netRecord) undo.push(() => removeAdoptionRecord(netRecord));
     t.cgroup = init.hostPid > 0 ? cgroupOf(init.hostPid) : undefined;
     if (!t.cgroup) d.logFor(t).warn(`create ${req.id}: no cgroup found for host pid ${init.hostPid} (vNode pid ${init.vnodePid})`);

@@ -6,8 +6,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  adoptPodNetwork, attachVnodeNetwork, cniMarkerDir, detachVnodeNetwork, loadConfList, NetError, recoverAdoption,
-  removeAdoptionRecord, requireVnodeCni, sweepCniMarkers,
+  adoptPodNetwork, attachVnodeNetwork, captureNetns, cniMarkerDir, detachVnodeNetwork, loadConfList, NetError, recoverAdoption,
+  removeAdoptionRecord, requireVnodeCni, sweepCniMarkers, type NetnsSnapshot,
 } from '../../net/index.js';
 import type { Plan } from '../../oci/index.js';
 import type { Logger } from '../../log/index.js';
@@ -95,12 +95,24 @@ export function detachHostNetwork(v: Vnode): Promise<void> {
   return detachVnodeNetwork(vnodeNetDir(v));
 }
 
+/**
+ * Before `runtime create`: reads containerd's netns (CNI ADD is done by now) while the
+ * runtime creates the sandbox, off the start's critical path. Undefined when nothing
+ * is to be adopted; a failure surfaces in adoptSandboxNetwork.
+ */
+export function captureSandboxNetwork(plan: Plan): Promise<NetnsSnapshot> | undefined {
+  if (!plan.newPodNetwork || !plan.containerdNetns) return undefined;
+  const p = captureNetns(plan.containerdNetns);
+  p.catch(() => undefined); // awaited later, or dropped when the create fails first
+  return p;
+}
+
 /** After `runtime create`: the links CNI made move into the sandbox's namespace, and containerd's path names it. */
-export async function adoptSandboxNetwork(paths: InstancePaths, ns: string, id: string, plan: Plan, hostPid: number): Promise<string | undefined> {
+export async function adoptSandboxNetwork(paths: InstancePaths, ns: string, id: string, plan: Plan, hostPid: number, snapshot?: Promise<NetnsSnapshot>): Promise<string | undefined> {
   if (!plan.newPodNetwork || !plan.containerdNetns) return undefined;
   if (!(hostPid > 0)) throw new NetError('VNODE_NET_NOT_NETNS', `sandbox ${id}: its first process has no host PID, so its network namespace cannot adopt the pod network`);
   const recordPath = adoptionRecordPath(paths, ns, id);
-  await adoptPodNetwork({ sandboxId: id, containerdNetns: plan.containerdNetns, targetPid: hostPid, recordPath });
+  await adoptPodNetwork({ sandboxId: id, containerdNetns: plan.containerdNetns, targetPid: hostPid, recordPath, snapshot });
   return recordPath;
 }
 
