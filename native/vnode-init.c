@@ -86,6 +86,9 @@ static void record_exit(pid_t pid, int status) {
   if (write(EXIT_LOG_FD, line, (size_t)n) < 0) { /* nowhere to report it */ }
 }
 
+/* The vNode's hostname (--hostname): what its hostNetwork pods see as theirs. */
+static const char *vnode_hostname;
+
 static int vnode_init(void *arg) {
   (void)arg;
   char go;
@@ -99,6 +102,7 @@ static int vnode_init(void *arg) {
   if (setresgid(0, 0, 0) < 0) die("setresgid");
   if (setresuid(0, 0, 0) < 0) die("setresuid");
   prctl(PR_SET_NAME, "vnode-init", 0, 0, 0);
+  if (vnode_hostname && sethostname(vnode_hostname, strlen(vnode_hostname)) < 0) die("sethostname");
   drop_host_mounts();
   loopback_up();
 
@@ -143,10 +147,15 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[i], "--uid-base")) uid_base = strtoul(argv[i + 1], NULL, 10);
     else if (!strcmp(argv[i], "--gid-base")) gid_base = strtoul(argv[i + 1], NULL, 10);
     else if (!strcmp(argv[i], "--size")) size = strtoul(argv[i + 1], NULL, 10);
+    else if (!strcmp(argv[i], "--hostname")) vnode_hostname = argv[i + 1];
     else { fprintf(stderr, "vnode-init: unknown option %s\n", argv[i]); return 2; }
   }
   if (uid_base < 65536 || gid_base < 65536 || size == 0) {
     fprintf(stderr, "vnode-init: --uid-base and --gid-base must be >= 65536 and --size > 0\n");
+    return 2;
+  }
+  if (vnode_hostname && (strlen(vnode_hostname) == 0 || strlen(vnode_hostname) > 64)) {
+    fprintf(stderr, "vnode-init: --hostname must be 1 to 64 characters\n");
     return 2;
   }
   if (fcntl(EXIT_LOG_FD, F_GETFD) < 0) {

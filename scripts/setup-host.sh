@@ -25,7 +25,7 @@ die() { printf '[setup-host] error: %s\n' "$*" >&2; exit 1; }
 
 # ---- 1. system packages ------------------------------------------------------------------
 PKGS=(runc crun containerd busybox-static catatonit containernetworking-plugins iproute2 iptables dash
-      fuse3 lxcfs util-linux gcc libc6-dev gcc-multilib ca-certificates patchelf)
+      fuse3 lxcfs util-linux gcc libc6-dev gcc-multilib ca-certificates patchelf socat iperf3)
 missing=()
 for p in "${PKGS[@]}"; do
   st="$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)"

@@ -4,7 +4,7 @@
 //
 //   <data dir>/containerd/config.toml      config v2 (1.6/1.7) or v3 (2.x), with smol-toml
 //   <data dir>/containerd/root/           containerd's root (images, snapshots)
-//   <data dir>/containerd/cni/            CNI conflist (bridge + host-local) and IPAM state
+//   <data dir>/containerd/cni/            CNI conflists (bridge + host-local, ipMasq; vnode-cni last for the vnode runtime), plugins, IPAM state
 //   <data dir>/images/                    locally built image archives (pause, busybox)
 //   <run dir>/containerd/containerd.sock  gRPC (CRI) socket; .ttrpc next to it
 //   <run dir>/containerd/state/           containerd's state
@@ -158,7 +158,8 @@ export function containerdConfig({ paths: p, major, cni }: ConfigInput & { cni?:
 }
 
 export function cniConflist(paths: LocalPaths, subnet: string): Record<string, unknown> {
-  return bridgeConflist({ name: `vnode-${paths.bridge}`, bridge: paths.bridge, subnet, ipamDir: paths.cniIpamDir });
+  // outbound NAT as docker and kind give it: pods reach what the host reaches (docs/networking.md)
+  return bridgeConflist({ name: `vnode-${paths.bridge}`, bridge: paths.bridge, subnet, ipamDir: paths.cniIpamDir, ipMasq: true });
 }
 
 /** The subnet of an earlier config, else a random 10.2xx.y.0/24 not used by any address or route here. */
@@ -286,7 +287,18 @@ async function ensureLocked(paths: LocalPaths, progress: Progress, env: NodeJS.P
     .join(':');
   const logFd = openSync(paths.logFile, 'a');
   const child = spawn(bin.path, ['--config', paths.config], {
-    env: { ...env, PATH: pathEnv, VNODE_RUN_DIR: paths.runDir, VNODE_DATA_DIR: paths.dataDir },
+    // VNODE_CNI_*: the vnode runtime's chain, with which the manager attaches a vNode's own netns
+    // (hostNetwork pods). These are allowed: on this machine only root runs pods, and root
+    // reaches the host's localhost anyway (docs/networking.md, PortForward)
+    env: {
+      VNODE_ALLOW_HOST_NETWORK: 'true',
+      ...env,
+      PATH: pathEnv,
+      VNODE_RUN_DIR: paths.runDir,
+      VNODE_DATA_DIR: paths.dataDir,
+      VNODE_CNI_CONF_DIR: cni.vnodeCniConfDir,
+      VNODE_CNI_BIN_DIRS: cni.cniBinDir,
+    },
     stdio: ['ignore', logFd, logFd],
     detached: true,
     cwd: '/',

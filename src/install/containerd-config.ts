@@ -117,8 +117,11 @@ export function runtimesOf(config: Record<string, any>, major: number): Record<s
     : config['plugins']['io.containerd.grpc.v1.cri']['containerd']['runtimes'];
 }
 
-/** A CNI bridge network without NAT on the host: pod traffic stays on this machine. */
-export function bridgeConflist(o: { name: string; bridge: string; subnet: string; ipamDir: string }): Record<string, unknown> {
+/**
+ * A CNI bridge network. Without ipMasq (tests) pod traffic stays on this machine; with
+ * it (vnode's own containerd) the bridge plugin masquerades what leaves the subnet.
+ */
+export function bridgeConflist(o: { name: string; bridge: string; subnet: string; ipamDir: string; ipMasq?: boolean }): Record<string, unknown> {
   return {
     cniVersion: '0.4.0',
     name: o.name,
@@ -127,9 +130,10 @@ export function bridgeConflist(o: { name: string; bridge: string; subnet: string
         type: 'bridge',
         bridge: o.bridge,
         isGateway: true,
-        ipMasq: false, // no NAT rules on the host (egress comes with vnode's networking)
+        ipMasq: o.ipMasq ?? false,
         hairpinMode: true,
-        ipam: { type: 'host-local', ranges: [[{ subnet: o.subnet }]], dataDir: o.ipamDir },
+        // a default route through the bridge, as a cluster's pods have (Service IPs are routed, then DNATed, by the host)
+        ipam: { type: 'host-local', ranges: [[{ subnet: o.subnet }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: o.ipamDir },
       },
     ],
   };

@@ -15,6 +15,7 @@ import { Supervisor } from '../seccomp/index.js';
 import { helperPath } from './helpers.js';
 import { jsonLogger, logFunction } from '../log/index.js';
 import { startObservability } from './observability.js';
+import { networkOptionsFromEnv } from './task/pod-network.js';
 
 export const DEFAULT_POD_FILE_PREFIXES = ['/var/lib/kubelet/pods', '/var/lib/containerd', '/run/containerd', '/var/run/containerd'];
 
@@ -56,8 +57,10 @@ export async function main(argv: string[]): Promise<number> {
   const pendingDir = join(paths.dir, 'seccomp-pending');
   mkdirSync(pendingDir, { recursive: true, mode: 0o700 });
   const supervisor = new Supervisor({ logger: logger.child({ component: 'seccomp' }), mountHelper: helperPath('vnode-mount'), notifyHelper: helperPath('vnode-notify'), keeper: holder, pendingDir });
-  const service = new TaskService({ paths, events, perPod: env.VNODE_PER_POD === 'true', logger, podFilePrefixes: prefixes, procView, supervisor });
+  const network = networkOptionsFromEnv(env);
+  const service = new TaskService({ paths, events, perPod: env.VNODE_PER_POD === 'true', logger, podFilePrefixes: prefixes, procView, supervisor, network });
   service.reload();
+  await service.recoverNetworks().catch((e: Error) => logger.warn({ component: 'net', err: e }, `recovering pod networks: ${e.message}`));
   setInterval(() => service.persistSysctls(), 3000).unref();
   setInterval(() => service.reapDeadVnodes(), 1000).unref();
   const kept = await holder.start();

@@ -28,6 +28,7 @@ import { processState } from './task/state.js';
 import { taskPids, taskStats } from './task/stats.js';
 import { persistSysctls, viewsOnDisk } from './task/sysctls.js';
 import { updateTask } from './task/update.js';
+import { detachHostNetwork, recoverNetworks } from './task/pod-network.js';
 import { waitProcess } from './task/wait.js';
 
 export type { ServiceOptions } from './task/deps.js';
@@ -45,7 +46,9 @@ export class TaskService implements TaskApi {
     this.store = new TaskStore(o.paths.state);
     // the registry reports exits to the book, which needs the registry: bound late
     let exits: ExitBook | undefined;
-    this.vnodes = new VnodeRegistry(o.paths, process.env.VNODE_ID_POOL, (v, r) => exits?.onExit(v, r));
+    this.vnodes = new VnodeRegistry(o.paths, process.env.VNODE_ID_POOL, (v, r) => exits?.onExit(v, r), (v) =>
+      detachHostNetwork(v).catch((e: Error) => o.logger.warn({ vnode: v.name, err: e }, `vNode ${v.name}: taking its network off the pod network failed: ${e.message}`)),
+    );
     this.d = new TaskDeps(o, this.store, new Tombstones(o.paths.deleted), this.vnodes, new ProcessTable());
     this.exits = exits = new ExitBook(this.d);
     for (const dir of [o.paths.runtimeRoot, join(o.paths.dir, 'logs'), join(o.paths.dir, 'tty')]) mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -72,6 +75,11 @@ export class TaskService implements TaskApi {
     this.store.load();
     this.vnodes.reload();
     this.reapDeadVnodes();
+  }
+
+  /** After reload: pod network adoptions and vNode attachments a killed manager left, vnode-cni markers of gone netns. */
+  recoverNetworks(): Promise<void> {
+    return recoverNetworks(this.o.paths, this.o.network ?? {}, (ns, id) => this.store.get(ns, id) !== undefined, this.o.logger.child({ component: 'net' }));
   }
 
   /** Reports the processes of vNodes whose init died as exited (137). */

@@ -123,6 +123,8 @@ export class VnodeRegistry {
     private readonly paths: InstancePaths,
     poolSpec?: string,
     private readonly onExit: (vnode: Vnode, r: ExitRecord) => void = () => undefined,
+    /** Runs before a vNode is removed (its init still alive if it was): takes its network off the pod network. Must not throw. */
+    private readonly beforeRemove: (vnode: Vnode) => Promise<void> = async () => undefined,
   ) {
     this.pool = new IdPool(paths.idPool, poolSpec);
     mkdirSync(join(paths.state, 'vnodes'), { recursive: true });
@@ -248,7 +250,7 @@ export class VnodeRegistry {
       const logFd = openSync(join(dir, 'exits.log'), constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND, 0o600);
       let initPid: number;
       try {
-        initPid = await spawnInit(range, logFd);
+        initPid = await spawnInit(range, logFd, name);
       } finally {
         closeSync(logFd);
       }
@@ -286,6 +288,7 @@ export class VnodeRegistry {
   async destroy(v: Vnode): Promise<void> {
     v.move('drain');
     v.stopFollowing();
+    await this.beforeRemove(v);
     if (v.alive()) {
       try {
         process.kill(v.initPid, 'SIGKILL');
@@ -312,9 +315,11 @@ export function vnodeName(key: string, taken: (n: string) => boolean): string {
   return name;
 }
 
-function spawnInit(range: IdRange, logFd: number): Promise<number> {
+/** The vNode's init, in namespaces of its own; its hostname (hostNetwork pods see it) is the vNode's name. */
+function spawnInit(range: IdRange, logFd: number, name: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(helperPath('vnode-init'), ['--uid-base', String(range.start), '--gid-base', String(range.start), '--size', String(range.size)], {
+    const args = ['--uid-base', String(range.start), '--gid-base', String(range.start), '--size', String(range.size), '--hostname', name.slice(0, 64)];
+    const child = spawn(helperPath('vnode-init'), args, {
       stdio: ['ignore', 'pipe', 'pipe', logFd],
     });
     let out = '';

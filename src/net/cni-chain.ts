@@ -42,7 +42,7 @@ export function loadConfList(dir: string): CniConfList {
       /* not JSON: the next file */
     }
   }
-  throw new NetError('NET_CNI_CONFIG', `no CNI network configuration in ${dir}`);
+  throw new NetError('VNODE_NET_CNI_CONFIG', `no CNI network configuration in ${dir}`);
 }
 
 /** The config one plugin of the list gets on stdin. */
@@ -58,9 +58,9 @@ export function pluginConfig(list: CniConfList, plugin: Record<string, unknown>,
 }
 
 function findPlugin(type: string, dirs: string[]): string {
-  if (!/^[A-Za-z0-9_.-]+$/.test(type)) throw new NetError('NET_CNI_CONFIG', `CNI plugin type ${JSON.stringify(type)} is not a plain name`);
+  if (!/^[A-Za-z0-9_.-]+$/.test(type)) throw new NetError('VNODE_NET_CNI_CONFIG', `CNI plugin type ${JSON.stringify(type)} is not a plain name`);
   for (const d of dirs) if (existsSync(join(d, type))) return join(d, type);
-  throw new NetError('NET_CNI_PLUGIN', `CNI plugin ${type} not found in ${dirs.join(', ')}`);
+  throw new NetError('VNODE_NET_CNI_PLUGIN', `CNI plugin ${type} not found in ${dirs.join(', ')}`);
 }
 
 function execPlugin(command: string, list: CniConfList, plugin: Record<string, unknown>, rt: CniRuntime, prev: unknown): Promise<unknown> {
@@ -78,7 +78,7 @@ function execPlugin(command: string, list: CniConfList, plugin: Record<string, u
       }
       if (err) {
         const why = out && typeof out['msg'] === 'string' ? `${out['msg']}${out['details'] ? ` (${String(out['details'])})` : ''}` : stderr.trim() || err.message;
-        reject(new NetError('NET_CNI_PLUGIN', `CNI ${command} of plugin ${type} (network ${list.name}) failed: ${why}`));
+        reject(new NetError('VNODE_NET_CNI_PLUGIN', `CNI ${command} of plugin ${type} (network ${list.name}) failed: ${why}`));
       } else resolve(out);
     });
     child.stdin?.end(JSON.stringify(pluginConfig(list, plugin, rt, prev)));

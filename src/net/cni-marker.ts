@@ -38,7 +38,7 @@ export function requireVnodeCni(dir: string, sandboxId: string, netnsPath: strin
   const m = readCniMarker(dir, sandboxId);
   if (!m || m.netns !== netnsPath) {
     throw new NetError(
-      'NET_NO_VNODE_CNI',
+      'VNODE_NET_NO_VNODE_CNI',
       `sandbox ${sandboxId}: its network (${netnsPath}) was not set up by vnode-cni, so vnode cannot vouch for it (host ports, an interface to adopt); ` +
         'give the vnode runtime its own CNI chain ending in vnode-cni: cni_conf_dir (and cni_max_conf_num = 1) in its runtime table, see docs/networking.md',
     );

@@ -21,7 +21,7 @@ export async function captureNetns(netns: string): Promise<NetnsSnapshot> {
     'grep -r . /proc/sys/net/ipv4/conf /proc/sys/net/ipv6/conf 2>/dev/null',
     'true',
   ].join('\n');
-  const out = await shInNetns(netns, script, [], 'NET_CAPTURE');
+  const out = await shInNetns(netns, script, [], 'VNODE_NET_CAPTURE');
   const [links = '', addrs = '', r4 = '', r6 = '', conf = ''] = out.split(`${SEP}\n`);
   try {
     const parsedLinks = parseLinks(links);
@@ -33,7 +33,7 @@ export async function captureNetns(netns: string): Promise<NetnsSnapshot> {
       sysctls: parseConfSysctls(conf, names),
     };
   } catch (e) {
-    throw new NetError('NET_CAPTURE', `cannot read the state of network namespace ${netns}: ${(e as Error).message}`);
+    throw new NetError('VNODE_NET_CAPTURE', `cannot read the state of network namespace ${netns}: ${(e as Error).message}`);
   }
 }
 
@@ -64,11 +64,11 @@ export interface MoveInput {
 /** Moves `links` from one namespace to another and re-applies MTU, state, addresses, routes and sysctls (one exec). */
 export async function moveLinks(i: MoveInput): Promise<void> {
   for (const l of i.links) {
-    if (l === 'lo') throw new NetError('NET_MOVE', 'the loopback interface cannot be moved');
-    if (!isPlainIfName(l)) throw new NetError('NET_MOVE', `interface name ${JSON.stringify(l)} is not one vnode moves`);
-    if (!i.snapshot.links.some((s) => s.name === l)) throw new NetError('NET_MOVE', `interface ${l} is not in network namespace ${i.from}`);
+    if (l === 'lo') throw new NetError('VNODE_NET_MOVE', 'the loopback interface cannot be moved');
+    if (!isPlainIfName(l)) throw new NetError('VNODE_NET_MOVE', `interface name ${JSON.stringify(l)} is not one vnode moves`);
+    if (!i.snapshot.links.some((s) => s.name === l)) throw new NetError('VNODE_NET_MOVE', `interface ${l} is not in network namespace ${i.from}`);
   }
   const sysctls = Object.entries(i.snapshot.sysctls).filter(([k]) => i.links.includes(k.split('/')[2] ?? ''));
   const batch = restoreCommands(i.snapshot, i.links).join('\n') + '\n';
-  await shInNetns(i.to, MOVE_SCRIPT, [i.from, ...i.links, '--', ...sysctls.flat()], 'NET_MOVE', batch);
+  await shInNetns(i.to, MOVE_SCRIPT, [i.from, ...i.links, '--', ...sysctls.flat()], 'VNODE_NET_MOVE', batch);
 }

@@ -42,6 +42,11 @@ export interface AdoptInput {
   targetPid: number;
   /** Where the record is written (one file per sandbox). */
   recordPath: string;
+  /**
+   * captureNetns(containerdNetns), when the caller started it earlier: CNI ADD is done
+   * before the sandbox's create arrives, so it can run alongside the runtime's create.
+   */
+  snapshot?: Promise<NetnsSnapshot>;
 }
 
 function writeRecord(path: string, rec: AdoptionRecord): void {
@@ -63,7 +68,7 @@ export function readAdoptionRecord(path: string): AdoptionRecord | undefined {
     if (rec.version !== 1 || typeof rec.containerdNetns !== 'string') throw new Error('unknown layout');
     return rec;
   } catch (e) {
-    throw new NetError('NET_RECORD', `pod network record ${path} is unreadable: ${(e as Error).message}`);
+    throw new NetError('VNODE_NET_RECORD', `pod network record ${path} is unreadable: ${(e as Error).message}`);
   }
 }
 
@@ -73,7 +78,7 @@ function replaceMount(path: string, source: string): void {
     umount(path, MNT_DETACH);
     mount(source, path, null, MS_BIND);
   } catch (e) {
-    throw new NetError('NET_MOUNT', `cannot bind network namespace ${source} over ${path}: ${(e as Error).message}`);
+    throw new NetError('VNODE_NET_MOUNT', `cannot bind network namespace ${source} over ${path}: ${(e as Error).message}`);
   }
 }
 
@@ -85,18 +90,18 @@ function replaceMount(path: string, source: string): void {
 export async function adoptPodNetwork(i: AdoptInput): Promise<AdoptionRecord> {
   const target = `/proc/${i.targetPid}/ns/net`;
   const targetIno = netnsInode(target);
-  if (targetIno === undefined) throw new NetError('NET_NOT_NETNS', `process ${i.targetPid} (the sandbox) has no network namespace to adopt the pod's network`);
+  if (targetIno === undefined) throw new NetError('VNODE_NET_NOT_NETNS', `process ${i.targetPid} (the sandbox) has no network namespace to adopt the pod's network`);
   if (!isNetnsFile(i.containerdNetns)) {
-    throw new NetError('NET_NOT_NETNS', `${i.containerdNetns} (the sandbox's network namespace from containerd) is not a network namespace`);
+    throw new NetError('VNODE_NET_NOT_NETNS', `${i.containerdNetns} (the sandbox's network namespace from containerd) is not a network namespace`);
   }
   if (netnsInode(i.containerdNetns) === targetIno) {
     const done = readAdoptionRecord(i.recordPath);
     if (done) return done;
   }
-  const snapshot = await captureNetns(i.containerdNetns);
+  const snapshot = await (i.snapshot ?? captureNetns(i.containerdNetns));
   const links = snapshot.links.filter((l) => l.name !== 'lo').map((l) => l.name);
   if (links.length === 0) {
-    throw new NetError('NET_NO_LINKS', `network namespace ${i.containerdNetns} has no interface but lo: the CNI chain gave sandbox ${i.sandboxId} no network`);
+    throw new NetError('VNODE_NET_NO_LINKS', `network namespace ${i.containerdNetns} has no interface but lo: the CNI chain gave sandbox ${i.sandboxId} no network`);
   }
   const rec: AdoptionRecord = { version: 1, sandboxId: i.sandboxId, containerdNetns: i.containerdNetns, targetPid: i.targetPid, targetNetns: targetIno, links, snapshot, phase: 'moving' };
   writeRecord(i.recordPath, rec);

@@ -57,7 +57,7 @@ export async function attachVnodeNetwork(i: AttachInput): Promise<unknown> {
     try {
       mount(`/proc/${i.initPid}/ns/net`, netns, null, MS_BIND);
     } catch (e) {
-      throw new NetError('NET_MOUNT', `cannot bind the network namespace of vNode ${i.name} at ${netns}: ${(e as Error).message}`);
+      throw new NetError('VNODE_NET_MOUNT', `cannot bind the network namespace of vNode ${i.name} at ${netns}: ${(e as Error).message}`);
     }
   }
   const rec: VnodeNetworkRecord = { version: 1, containerId: vnodeContainerId(i.name), netns, ifName: 'eth0', list: i.list, binDirs: i.binDirs, args: i.args ?? {} };

@@ -86,6 +86,14 @@ export interface Plan {
   hostPaths: { path: string; hostSource: string }[];
   /** True when the container gets a fresh network namespace that becomes the pod's. */
   newPodNetwork: boolean;
+  /**
+   * The sandbox spec's network namespace path when it is a file (containerd's netns,
+   * CNI_NETNS), which newPodNetwork replaces: the links CNI put there are adopted by the
+   * new namespace (docs/networking.md).
+   */
+  containerdNetns?: string;
+  /** A sandbox without a network namespace of its own (hostNetwork): it joins the vNode's. */
+  hostNetwork: boolean;
 }
 
 const DEFAULT_DEVICES = new Set(['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty', '/dev/ptmx', '/dev/console']);
@@ -133,6 +141,7 @@ export function planSpec(input: PlanInput): Plan {
   };
 
   let newPodNetwork = false;
+  let containerdNetns: string | undefined;
   const out: OciNamespace[] = [{ type: 'user', path: vnode.nsPath('user') }];
   // A namespace the pod shares with the host in Kubernetes terms (absent from the
   // spec) is shared with the vNode instead: hostPID, hostIPC, hostNetwork.
@@ -157,6 +166,7 @@ export function planSpec(input: PlanInput): Plan {
     // the user namespace. The sandbox gets a fresh one owned by the vNode.
     out.push({ type: 'network' });
     newPodNetwork = true;
+    containerdNetns = net.path;
   } else if (input.podNetnsPath) {
     out.push({ type: 'network', path: input.podNetnsPath });
   } else {
@@ -249,7 +259,8 @@ export function planSpec(input: PlanInput): Plan {
   if (input.vnodefs) placeVnodefs(spec, input.vnodefs, input.rootfsPath);
   planRecursiveReadOnly(spec, input.rootfsPath, input.bindHelper ?? input.vnodefs?.bindHelper);
 
-  return { spec, idmaps, hostPaths, newPodNetwork };
+  const hostNetwork = input.isSandbox && !net;
+  return { spec, idmaps, hostPaths, newPodNetwork, hostNetwork, ...(containerdNetns ? { containerdNetns } : {}) };
 }
 
 const LOCKED_FLAGS = new Set(['nosuid', 'nodev', 'noexec']);

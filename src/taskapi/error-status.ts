@@ -46,6 +46,17 @@ export const ERROR_STATUS: Readonly<Record<string, Row>> = {
   VNODE_PROCESS_FINISHED: answer(Code.NotFound),
   VNODE_NO_CGROUP: answer(Code.NotFound),
   VNODE_WAIT_CANCELED: answer(Code.Canceled),
+  // net: a sandbox's network (docs/networking.md)
+  VNODE_NET_NO_VNODE_CNI: failure(Code.FailedPrecondition),
+  VNODE_NET_HOST_NETWORK_REFUSED: failure(Code.FailedPrecondition),
+  VNODE_NET_CNI_CONFIG: failure(Code.FailedPrecondition),
+  VNODE_NET_CNI_PLUGIN: failure(Code.FailedPrecondition),
+  VNODE_NET_NOT_NETNS: failure(Code.FailedPrecondition),
+  VNODE_NET_NO_LINKS: failure(Code.FailedPrecondition),
+  VNODE_NET_CAPTURE: failure(Code.Internal),
+  VNODE_NET_MOVE: failure(Code.Internal),
+  VNODE_NET_MOUNT: failure(Code.Internal),
+  VNODE_NET_RECORD: failure(Code.Internal),
   // shim, ttrpc
   VNODE_SHIM_USAGE: failure(Code.InvalidArgument),
   VNODE_TTRPC_OVERSIZED: failure(Code.ResourceExhausted),

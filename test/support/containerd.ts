@@ -173,7 +173,9 @@ export async function startContainerd(opts: StartContainerdOptions): Promise<Con
 
     const logFd = openSync(logPath, 'a');
     child = spawn(containerdPath, ['--config', configPath], {
-      env: { ...process.env, ...opts.env, PATH: pathEnv, [INSTANCE_ENV]: id, TMPDIR: process.env['TMPDIR'] ?? '/tmp' },
+      // the vnode runtime's CNI chain, for the manager's attachment of a vNode's own netns, and
+      // hostNetwork pods allowed (tests never port-forward to one; docs/networking.md)
+      env: { ...process.env, VNODE_CNI_CONF_DIR: cni.vnodeCniConfDir, VNODE_CNI_BIN_DIRS: cni.cniBinDir, VNODE_ALLOW_HOST_NETWORK: 'true', ...opts.env, PATH: pathEnv, [INSTANCE_ENV]: id, TMPDIR: process.env['TMPDIR'] ?? '/tmp' },
       stdio: ['ignore', logFd, logFd],
       detached: true, // own process group: a Ctrl-C of the test runner does not kill it before cleanup
     });

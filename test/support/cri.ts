@@ -54,6 +54,8 @@ export interface PodSpec {
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   portMappings?: PortMapping[];
+  /** DNSConfig (servers, searches, options) as kubelet sends it; default empty. */
+  dns?: { servers?: string[]; searches?: string[]; options?: string[] };
   sysctls?: Record<string, string>;
   seccomp?: SecurityProfile;
   /** hostUsers: false, with the ID range kubelet would allocate (host ID, length). */
@@ -107,7 +109,7 @@ export function podSandboxConfig(env: CriEnv, spec: PodSpec = {}): PodSandboxCon
     metadata: { name, uid, namespace, attempt: 0 },
     hostname: spec.hostname ?? (spec.hostNetwork ? '' : name),
     log_directory: join(env.logRoot, `${namespace}_${name}_${uid}`),
-    dns_config: { servers: [], searches: [], options: [] },
+    dns_config: { servers: spec.dns?.servers ?? [], searches: spec.dns?.searches ?? [], options: spec.dns?.options ?? [] },
     port_mappings: spec.portMappings ?? [],
     labels: {
       'io.kubernetes.pod.name': name,

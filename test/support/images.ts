@@ -18,8 +18,8 @@ export const BUSYBOX_IMAGE = 'localhost/vnode-test/busybox:latest';
 export const PAUSE_IMAGE = 'localhost/vnode-test/pause:3.9';
 export const NETTOOLS_IMAGE = 'localhost/vnode-test/nettools:latest';
 
-/** Debian packages of the nettools image (scripts/setup-host.sh installs them). */
-export const NETTOOLS_PACKAGES = ['iproute2', 'iptables', 'dash'];
+/** Debian packages of the nettools image (scripts/setup-host.sh installs them): socat for UDP, iperf3 for bench/pod-network.ts. */
+export const NETTOOLS_PACKAGES = ['iproute2', 'iptables', 'dash', 'socat', 'iperf3'];
 
 /**
  * busybox from Debian's busybox-static (/bin/busybox, every applet as a symlink,
@@ -80,7 +80,7 @@ export function netToolsLayer(busybox = '/bin/busybox'): TarEntry[] {
   return [...byPath.values()].sort((a, b) => Number(b.type === 'dir') - Number(a.type === 'dir') || a.path.localeCompare(b.path));
 }
 
-/** An image with busybox, iproute2, iptables and dash as sh (tests of pod networking). */
+/** An image with busybox, iproute2, iptables, socat, iperf3 and dash as sh (tests and benchmarks of pod networking). */
 export function netToolsImage(ref = NETTOOLS_IMAGE, busybox = '/bin/busybox'): ImageArchive {
   const key = [ref, local.fileKey(busybox), ...NETTOOLS_PACKAGES.map((p) => execFileSync('dpkg-query', ['-W', '-f', '${Package}=${Version}', p], { encoding: 'utf8' }))].join('\0');
   return local.cachedArchive(imagesCacheDir, 'nettools', key, () => ({ ref, layer: netToolsLayer(busybox), cmd: ['sh'] }));
@@ -89,6 +89,13 @@ export function netToolsImage(ref = NETTOOLS_IMAGE, busybox = '/bin/busybox'): I
 /** pause from Debian's static catatonit: `/catatonit -P` behaves as pause. */
 export function pauseImage(ref = PAUSE_IMAGE, catatonit = '/usr/bin/catatonit'): ImageArchive {
   return local.pauseImage(imagesCacheDir, ref, catatonit);
+}
+
+/** Builds (or reuses) the nettools archive and imports it (pods then use NETTOOLS_IMAGE). */
+export async function importNetToolsImage(ctr: CtrRunner): Promise<ImageArchive> {
+  const image = netToolsImage();
+  await local.importImage(ctr, image);
+  return image;
 }
 
 /** Builds (or reuses) the busybox and pause archives and imports both. */

@@ -1,6 +1,7 @@
 // Task API Create: a container (pod sandbox, pod container, or a task without CRI)
 // in its vNode. The steps: pick the vNode, plan the runtime's spec (oci/planner.ts),
-// lay out its files (rootfs-steps.ts), run `runtime create`, record the task. A
+// check and prepare the sandbox's network (pod-network.ts), lay out its files
+// (rootfs-steps.ts), run `runtime create`, adopt the pod network, record the task. A
 // failure undoes every step taken, in reverse.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -24,6 +25,8 @@ import { runtimeBinaryFor } from './runtime-options.js';
 import { addSandboxEntry, addTaskEntry, placementOf } from './vnodefs-entry.js';
 import { delegateTaskCgroups } from './cgroup-delegation.js';
 import { scopeOfSpec, startScope } from './systemd-scope.js';
+import { adoptSandboxNetwork, attachHostNetwork, captureSandboxNetwork, requirePodNetwork } from './pod-network.js';
+import { removeAdoptionRecord } from '../../net/index.js';
 
 /** Path components that mark containerd's own per-pod files wherever its root/state dirs are. */
 const POD_FILE_MARKERS = ['io.containerd.grpc.v1.cri', 'io.containerd.runtime.v2.task', 'io.containerd.cri.v1.runtime'];
@@ -63,6 +66,8 @@ export async function createTask(d: TaskDeps, exits: ExitBook, req: CreateTaskRe
 
     const scope = scopeOfSpec(spec);
     const plan = planSpec(planInput(d, v, dirs, spec, who.kind === 'sandbox', sandbox, pv && entry ? placementOf(pv, entry) : undefined));
+    if (who.kind === 'sandbox') requirePodNetwork(d.o.network ?? {}, req.id, podLabel(who), plan);
+    if (plan.hostNetwork && who.kind === 'sandbox') await attachHostNetwork(d.o.network ?? {}, v, who.podNamespace);
     mountTaskRootfs(dirs, v, req.rootfs, bundle, spec.root!.path);
     const idmaps = placePodFiles(dirs, v, plan);
     writeFileSync(join(dirs.runtimeBundle, 'config.json'), JSON.stringify(plan.spec));
@@ -89,7 +94,10 @@ export async function createTask(d: TaskDeps, exits: ExitBook, req: CreateTaskRe
     };
     const pidFile = join(dirs.scratch, 'init.pid');
     const since = Date.now();
+    const netSnapshot = captureSandboxNetwork(plan);
     await launch(d, t, init, v, ['create', '--bundle', dirs.runtimeBundle, '--pid-file', pidFile], pidFile, undo);
+    const netRecord = await adoptSandboxNetwork(d.o.paths, ns, req.id, plan, init.hostPid, netSnapshot);
+    if (netRecord) undo.push(() => removeAdoptionRecord(netRecord));
     t.cgroup = init.hostPid > 0 ? cgroupOf(init.hostPid) : undefined;
     if (!t.cgroup) d.logFor(t).warn(`create ${req.id}: no cgroup found for host pid ${init.hostPid} (vNode pid ${init.vnodePid})`);
     if (scope) t.cgroup = await startScope(scope, init.hostPid, plan.spec, t.cgroup);

@@ -10,6 +10,7 @@ import type { ExitBook } from './exits.js';
 import { stopTtyRelay } from './tty-relay.js';
 import { removeDelegatedCgroups } from './cgroup-delegation.js';
 import { stopScope } from './systemd-scope.js';
+import { forgetSandboxNetwork } from './pod-network.js';
 
 export interface DeleteResult {
   pid: number;
@@ -57,6 +58,8 @@ export async function destroyTask(d: TaskDeps, exits: ExitBook, t: TaskRecord): 
   for (const p of [t.init, ...Object.values(t.execs)]) stopTtyRelay(p);
   if (t.view) d.o.procView?.remove(t.view.id);
   unmountRootfs({ target: t.rootfs, scratch: t.scratch });
+  // containerd's CNI DEL and netns removal undo the adoption itself; only its record is ours
+  if (t.kind === 'sandbox') forgetSandboxNetwork(d.o.paths, t.namespace, t.id);
   d.store.remove(t);
   d.processes.forgetTask(t);
   await d.vnodes.release(taskKey(t.namespace, t.id));

@@ -14,6 +14,7 @@ import type { Vnode, VnodeRegistry } from '../vnode.js';
 import { PreconditionError, TaskNotFoundError } from './errors.js';
 import type { ProcessTable } from './processes.js';
 import type { LogFields, Logger } from '../../log/index.js';
+import type { NetworkOptions } from './pod-network.js';
 
 export interface ServiceOptions {
   paths: InstancePaths;
@@ -27,6 +28,8 @@ export interface ServiceOptions {
   procView?: ProcView;
   /** Answers the syscalls vnode's seccomp filter notifies; without it they are left to the kernel. */
   supervisor?: Supervisor;
+  /** The vnode runtime's CNI chain and vnode-cni's markers (pod-network.ts); absent = defaults, no hostNetwork attachment. */
+  network?: NetworkOptions;
 }
 
 /** Namespace and cancellation of a call, as the verbs use them. */

@@ -105,6 +105,28 @@ spec:
     const pid2 = runningPid(paths);
     assert.ok(pid2, 'containerd started again');
 
+    // the pod's network (docs/networking.md): eth0 on the bridge's subnet, a default route;
+    // ipMasq's per-pod NAT rule goes with the pod (CNI DEL finds eth0 with its address)
+    const subnet = (JSON.parse(readFileSync(join(paths.cniConfDir, '10-vnode.conflist'), 'utf8')) as { plugins: { ipMasq: boolean; ipam: { ranges: { subnet: string }[][] } }[] }).plugins[0]!;
+    assert.equal(subnet.ipMasq, true, 'outbound NAT, as docker/kind');
+    const prefix = subnet.ipam.ranges[0]![0]!.subnet.replace(/0\/24$/, '');
+    const natRules = () => execFileSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(`-s ${prefix}`));
+    const net = manifest((uid) => `apiVersion: v1
+kind: Pod
+metadata: {name: net, uid: ${uid}}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: main
+    image: busybox
+    command: [sh, -c, 'ip -o -4 addr show dev eth0; ip route show default']
+`);
+    const rn = await vnode(['run', net.path], env, 120_000);
+    assert.equal(rn.code, 0, describeResult(rn));
+    assert.match(rn.stdout, new RegExp(`eth0 +inet ${prefix.replace(/\./g, '\\.')}\\d+/24`), 'eth0 has an address of the bridge subnet');
+    assert.match(rn.stdout, /^default via \S+ dev eth0/m, 'and a default route');
+    assert.deepEqual(natRules(), [], "the pod's NAT rule went with it");
+
     const stop = await vnode(['containerd', 'stop', '--purge'], env, 60_000);
     assert.equal(stop.code, 0, describeResult(stop));
     assert.match(stop.stderr, new RegExp(`stopping containerd \\(pid ${pid2}\\)`));

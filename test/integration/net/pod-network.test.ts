@@ -108,7 +108,7 @@ describe('pod network adoption (bridge + host-local, as root)', { skip: root ? f
     const origIno = netnsInode(orig);
     await assert.rejects(
       adoptPodNetwork({ sandboxId: 'podB', containerdNetns: orig, targetPid: vnode.pid, recordPath: join(dir, 'records', 'podB.json') }),
-      (e: unknown) => e instanceof NetError && e.code === 'NET_MOVE',
+      (e: unknown) => e instanceof NetError && e.code === 'VNODE_NET_MOVE',
     );
     assert.equal(netnsInode(orig), origIno, 'containerd\'s mount is unchanged');
     const now = await captureNetns(orig);

@@ -27,7 +27,7 @@ describe('vnode-cni marker', () => {
     assert.deepEqual(JSON.parse(r.out), prevResult);
     assert.deepEqual(readCniMarker(dir, 'sb1'), { version: 1, containerId: 'sb1', netns: '/run/netns/cni-1234', ifname: 'eth0', podNamespace: 'team-a', podName: 'web' });
     assert.equal(requireVnodeCni(dir, 'sb1', '/run/netns/cni-1234').podName, 'web');
-    assert.throws(() => requireVnodeCni(dir, 'sb1', '/run/netns/other'), (e: unknown) => e instanceof NetError && e.code === 'NET_NO_VNODE_CNI');
+    assert.throws(() => requireVnodeCni(dir, 'sb1', '/run/netns/other'), (e: unknown) => e instanceof NetError && e.code === 'VNODE_NET_NO_VNODE_CNI');
     assert.throws(() => requireVnodeCni(dir, 'sb2', '/run/netns/cni-1234'), /was not set up by vnode-cni.*cni_conf_dir/);
   });
 

@@ -92,7 +92,7 @@ describe("a vNode's own namespace on the pod network", { skip: root ? false : 'n
     const portsBefore = bridgePorts(net).length;
     await assert.rejects(
       attachVnodeNetwork({ name: 'v3', initPid: v3.pid, dir: join(dir, 'v3'), list, binDirs: [CNI_BIN] }), // no vnode-cni there
-      (e: unknown) => e instanceof NetError && e.code === 'NET_CNI_PLUGIN' && /vnode-cni not found/.test(e.message),
+      (e: unknown) => e instanceof NetError && e.code === 'VNODE_NET_CNI_PLUGIN' && /vnode-cni not found/.test(e.message),
     );
     assert.equal(leases(net).length, leasesBefore);
     assert.equal(bridgePorts(net).length, portsBefore);

@@ -114,10 +114,13 @@ describe(`vNodes on containerd ${version}`, () => {
       const hostBounding = /^CapBnd:\s+([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1];
       assert.equal(caps.trim().split(/\s+/)[1], hostBounding);
       assert.ok((await uidMapOf(suite.env, cid)).outside >= 65536);
-      // hostNetwork: the vNode's network namespace, no host interface
+      // hostNetwork: the vNode's network namespace, no host interface: lo and the vNode's own
+      // eth0 on the pod network (docs/networking.md), whose address is on the test bridge
       const links = await exec(suite.env, cid, ['ip', '-o', 'link']);
-      const names = links.split('\n').filter(Boolean).map((l) => l.split(':')[1]!.trim());
-      assert.deepEqual(names, ['lo'], `interfaces: ${links}`);
+      const names = links.split('\n').filter(Boolean).map((l) => l.split(':')[1]!.trim().replace(/@.*$/, ''));
+      assert.deepEqual(names, ['lo', 'eth0'], `interfaces: ${links}`);
+      const addr = await exec(suite.env, cid, ['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0']);
+      assert.ok(addr.includes(` ${suite.ctd.subnet.replace(/0\/24$/, '')}`), `the vNode's eth0 is on ${suite.ctd.subnet}: ${addr}`);
       // hostPID: no host process visible
       const ps = await exec(suite.env, cid, ['ps', '-o', 'args']);
       assert.doesNotMatch(ps, /containerd|vnode-manager|node /);

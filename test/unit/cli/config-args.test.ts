@@ -48,13 +48,15 @@ describe('vnode\'s own containerd: paths and config', () => {
     assert.equal(cri['containerd']['runtimes']['vnode']['runtime_type'], 'io.containerd.vnode.v2');
   });
 
-  it('CNI: a bridge without NAT on the chosen subnet', () => {
+  it('CNI: a bridge with outbound NAT (ipMasq, as docker/kind) on the chosen subnet', () => {
     const paths = localPaths({});
     const n = cniConflist(paths, '10.201.7.0/24') as { plugins: { type: string; bridge: string; ipMasq: boolean; ipam: { ranges: { subnet: string }[][] } }[] };
     assert.equal(n.plugins[0]!.type, 'bridge');
     assert.equal(n.plugins[0]!.bridge, 'vnode0');
-    assert.equal(n.plugins[0]!.ipMasq, false);
+    assert.equal(n.plugins[0]!.ipMasq, true);
+    assert.equal((n.plugins[0] as unknown as { isGateway: boolean }).isGateway, true);
     assert.equal(n.plugins[0]!.ipam.ranges[0]![0]!.subnet, '10.201.7.0/24');
+    assert.deepEqual((n.plugins[0]!.ipam as unknown as { routes: unknown }).routes, [{ dst: '0.0.0.0/0' }], 'a default route, as cluster pods have');
   });
 });
 

@@ -65,12 +65,34 @@ describe('planSpec', () => {
     const plan = planSpec(input(spec()));
     assert.deepEqual(plan.spec.linux!.namespaces!.find((n) => n.type === 'network'), { type: 'network' });
     assert.equal(plan.newPodNetwork, true);
+    assert.equal(plan.containerdNetns, '/var/run/netns/cni-1', "containerd's netns path, for the adoption of its links");
+    assert.equal(plan.hostNetwork, false);
+  });
+
+  it('names no containerd netns for a sandbox with a fresh or a /proc network namespace', () => {
+    const fresh = planSpec(input(spec({ linux: { namespaces: [{ type: 'mount' }, { type: 'network' }] } })));
+    assert.equal(fresh.containerdNetns, undefined);
+    assert.equal(fresh.hostNetwork, false);
+    const proc = planSpec(input(spec({ linux: { namespaces: [{ type: 'mount' }, { type: 'network', path: '/proc/4242/ns/net' }] } })));
+    assert.equal(proc.containerdNetns, undefined);
+    assert.equal(proc.newPodNetwork, false);
+  });
+
+  it('marks a sandbox without a network namespace as hostNetwork (it joins the vNode one)', () => {
+    const plan = planSpec(input(spec({ linux: { namespaces: [{ type: 'mount' }] } })));
+    assert.equal(plan.hostNetwork, true);
+    assert.equal(plan.containerdNetns, undefined);
+    assert.equal(plan.newPodNetwork, false);
+    // a pod container of such a pod is not itself a hostNetwork sandbox
+    const c = planSpec(input(spec({ linux: { namespaces: [{ type: 'mount' }] } }), { isSandbox: false }));
+    assert.equal(c.hostNetwork, false);
   });
 
   it('puts a pod container into its sandbox network namespace', () => {
     const plan = planSpec(input(spec(), { isSandbox: false, podNetnsPath: '/proc/7/ns/net' }));
     assert.deepEqual(plan.spec.linux!.namespaces!.find((n) => n.type === 'network'), { type: 'network', path: '/proc/7/ns/net' });
     assert.equal(plan.newPodNetwork, false);
+    assert.equal(plan.containerdNetns, undefined, 'only a sandbox adopts a network');
   });
 
   it('refuses a container whose sandbox network is unknown', () => {

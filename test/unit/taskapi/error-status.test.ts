@@ -14,6 +14,7 @@ import { StdioError } from '../../../src/manager/stdio.js';
 import { VnodeError } from '../../../src/manager/vnode.js';
 import { IllegalTransitionError } from '../../../src/manager/transitions.js';
 import * as answers from '../../../src/manager/task/errors.js';
+import { NetError } from '../../../src/net/index.js';
 
 const every: [Error, Code][] = [
   [new InvalidSpecError('x'), Code.InvalidArgument],
@@ -41,6 +42,16 @@ const every: [Error, Code][] = [
   [new answers.WaitCanceledError('x'), Code.Canceled],
   [new UsageError('x'), Code.InvalidArgument],
   [new OversizedMessageError(5), Code.ResourceExhausted],
+  [new NetError('VNODE_NET_NO_VNODE_CNI', 'x'), Code.FailedPrecondition],
+  [new NetError('VNODE_NET_HOST_NETWORK_REFUSED', 'x'), Code.FailedPrecondition],
+  [new NetError('VNODE_NET_CNI_CONFIG', 'x'), Code.FailedPrecondition],
+  [new NetError('VNODE_NET_CNI_PLUGIN', 'x'), Code.FailedPrecondition],
+  [new NetError('VNODE_NET_NOT_NETNS', 'x'), Code.FailedPrecondition],
+  [new NetError('VNODE_NET_NO_LINKS', 'x'), Code.FailedPrecondition],
+  [new NetError('VNODE_NET_CAPTURE', 'x'), Code.Internal],
+  [new NetError('VNODE_NET_MOVE', 'x'), Code.Internal],
+  [new NetError('VNODE_NET_MOUNT', 'x'), Code.Internal],
+  [new NetError('VNODE_NET_RECORD', 'x'), Code.Internal],
 ];
 
 test('every error class has a stable code with a row in the table', () => {
