@@ -3,7 +3,7 @@
 //   2. the system's /run/containerd/containerd.sock, if it answers CRI and has a `vnode` handler;
 //   3. vnode's own containerd (started and configured on first use, see containerd-local.ts).
 import { existsSync } from 'node:fs';
-import { CriClient } from '../k8s/cri/index.js';
+import { CriClient, runtimeHandlerNames } from '../k8s/cri/index.js';
 import { CliError } from './errors.js';
 import { ensureLocalContainerd, type LocalContainerd } from './containerd-local.js';
 import type { Progress } from './output.js';
@@ -21,19 +21,8 @@ export interface SelectedContainerd {
   local?: LocalContainerd;
 }
 
-/** Handler names from CRI Status: runtime_handlers (containerd ≥ 2.0) or the verbose config (1.6/1.7). */
-export async function runtimeHandlers(cri: CriClient): Promise<string[]> {
-  const st = await cri.status(true);
-  const names = new Set((st.runtime_handlers ?? []).map((h) => h.name).filter(Boolean));
-  const config = st.info?.['config'];
-  if (config) {
-    try {
-      const c = JSON.parse(config) as { containerd?: { runtimes?: Record<string, unknown> } };
-      for (const n of Object.keys(c.containerd?.runtimes ?? {})) names.add(n);
-    } catch { /* not JSON */ }
-  }
-  return [...names];
-}
+/** Runtime handler names from CRI Status (runtimeHandlerNames in src/k8s/cri). */
+export const runtimeHandlers = runtimeHandlerNames;
 
 export async function systemHasVnode(socket = systemSocket()): Promise<boolean> {
   if (!existsSync(socket)) return false;

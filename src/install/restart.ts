@@ -10,7 +10,7 @@
 //                               (only from the same mount namespace)
 import { execFile, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
-import { CriClient } from '../k8s/cri/index.js';
+import { CriClient, runtimeHandlerNames } from '../k8s/cri/index.js';
 import { InstallError } from './errors.js';
 import type { ContainerdProcess, HostRoot } from './node.js';
 
@@ -102,19 +102,8 @@ export async function restartContainerd(plan: RestartPlan, progress: Progress): 
   }
 }
 
-/** Runtime handler names from CRI Status: runtime_handlers (containerd ≥ 2.0) or the verbose config (1.6/1.7). */
-export async function liveRuntimeHandlers(cri: CriClient): Promise<string[]> {
-  const st = await cri.status(true);
-  const names = new Set((st.runtime_handlers ?? []).map((h) => h.name).filter(Boolean));
-  const config = st.info?.['config'];
-  if (config) {
-    try {
-      const c = JSON.parse(config) as { containerd?: { runtimes?: Record<string, unknown> } };
-      for (const n of Object.keys(c.containerd?.runtimes ?? {})) names.add(n);
-    } catch { /* not JSON */ }
-  }
-  return [...names];
-}
+/** Runtime handler names from CRI Status (runtimeHandlerNames in src/k8s/cri). */
+export const liveRuntimeHandlers = runtimeHandlerNames;
 
 /** The handlers of the containerd at `address`, or undefined when it does not answer within waitMs. */
 export async function handlersAt(address: string, waitMs: number): Promise<string[] | undefined> {

@@ -4,3 +4,4 @@ export { CriClient, CriError, encodeCri, type CriClientOptions } from './client.
 export * as CriProto from './gen/k8s/cri/v1/api.js';
 export * from './types.js';
 export { openStream, runStream, exitCodeFromStatus, Channel, StreamError, STREAM_PROTOCOLS, type StreamOptions, type StreamResult, type StreamSession } from './remotecommand.js';
+export { runtimeHandlerNames } from './handlers.js';
