@@ -43,7 +43,48 @@
 #define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
 #endif
 
+#ifndef MOVE_MOUNT_T_EMPTY_PATH
+#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
+#endif
+#define FSOPEN_CLOEXEC_ 0x1
+#define FSCONFIG_SET_FLAG_ 0
+#define FSCONFIG_SET_STRING_ 1
+#define FSCONFIG_CMD_CREATE_ 6
+#define FSMOUNT_CLOEXEC_ 0x1
+
 #define MAX_OVERLAYS 128
+
+/* mount(2)'s per-mount flags as mount attributes (fsmount(2)) */
+static unsigned attrs_of(unsigned long flags) {
+  unsigned a = 0;
+  if (flags & MS_RDONLY) a |= 0x1;      /* MOUNT_ATTR_RDONLY */
+  if (flags & MS_NOSUID) a |= 0x2;      /* MOUNT_ATTR_NOSUID */
+  if (flags & MS_NODEV) a |= 0x4;       /* MOUNT_ATTR_NODEV */
+  if (flags & MS_NOEXEC) a |= 0x8;      /* MOUNT_ATTR_NOEXEC */
+  if (flags & MS_NOATIME) a |= 0x10;    /* MOUNT_ATTR_NOATIME */
+  if (flags & MS_STRICTATIME) a |= 0x20;
+  if (flags & MS_NODIRATIME) a |= 0x80;
+  return a;
+}
+
+/* A detached mount of a new FSTYPE filesystem (fsopen/fsconfig/fsmount), with mount(2)'s
+ * options: DATA's comma-separated "key" and "key=value" become flags and strings. */
+static int new_mount(const char *fstype, const char *source, unsigned long flags, const char *data) {
+  int fs = (int)syscall(SYS_fsopen, fstype, FSOPEN_CLOEXEC_);
+  if (fs < 0) return -1;
+  if (source[0] && syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING_, "source", source, 0) < 0) return -1;
+  char opts[4096];
+  snprintf(opts, sizeof opts, "%s", data);
+  for (char *save = NULL, *o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+    char *eq = strchr(o, '=');
+    if (eq) *eq = 0;
+    if (syscall(SYS_fsconfig, fs, eq ? FSCONFIG_SET_STRING_ : FSCONFIG_SET_FLAG_, o, eq ? eq + 1 : NULL, 0) < 0) return -1;
+  }
+  if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE_, NULL, NULL, 0) < 0) return -1;
+  int m = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC_, attrs_of(flags));
+  close(fs);
+  return m;
+}
 
 static int open_ns(int pid, const char *ns) {
   char path[64];
@@ -92,30 +133,32 @@ int main(int argc, char **argv) {
     return WIFEXITED(st) ? WEXITSTATUS(st) : EINTR;
   }
   if (setns(net, CLONE_NEWNET) < 0) _exit(fail("setns net", NULL));
+  /* The filesystem is made here, still in the host's mount namespace, and only then moved
+   * into the caller's: the kernel's "mount too revealing" check (a procfs or sysfs mount in
+   * a mount namespace of a user namespace needs a fully visible one there, no less
+   * restrictive) is made against the mounter's mount namespace. In the caller's, with
+   * vnodefs over /proc and /sys, it refuses a read-write sysfs (docker run --privileged)
+   * even to host root. */
+  int mfd = new_mount(fstype, source, flags, data);
+  if (mfd < 0) _exit(fail("mount", target));
   if (setns(mnt, CLONE_NEWNS) < 0) _exit(fail("setns mnt", NULL));
   if (fchdir(root) < 0 || chroot(".") < 0) _exit(fail("entering the caller's root", NULL));
   if (fchdir(cwd) < 0) _exit(fail("entering the caller's cwd", NULL));
-  /* through a descriptor: mount on it, then reach the new mount by its path (reopening
-   * the descriptor would give the directory under the mount) */
-  char real[PATH_MAX];
-  if (tfd >= 0) {
-    snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", tfd);
-    ssize_t n = readlink(fdpath, real, sizeof real - 1);
-    if (n <= 0 || real[0] != '/') _exit(fail("readlink", fdpath));
-    real[n] = 0;
-    if (mount(source, fdpath, fstype, flags, data[0] ? data : NULL) < 0) _exit(fail("mount", target));
-    target = real;
-  } else if (mount(source, target, fstype, flags, data[0] ? data : NULL) < 0) {
-    _exit(fail("mount", target));
-  }
-  int dir = open(target, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0) _exit(fail("open", target));
+  /* through a descriptor: attach on the caller's file itself */
+  int moved = tfd >= 0
+    ? (int)syscall(SYS_move_mount, mfd, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
+    : (int)syscall(SYS_move_mount, mfd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH);
+  if (moved < 0) _exit(fail("mount", target));
+  int dir = mfd;
   for (int i = 0; i < overlays; i++) {
     const char *rel = argv[8 + 2 * i];
     if (faccessat(dir, rel, F_OK, AT_SYMLINK_NOFOLLOW) < 0) continue; /* not on this kernel */
     if (syscall(SYS_move_mount, tree[i], "", dir, rel, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
       int e = fail("move_mount over", rel);
-      umount2(target, MNT_DETACH); /* never leave a half-covered mount behind */
+      /* never leave a half-covered mount behind */
+      char self[64];
+      snprintf(self, sizeof self, "/proc/self/fd/%d", mfd);
+      umount2(self, MNT_DETACH);
       _exit(e);
     }
   }

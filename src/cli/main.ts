@@ -12,6 +12,8 @@ Commands:
   doctor                  check this machine for what vnode needs
   containerd stop|status  vnode's own containerd (started by vnode run when needed)
   image build-busybox     build busybox from Debian's busybox-static and import it
+  image build-docker      build a Docker-in-Docker image (debootstrap, docker.io) and import it
+  image build-systemd     build a systemd image (debootstrap, systemd as PID 1) and import it
   image build-vnode       build the vnode DaemonSet image (OCI archive)
   install                 install the vnode runtime into this node's containerd
   uninstall               undo vnode install (the original containerd config, byte for byte)

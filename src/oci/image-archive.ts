@@ -1,9 +1,10 @@
 // Builds OCI image archives locally (no registry): the tar of an OCI image layout that
-// `ctr images import` reads (moved from test/support/images.ts so that product code —
+// `ctr images import` reads (and `docker load`, through manifest.json) (moved from test/support/images.ts so that product code —
 // `vnode run`, `vnode image build-busybox` — can build the pause and busybox images).
 //
 //   oci-layout                      {"imageLayoutVersion":"1.0.0"}
 //   index.json                      one manifest descriptor, annotated with the image name
+//   manifest.json                   the same image for `docker load` (docker save's format)
 //   blobs/sha256/<config|manifest|layer>
 // The manifest's annotation carries both `io.containerd.image.name` (the full reference:
 // what `ctr images import` names the image with on 1.6, 1.7 and 2.x) and
@@ -42,6 +43,16 @@ export const sha256 = (b: Buffer | string): string => 'sha256:' + createHash('sh
 export function goArch(): string {
   const map: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x' };
   return map[process.arch] ?? process.arch;
+}
+
+/**
+ * `docker save`'s manifest.json over the same blobs, so that `docker load` (which reads
+ * manifest.json, not index.json, before Docker 25) accepts the archive too: Docker-in-Docker
+ * inside a vNode loads the busybox image it runs.
+ */
+export function dockerManifest(ref: string, configDigest: string, layerDigests: string[]): object[] {
+  const blobPath = (d: string) => `blobs/sha256/${d.slice(7)}`;
+  return [{ Config: blobPath(configDigest), RepoTags: [ref], Layers: layerDigests.map(blobPath) }];
 }
 
 /** Builds the OCI layout in memory and returns the archive bytes and digests. */
@@ -98,6 +109,7 @@ export function buildOciArchive(spec: ImageSpec, createdBy = 'vnode'): { archive
     blob(layerDigest, layerGz),
     blob(manifestDigest, manifestJson),
     { type: 'file', path: 'index.json', data: JSON.stringify(index) },
+    { type: 'file', path: 'manifest.json', data: JSON.stringify(dockerManifest(spec.ref, configDigest, [layerDigest])) },
   ]);
   return { archive, ref: spec.ref, manifestDigest, configDigest, layerDigest, diffId };
 }

@@ -9,7 +9,7 @@ import { buildOciArchive, type ImageArchiveInfo, type ImageSpec } from './image-
 import type { TarEntry } from './image-tar.js';
 
 /** Bump when the archive layout produced here changes, so cached archives are rebuilt. */
-const BUILDER_VERSION = 3;
+const BUILDER_VERSION = 4; // 4: manifest.json for docker load
 
 export const DEFAULT_BUSYBOX = '/bin/busybox';
 export const DEFAULT_CATATONIT = '/usr/bin/catatonit';
@@ -23,8 +23,8 @@ export class LocalImageError extends Error {
   override name = 'LocalImageError';
   constructor(
     message: string,
-    /** VNODE_IMAGE_PREREQUISITE_MISSING (a host binary the image is built from) or VNODE_IMAGE_IMPORT_FAILED. */
-    readonly code: 'VNODE_IMAGE_PREREQUISITE_MISSING' | 'VNODE_IMAGE_IMPORT_FAILED' = 'VNODE_IMAGE_PREREQUISITE_MISSING',
+    /** VNODE_IMAGE_PREREQUISITE_MISSING (a host binary the image is built from), VNODE_IMAGE_BUILD_FAILED (tar, debootstrap) or VNODE_IMAGE_IMPORT_FAILED. */
+    readonly code: 'VNODE_IMAGE_PREREQUISITE_MISSING' | 'VNODE_IMAGE_IMPORT_FAILED' | 'VNODE_IMAGE_BUILD_FAILED' = 'VNODE_IMAGE_PREREQUISITE_MISSING',
   ) {
     super(message);
   }
