@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_BUSYBOX, LocalImageError, busyboxImage, fileKey, type ImageArchive } from './image-local.js';
+import { DEFAULT_BUSYBOX, DEFAULT_CATATONIT, LocalImageError, busyboxImage, fileKey, pauseImage, type ImageArchive } from './image-local.js';
 import { rootfsArchive, type RootfsImageSpec } from './image-rootfs.js';
 
 export type DebianImageName = 'docker' | 'systemd';
@@ -15,13 +15,16 @@ interface Recipe {
   ref: string;
   packages: string[];
   image: Omit<RootfsImageSpec, 'ref'>;
-  /** A docker-loadable busybox archive inside the image, for the inner runtime to run. */
+  /** Busybox and pause archives inside the image, for the inner runtimes (docker load, ctr import). */
   withBusybox: boolean;
 }
 
 /** Where the inner runtimes of the docker image find busybox: `docker load -i` it, `ctr images import` it. */
 export const INNER_BUSYBOX_ARCHIVE = '/usr/share/vnode/images/busybox.tar';
 export const INNER_BUSYBOX_REF = 'docker.io/library/busybox:latest';
+/** The sandbox image a nested containerd 1.6 (bookworm's, in the docker image) asks for by default: catatonit -P. */
+export const INNER_PAUSE_ARCHIVE = '/usr/share/vnode/images/pause.tar';
+export const INNER_PAUSE_REF = 'registry.k8s.io/pause:3.6';
 
 export const DEBIAN_IMAGES: Record<DebianImageName, Recipe> = {
   docker: {
@@ -40,7 +43,7 @@ export const DEBIAN_IMAGES: Record<DebianImageName, Recipe> = {
 };
 
 const SUITE = 'bookworm';
-const RECIPE_VERSION = 1;
+const RECIPE_VERSION = 2; // 2: pause image inside
 
 /** The Debian mirror the host's apt sources use (deb822 or one-line format), else deb.debian.org. */
 export function hostDebianMirror(root = '/'): string {
@@ -111,7 +114,7 @@ export async function debianImage(name: DebianImageName, opts: DebianImageOption
   const mirror = opts.mirror ?? hostDebianMirror();
   const busybox = opts.busybox ?? DEFAULT_BUSYBOX;
   const key = createHash('sha256')
-    .update(JSON.stringify({ RECIPE_VERSION, SUITE, mirror, ref, recipe, busybox: recipe.withBusybox ? fileKey(busybox) : '' }))
+    .update(JSON.stringify({ RECIPE_VERSION, SUITE, mirror, ref, recipe, busybox: recipe.withBusybox ? [fileKey(busybox), fileKey(DEFAULT_CATATONIT)] : '' }))
     .digest('hex').slice(0, 16);
   mkdirSync(opts.cacheDir, { recursive: true });
   const out = join(opts.cacheDir, `${name}-${key}.tar`);
@@ -144,6 +147,7 @@ export async function debianImage(name: DebianImageName, opts: DebianImageOption
       const bb = busyboxImage(join(opts.cacheDir, 'inner'), INNER_BUSYBOX_REF, busybox);
       mkdirSync(join(rootfs, 'usr/share/vnode/images'), { recursive: true });
       copyFileSync(bb.path, join(rootfs, INNER_BUSYBOX_ARCHIVE));
+      copyFileSync(pauseImage(join(opts.cacheDir, 'inner'), INNER_PAUSE_REF).path, join(rootfs, INNER_PAUSE_ARCHIVE));
     }
     opts.progress(`image ${ref}: debootstrap done in ${Math.round((Date.now() - t0) / 1000)} s; writing the archive…`);
     const info = await rootfsArchive(rootfs, out, { ...recipe.image, ref });
