@@ -2,7 +2,8 @@
 # Prepares this machine for vnode's integration tests (idempotent, quiet, fast when done):
 #   1. Debian packages the tests use (runc, crun, containerd 1.6, busybox-static, catatonit,
 #      CNI plugins, iproute2, iptables (nettools test image), fuse3, lxcfs, util-linux, gcc + libc-dev, gcc-multilib for the
-#      i386 build of the syscall probe that checks the seccomp filter's i386 table).
+#      i386 build of the syscall probe that checks the seccomp filter's i386 table), debootstrap
+#      (the Docker-in-Docker and systemd images of the workload tests, `vnode image build-docker`).
 #   2. containerd 1.7.x (trixie) and 2.x (sid) unpacked into <repo>/.cache/containerd/{1.7,2}
 #      through a PRIVATE apt directory: the system's apt sources are never changed.
 #   3. kubectl 1.36 (sid) unpacked into <repo>/.cache/kubectl the same way (the deploy tests
@@ -25,7 +26,7 @@ die() { printf '[setup-host] error: %s\n' "$*" >&2; exit 1; }
 
 # ---- 1. system packages ------------------------------------------------------------------
 PKGS=(runc crun containerd busybox-static catatonit containernetworking-plugins iproute2 iptables dash
-      fuse3 lxcfs util-linux gcc libc6-dev gcc-multilib ca-certificates patchelf socat iperf3)
+      fuse3 lxcfs util-linux gcc libc6-dev gcc-multilib ca-certificates patchelf socat iperf3 debootstrap)
 missing=()
 for p in "${PKGS[@]}"; do
   st="$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)"
