@@ -13,17 +13,11 @@ import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { buildTar, type TarEntry } from './image-tar.js';
 
-export interface ImageSpec {
+export interface ImageSpec extends RunConfig {
   /** Full reference, e.g. docker.io/library/busybox:latest */
   ref: string;
   /** Files of the single layer. Parent directories must be listed before their children. */
   layer: TarEntry[];
-  entrypoint?: string[];
-  cmd?: string[];
-  env?: string[];
-  workingDir?: string;
-  user?: string;
-  labels?: Record<string, string>;
   /** Replaces the manifest descriptor's annotations in index.json (default: both name annotations). */
   indexAnnotations?: Record<string, string>;
 }
@@ -55,13 +49,21 @@ export function dockerManifest(ref: string, configDigest: string, layerDigests: 
   return [{ Config: blobPath(configDigest), RepoTags: [ref], Layers: layerDigests.map(blobPath) }];
 }
 
-/** Builds the OCI layout in memory and returns the archive bytes and digests. */
-export function buildOciArchive(spec: ImageSpec, createdBy = 'vnode'): { archive: Buffer } & ImageArchiveInfo {
-  const layerTar = buildTar(spec.layer);
-  const diffId = sha256(layerTar);
-  const layerGz = gzipSync(layerTar, { level: 6 });
-  const layerDigest = sha256(layerGz);
-  const config = {
+/** What an image's config says about how to run it (OCI image config's `config` object). */
+export interface RunConfig {
+  entrypoint?: string[];
+  cmd?: string[];
+  env?: string[];
+  workingDir?: string;
+  user?: string;
+  labels?: Record<string, string>;
+  /** e.g. SIGRTMIN+3 for systemd: what containerd sends on StopContainer to end it cleanly. */
+  stopSignal?: string;
+}
+
+/** The image config of a one-layer image (fixed creation time: the same inputs give the same digest). */
+export function imageConfig(spec: RunConfig, diffId: string, createdBy: string): object {
+  return {
     created: '1970-01-01T00:00:00Z',
     architecture: goArch(),
     os: 'linux',
@@ -72,10 +74,20 @@ export function buildOciArchive(spec: ImageSpec, createdBy = 'vnode'): { archive
       WorkingDir: spec.workingDir ?? '/',
       ...(spec.user ? { User: spec.user } : {}),
       ...(spec.labels ? { Labels: spec.labels } : {}),
+      ...(spec.stopSignal ? { StopSignal: spec.stopSignal } : {}),
     },
     rootfs: { type: 'layers', diff_ids: [diffId] },
     history: [{ created: '1970-01-01T00:00:00Z', created_by: createdBy }],
   };
+}
+
+/** Builds the OCI layout in memory and returns the archive bytes and digests. */
+export function buildOciArchive(spec: ImageSpec, createdBy = 'vnode'): { archive: Buffer } & ImageArchiveInfo {
+  const layerTar = buildTar(spec.layer);
+  const diffId = sha256(layerTar);
+  const layerGz = gzipSync(layerTar, { level: 6 });
+  const layerDigest = sha256(layerGz);
+  const config = imageConfig(spec, diffId, createdBy);
   const configJson = Buffer.from(JSON.stringify(config));
   const configDigest = sha256(configJson);
   const manifest = {

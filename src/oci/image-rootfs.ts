@@ -7,18 +7,12 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dockerManifest, goArch, sha256 } from './image-archive.js';
+import { dockerManifest, goArch, imageConfig, sha256, type RunConfig } from './image-archive.js';
 import { LocalImageError } from './image-local.js';
 import type { ImageArchiveInfo } from './image-archive.js';
 
-export interface RootfsImageSpec {
+export interface RootfsImageSpec extends RunConfig {
   ref: string;
-  entrypoint?: string[];
-  cmd?: string[];
-  env?: string[];
-  labels?: Record<string, string>;
-  /** SIGRTMIN+3 for systemd: what `docker stop` / Kubernetes would send to end it cleanly. */
-  stopSignal?: string;
 }
 
 async function sha256File(path: string): Promise<string> {
@@ -51,20 +45,7 @@ export async function rootfsArchive(rootfs: string, out: string, spec: RootfsIma
       writeFileSync(join(work, 'blobs', 'sha256', d.slice(7)), data);
       return d;
     };
-    const config = Buffer.from(JSON.stringify({
-      created: '1970-01-01T00:00:00Z',
-      architecture: goArch(),
-      os: 'linux',
-      config: {
-        Env: spec.env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
-        ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
-        ...(spec.cmd ? { Cmd: spec.cmd } : {}),
-        ...(spec.labels ? { Labels: spec.labels } : {}),
-        ...(spec.stopSignal ? { StopSignal: spec.stopSignal } : {}),
-      },
-      rootfs: { type: 'layers', diff_ids: [layerDigest] },
-      history: [{ created: '1970-01-01T00:00:00Z', created_by: 'vnode: image from a Debian root filesystem' }],
-    }));
+    const config = Buffer.from(JSON.stringify(imageConfig(spec, layerDigest, 'vnode: image from a Debian root filesystem')));
     const configDigest = blob(config);
     const manifest = Buffer.from(JSON.stringify({
       schemaVersion: 2,

@@ -15,6 +15,7 @@ import { availableContainerdVersions } from '../../support/containerd.js';
 import { withPod, type CriEnv } from '../../support/cri.js';
 import { containerPid } from '../../support/flows.js';
 import { vnodeSuite } from '../../support/vnode-host.js';
+import { cgroupDirsOf, hostCgroupsMatching } from '../../support/host-cgroups.js';
 
 const versions = (process.env.VNODE_TEST_CONTAINERD_VERSIONS?.split(',') ?? availableContainerdVersions().filter((v) => v !== '1.6')) as ('2' | '1.7')[];
 const MiB = 1024 * 1024;
@@ -77,22 +78,8 @@ function parseLines(out: string): Record<string, string> {
   return r;
 }
 
-/** Every cgroup directory on the host (all mounted hierarchies) whose name contains `marker`. */
-function hostCgroupsNamed(marker: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string, depth: number) => {
-    let ents: import('node:fs').Dirent[];
-    try { ents = readdirSync(d, { withFileTypes: true }); } catch { return; }
-    for (const e of ents) {
-      if (!e.isDirectory()) continue;
-      const p = join(d, e.name);
-      if (e.name.includes(marker)) out.push(p);
-      if (depth < 12) walk(p, depth + 1);
-    }
-  };
-  for (const h of parseHierarchies(readFileSync('/proc/self/mountinfo', 'utf8'))) if (h.root === '/') walk(h.mountPoint, 0);
-  return out;
-}
+/** Every cgroup directory on the host whose name contains `marker`. */
+const hostCgroupsNamed = (marker: string): string[] => hostCgroupsMatching(new RegExp(marker.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
 
 /** Directories and files below `root` owned by host uid `uid`, as paths. */
 function ownedBy(root: string, uid: number): string[] {
@@ -110,19 +97,7 @@ function ownedBy(root: string, uid: number): string[] {
   return out;
 }
 
-/** The container's directory in each hierarchy, from the host. */
-function containerCgroupDirs(pid: number): string[] {
-  const hs = parseHierarchies(readFileSync('/proc/self/mountinfo', 'utf8')).filter((h) => h.root === '/');
-  const out: string[] = [];
-  for (const line of readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n')) {
-    const m = /^(\d+):([^:]*):(.*)$/.exec(line);
-    if (!m) continue;
-    const names = m[2] ? m[2].split(',') : [];
-    const h = hs.find((x) => (names.length === 0 ? x.version === 2 : x.version === 1 && x.controllers.length === names.length && names.every((n) => x.controllers.includes(n))));
-    if (h) out.push(join(h.mountPoint, m[3]!));
-  }
-  return out;
-}
+const containerCgroupDirs = cgroupDirsOf;
 
 function hostUid(pid: number): number {
   return Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
