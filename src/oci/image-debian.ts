@@ -135,7 +135,8 @@ export async function debianImage(name: DebianImageName, opts: DebianImageOption
   try {
     const t0 = Date.now();
     opts.progress(`image ${ref}: debootstrap --variant=minbase ${SUITE} from ${mirror} with ${recipe.packages.join(', ')} (about a minute)…`);
-    await run('debootstrap', ['--variant=minbase', '--components=main', `--include=${recipe.packages.join(',')}`, `--cache-dir=${debs}`, SUITE, rootfs, mirror], opts.progress, join(work, 'debootstrap.log'));
+    // the log goes beside the cache, not into `work`: a failure's message points at it after cleanup
+    await run('debootstrap', ['--variant=minbase', '--components=main', `--include=${recipe.packages.join(',')}`, `--cache-dir=${debs}`, SUITE, rootfs, mirror], opts.progress, join(opts.cacheDir, `${name}.debootstrap.log`));
     unmountBelow(rootfs);
     for (const d of ['var/lib/apt/lists', 'usr/share/doc', 'usr/share/man', 'usr/share/info', 'usr/share/locale', 'var/cache/apt', 'var/log/apt']) {
       rmSync(join(rootfs, d), { recursive: true, force: true });
