@@ -5,9 +5,31 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { DEBIAN_IMAGES, debianImage, importImage, type DebianImageName } from '../../src/oci/index.js';
 import type { CtrRunner } from '../../src/oci/index.js';
+import { availableContainerdVersions } from './containerd.js';
+import type { CriEnv } from './cri.js';
 import { imagesCacheDir } from './paths.js';
 
 export { cgroupDirsOf, hostCgroupsMatching } from './host-cgroups.js';
+
+/**
+ * Where each workload test runs: containerd 2.x with a vNode per namespace, 1.7 with a vNode
+ * per pod (both modes and both versions without running every scenario four times), as far
+ * as the machine has them and VNODE_TEST_CONTAINERD_VERSIONS allows.
+ */
+export function workloadLanes(): { version: '2' | '1.7'; perPod: boolean }[] {
+  const available = availableContainerdVersions();
+  const asked = process.env.VNODE_TEST_CONTAINERD_VERSIONS?.split(',');
+  return [
+    { version: '2' as const, perPod: false },
+    { version: '1.7' as const, perPod: true },
+  ].filter((l) => available.includes(l.version) && (asked?.includes(l.version) ?? true));
+}
+
+/** `sh -c script` in a container through CRI ExecSync: trimmed stdout and stderr, and the exit code. */
+export async function execSh(env: CriEnv, cid: string, script: string, timeoutSec = 120): Promise<{ out: string; err: string; code: number }> {
+  const r = await env.cri.execSync(cid, ['sh', '-c', script], timeoutSec);
+  return { out: r.stdout.toString().trim(), err: r.stderr.toString().trim(), code: r.exit_code ?? 0 };
+}
 
 /** Builds (or reuses) a Debian workload image and imports it; returns its reference. */
 export async function importDebianImage(ctr: CtrRunner, name: DebianImageName): Promise<string> {

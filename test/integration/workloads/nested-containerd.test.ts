@@ -12,17 +12,12 @@ import { describe, it } from 'node:test';
 import { hostCgroupLayout } from '../../../src/cgroup/index.js';
 import { CriClient } from '../../../src/k8s/cri/index.js';
 import { INNER_BUSYBOX_ARCHIVE, INNER_BUSYBOX_REF, INNER_PAUSE_ARCHIVE, INNER_PAUSE_REF } from '../../../src/oci/index.js';
-import { availableContainerdVersions } from '../../support/containerd.js';
 import { TestPod, withPod, waitFor, type CriEnv } from '../../support/cri.js';
 import { containerPid } from '../../support/flows.js';
 import { vnodeSuite } from '../../support/vnode-host.js';
-import { gained, hostSnapshot, importDebianImage } from '../../support/workloads.js';
+import { execSh, gained, hostSnapshot, importDebianImage, workloadLanes } from '../../support/workloads.js';
 
-const available = availableContainerdVersions();
-const lanes = [
-  { version: '2' as const, perPod: false },
-  { version: '1.7' as const, perPod: true },
-].filter((l) => available.includes(l.version) && (process.env.VNODE_TEST_CONTAINERD_VERSIONS?.split(',').includes(l.version) ?? true));
+const lanes = workloadLanes();
 
 /** containerd 1.6's config (version 2) inside the pod: oom_score_adj clamped, as in any user namespace. */
 const NESTED_CONFIG = `version = 2
@@ -44,10 +39,7 @@ const NESTED_CNI = JSON.stringify({
   plugins: [{ type: 'bridge', bridge: 'nested0', isGateway: true, ipMasq: true, ipam: { type: 'host-local', ranges: [[{ subnet: '10.89.0.0/24' }]], routes: [{ dst: '0.0.0.0/0' }] } }],
 });
 
-async function sh(env: CriEnv, cid: string, script: string, timeoutSec = 60): Promise<{ out: string; err: string; code: number }> {
-  const r = await env.cri.execSync(cid, ['sh', '-c', script], timeoutSec);
-  return { out: r.stdout.toString().trim(), err: r.stderr.toString().trim(), code: r.exit_code ?? 0 };
-}
+const sh = (env: CriEnv, cid: string, script: string, timeoutSec = 60) => execSh(env, cid, script, timeoutSec);
 
 for (const lane of lanes) {
   describe(`a nested containerd on containerd ${lane.version} (${lane.perPod ? 'a vNode per pod' : 'a vNode per namespace'}, ${hostCgroupLayout().mode})`, () => {

@@ -7,24 +7,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { hostCgroupLayout } from '../../../src/cgroup/index.js';
-import { availableContainerdVersions } from '../../support/containerd.js';
 import { withPod, waitFor, type CriEnv } from '../../support/cri.js';
 import { containerPid } from '../../support/flows.js';
 import { vnodeSuite } from '../../support/vnode-host.js';
-import { cgroupDirsOf, gained, hostCgroupsMatching, hostSnapshot, importDebianImage } from '../../support/workloads.js';
+import { cgroupDirsOf, execSh, gained, hostCgroupsMatching, hostSnapshot, importDebianImage, workloadLanes } from '../../support/workloads.js';
 import { join } from 'node:path';
 import { instanceDir } from '../../support/vnode-host.js';
 
-const available = availableContainerdVersions();
-const lanes = [
-  { version: '2' as const, perPod: false },
-  { version: '1.7' as const, perPod: true },
-].filter((l) => available.includes(l.version) && (process.env.VNODE_TEST_CONTAINERD_VERSIONS?.split(',').includes(l.version) ?? true));
+const lanes = workloadLanes();
 
-async function sh(env: CriEnv, cid: string, script: string, timeoutSec = 60): Promise<{ out: string; err: string; code: number }> {
-  const r = await env.cri.execSync(cid, ['sh', '-c', script], timeoutSec);
-  return { out: r.stdout.toString().trim(), err: r.stderr.toString().trim(), code: r.exit_code ?? 0 };
-}
+const sh = (env: CriEnv, cid: string, script: string, timeoutSec = 60) => execSh(env, cid, script, timeoutSec);
 
 for (const lane of lanes) {
   describe(`systemd as PID 1 on containerd ${lane.version} (${lane.perPod ? 'a vNode per pod' : 'a vNode per namespace'}, ${hostCgroupLayout().mode})`, () => {
