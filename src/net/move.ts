@@ -1,54 +1,14 @@
-// Capturing what a network namespace holds and moving links from one namespace to
-// another with their configuration re-applied (see snapshot.ts for what a move drops).
+// Moving links from one network namespace to another with their configuration
+// re-applied (see snapshot.ts for what a move drops), in-process over rtnetlink: a
+// socket bound to each namespace, RTM_NEWLINK with IFLA_NET_NS_FD to move, then the
+// restore steps as RTM_NEWLINK / RTM_NEWADDR / RTM_NEWROUTE in the destination.
+import { closeSync, openSync } from 'node:fs';
 import { NetError } from './errors.js';
-import { shInNetns } from './ns-exec.js';
-import { isPlainIfName, parseAddrs, parseConfSysctls, parseLinks, parseRoutes, restoreCommands, type NetnsSnapshot } from './snapshot.js';
-
-const SEP = '@@vnode-net@@';
-
-/** Links, addresses, routes and per-interface sysctls of the namespace at `netns` (one exec). */
-export async function captureNetns(netns: string): Promise<NetnsSnapshot> {
-  const script = [
-    'ip -j -d link show',
-    `echo ${SEP}`,
-    'ip -j address show',
-    `echo ${SEP}`,
-    'ip -j -4 route show table all',
-    `echo ${SEP}`,
-    'ip -j -6 route show table all 2>/dev/null',
-    `echo ${SEP}`,
-    // per-interface values; unreadable ones (stable_secret) are skipped
-    'grep -r . /proc/sys/net/ipv4/conf /proc/sys/net/ipv6/conf 2>/dev/null',
-    'true',
-  ].join('\n');
-  const out = await shInNetns(netns, script, [], 'VNODE_NET_CAPTURE');
-  const [links = '', addrs = '', r4 = '', r6 = '', conf = ''] = out.split(`${SEP}\n`);
-  try {
-    const parsedLinks = parseLinks(links);
-    const names = parsedLinks.filter((l) => l.name !== 'lo').map((l) => l.name);
-    return {
-      links: parsedLinks,
-      addrs: parseAddrs(addrs),
-      routes: [...parseRoutes(r4, 'inet'), ...parseRoutes(r6, 'inet6')],
-      sysctls: parseConfSysctls(conf, names),
-    };
-  } catch (e) {
-    throw new NetError('VNODE_NET_CAPTURE', `cannot read the state of network namespace ${netns}: ${(e as Error).message}`);
-  }
-}
-
-// Runs in the target namespace: each link is moved by a child that joins the source
-// namespace and names this shell ($$) as the destination, then the configuration is
-// re-applied here. Arguments: <source> <link>... -- <sysctl key> <value> ...
-const MOVE_SCRIPT = `set -e
-from=$1; shift
-while [ "$1" != -- ]; do nsenter --net="$from" ip link set dev "$1" netns $$; shift; done
-shift
-ip -batch -
-while [ $# -gt 1 ]; do
-  printf '%s\\n' "$2" > "/proc/sys/net/$1" 2>/dev/null || echo "vnode-net: sysctl $1 not restored" >&2
-  shift 2
-done`;
+import { writeConfSysctls } from './conf-sysctls.js';
+import { parsePrefix } from './rtnl/addr-text.js';
+import { Rtnl } from './rtnl/client.js';
+import { decodeLink, getLinkByName, IFA_F_NODAD, IFA_F_NOPREFIXROUTE, moveLink, putAddr, putRoute, RTNH_F_ONLINK, setLink } from './rtnl/messages.js';
+import { describeStep, isPlainIfName, protocolNumber, restoreSteps, scopeNumber, tableNumber, type NetnsSnapshot, type RestoreStep } from './snapshot.js';
 
 export interface MoveInput {
   /** Namespace file the links are in now. */
@@ -61,14 +21,87 @@ export interface MoveInput {
   snapshot: NetnsSnapshot;
 }
 
-/** Moves `links` from one namespace to another and re-applies MTU, state, addresses, routes and sysctls (one exec). */
+function indexOf(nl: Rtnl, name: string): number {
+  const m = nl.request((seq) => getLinkByName(seq, name))[0];
+  if (!m) throw new Error(`no answer for interface ${name}`);
+  return decodeLink(m.body).index;
+}
+
+function apply(nl: Rtnl, step: RestoreStep, index: (dev: string) => number): void {
+  if (step.op === 'link') {
+    const i = index(step.dev);
+    nl.request((seq) => setLink(seq, i, step.mtu, step.up));
+  } else if (step.op === 'addr') {
+    const a = step.addr;
+    const flags = (a.family === 'inet6' ? IFA_F_NODAD : 0) | (a.noprefixroute ? IFA_F_NOPREFIXROUTE : 0);
+    const req = { family: a.family, index: index(a.dev), local: a.local, prefixlen: a.prefixlen, flags, scope: scopeNumber(a.scope), ...(a.broadcast ? { broadcast: a.broadcast } : {}) };
+    nl.request((seq) => putAddr(seq, req));
+  } else {
+    const r = step.route;
+    const { addr, len } = parsePrefix(r.dst, r.family);
+    const req = {
+      family: r.family,
+      ...(addr ? { dst: addr } : {}),
+      dstLen: len,
+      table: tableNumber(r.table),
+      protocol: protocolNumber(r.protocol),
+      scope: scopeNumber(r.scope),
+      flags: r.onlink ? RTNH_F_ONLINK : 0,
+      oif: index(r.dev),
+      ...(r.gateway ? { gateway: r.gateway } : {}),
+      ...(r.prefsrc ? { prefsrc: r.prefsrc } : {}),
+      ...(r.metric !== undefined ? { priority: r.metric } : {}),
+    };
+    nl.request((seq) => putRoute(seq, req));
+  }
+}
+
+/** Moves `links` from one namespace to another and re-applies MTU, state, addresses, routes and sysctls. */
 export async function moveLinks(i: MoveInput): Promise<void> {
   for (const l of i.links) {
     if (l === 'lo') throw new NetError('VNODE_NET_MOVE', 'the loopback interface cannot be moved');
     if (!isPlainIfName(l)) throw new NetError('VNODE_NET_MOVE', `interface name ${JSON.stringify(l)} is not one vnode moves`);
     if (!i.snapshot.links.some((s) => s.name === l)) throw new NetError('VNODE_NET_MOVE', `interface ${l} is not in network namespace ${i.from}`);
   }
+  let src: Rtnl | undefined;
+  let dst: Rtnl | undefined;
+  let toFd: number | undefined;
+  let doing = '';
+  try {
+    doing = `open network namespace ${i.from}`;
+    src = Rtnl.open(i.from);
+    doing = `open network namespace ${i.to}`;
+    dst = Rtnl.open(i.to);
+    toFd = openSync(i.to, 'r');
+    for (const l of i.links) {
+      doing = `move ${l} from ${i.from} to ${i.to}`;
+      const index = indexOf(src, l);
+      const fd = toFd;
+      await src.requestSlow((seq) => moveLink(seq, index, fd));
+    }
+    const there = new Map<string, number>();
+    const index = (dev: string) => {
+      let n = there.get(dev);
+      if (n === undefined) there.set(dev, (n = indexOf(dst!, dev)));
+      return n;
+    };
+    for (const step of restoreSteps(i.snapshot, i.links)) {
+      doing = `${describeStep(step)} in ${i.to}`;
+      apply(dst, step, index);
+    }
+  } catch (e) {
+    if (e instanceof NetError) throw e;
+    throw new NetError('VNODE_NET_MOVE', `in network namespace ${i.to}: ${doing}: ${(e as Error).message}`);
+  } finally {
+    src?.close();
+    dst?.close();
+    if (toFd !== undefined) closeSync(toFd);
+  }
+  // a value the destination refuses (a knob its kernel lacks) does not undo the move
   const sysctls = Object.entries(i.snapshot.sysctls).filter(([k]) => i.links.includes(k.split('/')[2] ?? ''));
-  const batch = restoreCommands(i.snapshot, i.links).join('\n') + '\n';
-  await shInNetns(i.to, MOVE_SCRIPT, [i.from, ...i.links, '--', ...sysctls.flat()], 'VNODE_NET_MOVE', batch);
+  try {
+    writeConfSysctls(i.to, sysctls);
+  } catch (e) {
+    throw new NetError('VNODE_NET_MOVE', `in network namespace ${i.to}: restoring sysctls: ${(e as Error).message}`);
+  }
 }

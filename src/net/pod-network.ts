@@ -17,8 +17,9 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { dirname } from 'node:path';
 import { mount, umount, MS_BIND, MNT_DETACH } from '../sys/index.js';
 import { NetError } from './errors.js';
-import { captureNetns, moveLinks } from './move.js';
-import { isNetnsFile, netnsInode } from './ns-exec.js';
+import { captureNetns } from './capture.js';
+import { moveLinks } from './move.js';
+import { isNetnsFile, netnsInode } from './netns-file.js';
 import type { NetnsSnapshot } from './snapshot.js';
 
 export interface AdoptionRecord {
@@ -43,8 +44,8 @@ export interface AdoptInput {
   /** Where the record is written (one file per sandbox). */
   recordPath: string;
   /**
-   * captureNetns(containerdNetns), when the caller started it earlier: CNI ADD is done
-   * before the sandbox's create arrives, so it can run alongside the runtime's create.
+   * captureNetns(containerdNetns), when the caller took it earlier: CNI ADD is done
+   * before the sandbox's create arrives, so it can be read before the runtime's create.
    */
   snapshot?: Promise<NetnsSnapshot>;
 }

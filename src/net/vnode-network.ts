@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { mount, umount, MS_BIND } from '../sys/index.js';
 import { cniAdd, cniDel, type CniConfList } from './cni-chain.js';
 import { NetError } from './errors.js';
-import { isNetnsFile } from './ns-exec.js';
+import { isNetnsFile } from './netns-file.js';
 
 export interface VnodeNetworkRecord {
   version: 1;

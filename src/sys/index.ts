@@ -1,8 +1,10 @@
 // Public surface of sys: the Linux calls Node.js lacks (through koffi, loaded lazily on
-// first use), mounts and the mount table, pidfds, and /proc readers for processes.
+// first use), mounts and the mount table, pidfds, network namespaces and netlink
+// sockets, and /proc readers for processes.
 export { pipe, setBlocking, writeFifoLine } from './fd.js';
 export { ioctlU32Ptr, readNoThrow } from './fuse-dev.js';
 export { SyscallError, errno, errnoName, libc } from './libc.js';
+export { inNetns, netlinkRouteSocket, netlinkRouteSocketIn, recvDatagram, sendDatagram, sendDatagramAsync } from './netns.js';
 export { MNT_DETACH, MS_BIND, MS_REC, idmapBind, mount, mountTable, mountsUnder, umount, unmountAllUnder } from './mount.js';
 export { pidfdGetfd, pidfdOpen } from './pidfd.js';
 export { childrenOf, hasEffectiveCap, isAlive, livePidInFile, nsPids, startTimeOf } from './procfs.js';

@@ -96,9 +96,9 @@ export function detachHostNetwork(v: Vnode): Promise<void> {
 }
 
 /**
- * Before `runtime create`: reads containerd's netns (CNI ADD is done by now) while the
- * runtime creates the sandbox, off the start's critical path. Undefined when nothing
- * is to be adopted; a failure surfaces in adoptSandboxNetwork.
+ * Before `runtime create`: reads containerd's netns (CNI ADD is done by now; in-process,
+ * ~2 ms). Undefined when nothing is to be adopted; a failure surfaces in
+ * adoptSandboxNetwork, after the runtime's create, like any other adoption failure.
  */
 export function captureSandboxNetwork(plan: Plan): Promise<NetnsSnapshot> | undefined {
   if (!plan.newPodNetwork || !plan.containerdNetns) return undefined;

@@ -1,28 +1,47 @@
-// The pure half of moving a pod's links: what is read from `ip -j` (iproute2 6.1's
-// output, captured here) and which `ip -batch` lines give a moved link its state back.
+// The pure half of moving a pod's links: what is kept from rtnetlink's dumps (the
+// records rtnl/messages.ts decodes; the values are those of a bridge-plugin pod) and
+// which steps, in which order, give a moved link its state back.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseAddrs, parseConfSysctls, parseLinks, parseRoutes, restoreCommands, isPlainIfName } from '../../../src/net/snapshot.js';
+import type { RawAddr, RawLink, RawRoute } from '../../../src/net/rtnl/messages.js';
+import { addrStates, differingSysctls, isPlainIfName, linkStates, restoreCommands, routeStates } from '../../../src/net/snapshot.js';
 
-const LINKS = `[{"ifindex":1,"ifname":"lo","flags":["LOOPBACK","UP","LOWER_UP"],"mtu":65536,"address":"00:00:00:00:00:00"},
-{"ifindex":2,"link_netnsid":0,"ifname":"eth0","flags":["BROADCAST","MULTICAST","UP","LOWER_UP"],"mtu":1400,"address":"46:02:7d:7d:c9:fe","linkinfo":{"info_kind":"veth"}},
-{"ifindex":3,"ifname":"net1","flags":["BROADCAST","MULTICAST"],"mtu":1500,"address":"5a:98:91:fb:ba:ec","linkinfo":{"info_kind":"veth"}}]`;
-const ADDRS = `[{"ifindex":1,"ifname":"lo","addr_info":[{"family":"inet","local":"127.0.0.1","prefixlen":8,"scope":"host","label":"lo"},{"family":"inet6","local":"::1","prefixlen":128,"scope":"host"}]},
-{"ifindex":2,"ifname":"eth0","addr_info":[{"family":"inet","local":"10.250.7.2","prefixlen":24,"broadcast":"10.250.7.255","scope":"global","label":"eth0"},{"family":"inet6","local":"fd00::2","prefixlen":64,"scope":"global","nodad":true},{"family":"inet6","local":"fe80::4402:7dff:fe7d:c9fe","prefixlen":64,"scope":"link"}]}]`;
-const ROUTES4 = `[{"dst":"default","gateway":"10.250.7.1","dev":"eth0","flags":[]},
-{"dst":"10.8.0.0/16","gateway":"10.250.7.1","dev":"eth0","protocol":"static","metric":5,"flags":["onlink"]},
-{"dst":"10.250.7.0/24","dev":"eth0","protocol":"kernel","scope":"link","prefsrc":"10.250.7.2","flags":[]},
-{"dst":"10.99.0.0/24","dev":"eth0","table":"100","scope":"link","flags":[]},
-{"type":"local","dst":"10.250.7.2","dev":"eth0","table":"local","protocol":"kernel","scope":"host","prefsrc":"10.250.7.2","flags":[]},
-{"type":"broadcast","dst":"10.250.7.255","dev":"eth0","table":"local","protocol":"kernel","scope":"link","prefsrc":"10.250.7.2","flags":[]}]`;
-const ROUTES6 = `[{"dst":"fd00::/64","dev":"eth0","protocol":"kernel","metric":256,"flags":[],"pref":"medium"},
-{"dst":"default","gateway":"fd00::1","dev":"eth0","metric":1024,"flags":[],"pref":"medium"},
-{"type":"local","dst":"fd00::2","dev":"eth0","table":"local","protocol":"kernel","metric":0,"flags":[]},
-{"type":"multicast","dst":"ff00::/8","dev":"eth0","table":"local","protocol":"kernel","metric":256,"flags":[]}]`;
+const IFF_UP = 1;
+const RAW_LINKS: RawLink[] = [
+  { index: 1, name: 'lo', flags: IFF_UP | 0x8, mtu: 65536, mac: '00:00:00:00:00:00' },
+  { index: 2, name: 'eth0', flags: IFF_UP | 0x1002, mtu: 1400, mac: '46:02:7d:7d:c9:fe', kind: 'veth' },
+  { index: 3, name: 'net1', flags: 0x1002, mtu: 1500, mac: '5a:98:91:fb:ba:ec', kind: 'veth' },
+];
+const AF_INET = 2;
+const AF_INET6 = 10;
+const PERMANENT = 0x80;
+const NODAD = 0x02;
+const RAW_ADDRS: RawAddr[] = [
+  { family: AF_INET, index: 1, prefixlen: 8, flags: PERMANENT, scope: 254, local: '127.0.0.1' },
+  { family: AF_INET, index: 2, prefixlen: 24, flags: PERMANENT, scope: 0, local: '10.250.7.2', broadcast: '10.250.7.255' },
+  { family: AF_INET6, index: 1, prefixlen: 128, flags: PERMANENT, scope: 254, local: '::1' },
+  { family: AF_INET6, index: 2, prefixlen: 64, flags: PERMANENT | NODAD, scope: 0, local: 'fd00::2' },
+  { family: AF_INET6, index: 2, prefixlen: 64, flags: PERMANENT, scope: 253, local: 'fe80::4402:7dff:fe7d:c9fe' },
+];
+const route = (r: Partial<RawRoute>): RawRoute => ({ family: AF_INET, dstLen: 0, table: 254, protocol: 3, scope: 0, type: 1, flags: 0, multipath: false, ...r });
+const RAW_ROUTES: RawRoute[] = [
+  route({ gateway: '10.250.7.1', oif: 2 }),
+  route({ dst: '10.8.0.0', dstLen: 16, gateway: '10.250.7.1', oif: 2, protocol: 4, priority: 5, flags: 0x4 }),
+  route({ dst: '10.250.7.0', dstLen: 24, oif: 2, protocol: 2, scope: 253, prefsrc: '10.250.7.2' }),
+  route({ dst: '10.99.0.0', dstLen: 24, oif: 2, table: 100, scope: 253 }),
+  route({ dst: '10.250.7.2', dstLen: 32, oif: 2, table: 255, protocol: 2, scope: 254, type: 2, prefsrc: '10.250.7.2' }),
+  route({ dst: '10.250.7.255', dstLen: 32, oif: 2, table: 255, protocol: 2, scope: 253, type: 3, prefsrc: '10.250.7.2' }),
+  route({ dst: '10.7.0.0', dstLen: 16, multipath: true }),
+  route({ dst: '10.6.0.0', dstLen: 16, type: 6 }),
+  route({ family: AF_INET6, dst: 'fd00::', dstLen: 64, oif: 2, protocol: 2, priority: 256 }),
+  route({ family: AF_INET6, gateway: 'fd00::1', oif: 2, priority: 1024 }),
+  route({ family: AF_INET6, dst: 'fd00::2', dstLen: 128, oif: 2, table: 255, protocol: 2, type: 2, priority: 0 }),
+  route({ family: AF_INET6, dst: 'ff00::', dstLen: 8, oif: 2, table: 255, protocol: 2, type: 5, priority: 256 }),
+];
 
 describe('pod network snapshot', () => {
   it('reads links with MTU, state and kind', () => {
-    const links = parseLinks(LINKS);
+    const links = linkStates(RAW_LINKS);
     assert.deepEqual(
       links.map((l) => [l.name, l.mtu, l.up, l.kind]),
       [
@@ -34,36 +53,44 @@ describe('pod network snapshot', () => {
   });
 
   it('keeps the addresses someone gave, not loopback or IPv6 link-local', () => {
-    assert.deepEqual(parseAddrs(ADDRS), [
+    assert.deepEqual(addrStates(RAW_ADDRS, linkStates(RAW_LINKS)), [
       { dev: 'eth0', family: 'inet', local: '10.250.7.2', prefixlen: 24, broadcast: '10.250.7.255' },
       { dev: 'eth0', family: 'inet6', local: 'fd00::2', prefixlen: 64 },
     ]);
   });
 
   it('keeps added routes (any table) and drops the kernel-made ones', () => {
-    const r = parseRoutes(ROUTES4, 'inet');
-    assert.deepEqual(r.map((x) => x.dst), ['default', '10.8.0.0/16', '10.99.0.0/24']);
-    assert.equal(r[1]!.onlink, true);
+    const r = routeStates(RAW_ROUTES, linkStates(RAW_LINKS));
+    assert.deepEqual(r.map((x) => [x.family, x.dst, x.gateway]), [
+      ['inet', 'default', '10.250.7.1'],
+      ['inet', '10.8.0.0/16', '10.250.7.1'],
+      ['inet', '10.99.0.0/24', undefined],
+      ['inet6', 'default', 'fd00::1'],
+    ]);
+    assert.deepEqual(r[1], { family: 'inet', dst: '10.8.0.0/16', dev: 'eth0', gateway: '10.250.7.1', protocol: 'static', metric: 5, onlink: true });
     assert.equal(r[2]!.table, '100');
-    assert.deepEqual(parseRoutes(ROUTES6, 'inet6').map((x) => [x.dst, x.gateway]), [['default', 'fd00::1']]);
-    assert.deepEqual(parseRoutes('', 'inet6'), [], 'IPv6 off: no output');
+    assert.equal(r[0]!.protocol, undefined, 'boot, the protocol of routes added without one, is left out as ip does');
+    assert.equal(routeStates([route({ dst: '10.5.0.0', dstLen: 16, oif: 2, table: 1000 })], linkStates(RAW_LINKS))[0]!.table, '1000');
+    assert.equal(routeStates([route({ dst: '10.5.0.1', dstLen: 32, oif: 2 })], linkStates(RAW_LINKS))[0]!.dst, '10.5.0.1', 'a host route as ip prints it');
+    assert.deepEqual(routeStates([], []), [], 'IPv6 off: nothing in the dump');
   });
 
   it('keeps per-interface sysctls that differ from conf/default, for moved links only', () => {
-    const grep = [
-      '/proc/sys/net/ipv4/conf/default/arp_notify:0',
-      '/proc/sys/net/ipv4/conf/eth0/arp_notify:1',
-      '/proc/sys/net/ipv4/conf/default/rp_filter:2',
-      '/proc/sys/net/ipv4/conf/eth0/rp_filter:2',
-      '/proc/sys/net/ipv4/conf/net9/arp_notify:1',
-      '/proc/sys/net/ipv6/conf/default/accept_dad:1',
-      '/proc/sys/net/ipv6/conf/eth0/accept_dad:0',
-    ].join('\n');
-    assert.deepEqual(parseConfSysctls(grep, ['eth0']), { 'ipv4/conf/eth0/arp_notify': '1', 'ipv6/conf/eth0/accept_dad': '0' });
+    const values = new Map([
+      ['ipv4/conf/default/arp_notify', '0'],
+      ['ipv4/conf/eth0/arp_notify', '1'],
+      ['ipv4/conf/default/rp_filter', '2'],
+      ['ipv4/conf/eth0/rp_filter', '2'],
+      ['ipv4/conf/net9/arp_notify', '1'],
+      ['ipv6/conf/default/accept_dad', '1'],
+      ['ipv6/conf/eth0/accept_dad', '0'],
+    ]);
+    assert.deepEqual(differingSysctls(values, ['eth0']), { 'ipv4/conf/eth0/arp_notify': '1', 'ipv6/conf/eth0/accept_dad': '0' });
   });
 
-  it('turns the snapshot into ip -batch lines: link first, addresses, link routes before gateway routes', () => {
-    const snap = { links: parseLinks(LINKS), addrs: parseAddrs(ADDRS), routes: [...parseRoutes(ROUTES4, 'inet'), ...parseRoutes(ROUTES6, 'inet6')], sysctls: {} };
+  it('restores link first, then addresses, then link routes before gateway routes', () => {
+    const links = linkStates(RAW_LINKS);
+    const snap = { links, addrs: addrStates(RAW_ADDRS, links), routes: routeStates(RAW_ROUTES, links), sysctls: {} };
     assert.deepEqual(restoreCommands(snap, ['eth0']), [
       'link set dev lo up',
       'link set dev eth0 mtu 1400 up',
@@ -77,7 +104,7 @@ describe('pod network snapshot', () => {
     assert.deepEqual(restoreCommands(snap, ['net1']), ['link set dev lo up', 'link set dev net1 mtu 1500']);
   });
 
-  it('moves only interface names that are safe as batch words', () => {
+  it('moves only plain interface names', () => {
     assert.ok(isPlainIfName('eth0'));
     assert.ok(isPlainIfName('veth9ff7db4c'));
     assert.ok(!isPlainIfName('a b'));
