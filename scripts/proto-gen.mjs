@@ -36,7 +36,7 @@ const groups = [
   {
     // Requests arrive fully populated; message fields may be absent (undefined).
     out: 'src/proto/gen',
-    paths: ['proto/containerd/task', 'proto/containerd/types', 'proto/containerd/runc', 'proto/containerd/services'],
+    paths: ['proto/containerd/task', 'proto/containerd/types', 'proto/containerd/runc', 'proto/containerd/runtimeoptions', 'proto/containerd/services'],
     opts: [...containerd, 'useOptionals=messages', 'outputServices=generic-definitions'],
   },
   {

@@ -23,4 +23,5 @@ export {
 export * from './task-types.js';
 export * from './event-types.js';
 export * from './runc-types.js';
+export * from './runtimeoptions-types.js';
 export * from './metrics-types.js';

@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Any } from '../proto/index.js';
-import { anyTypeName, RUNC_OPTIONS, unpackAny, type RuncOptions } from '../proto/index.js';
+import { runtimeOptionsBinaryName } from '../taskapi/index.js';
 
 export const FEATURES_TYPE_URL = 'types.containerd.io/opencontainers/runtime-spec/1/features/Features';
 
@@ -49,8 +49,10 @@ function onPath(name: string): string | undefined {
 /** The OCI runtime binary the options (BinaryName), VNODE_RUNTIME or PATH name, as the manager picks it. */
 export function runtimeBinaryOf(options: Any | undefined): string | undefined {
   let wanted = process.env.VNODE_RUNTIME || undefined;
-  if (options && options.value.length > 0 && anyTypeName(options) === RUNC_OPTIONS) {
-    wanted = unpackAny<RuncOptions>(options).binaryName || wanted;
+  try {
+    wanted = runtimeOptionsBinaryName(options) || wanted;
+  } catch {
+    /* unreadable options: the manager's create says why */
   }
   return wanted ? onPath(wanted) : (onPath('runc') ?? onPath('crun'));
 }

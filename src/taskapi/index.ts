@@ -27,4 +27,5 @@ export { Code } from '../ttrpc/index.js';
 export { ERROR_STATUS, taskErrorOf, vnodeCodeOf } from './error-status.js';
 export { EventPublisher, type EventPublisherOptions } from './events.js';
 export { Tombstones } from './tombstones.js';
+export { RuntimeOptionsError, binaryNameOfTable, runtimeOptionsBinaryName } from './runtime-options.js';
 export { taskApiCalls, type TaskApiCall } from './diagnostics.js';

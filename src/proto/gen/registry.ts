@@ -5,15 +5,16 @@ import * as m0 from './containerd/cgroups/v1/metrics.js';
 import * as m1 from './containerd/cgroups/v2/metrics.js';
 import * as m2 from './containerd/events/task.js';
 import * as m3 from './containerd/runc/options/oci.js';
-import * as m4 from './containerd/services/events/ttrpc/v1/events.js';
-import * as m5 from './containerd/task/v2/shim.js';
-import * as m6 from './containerd/types/event.js';
-import * as m7 from './containerd/types/introspection.js';
-import * as m8 from './containerd/types/mount.js';
-import * as m9 from './containerd/types/task/task.js';
-import * as m10 from './google/protobuf/any.js';
-import * as m11 from './google/protobuf/empty.js';
-import * as m12 from './google/protobuf/timestamp.js';
+import * as m4 from './containerd/runtimeoptions/options.js';
+import * as m5 from './containerd/services/events/ttrpc/v1/events.js';
+import * as m6 from './containerd/task/v2/shim.js';
+import * as m7 from './containerd/types/event.js';
+import * as m8 from './containerd/types/introspection.js';
+import * as m9 from './containerd/types/mount.js';
+import * as m10 from './containerd/types/task/task.js';
+import * as m11 from './google/protobuf/any.js';
+import * as m12 from './google/protobuf/empty.js';
+import * as m13 from './google/protobuf/timestamp.js';
 
 /** encode/decode of one message type, as ts-proto generates them. */
 export interface MessageCodec {
@@ -62,42 +63,43 @@ export const messageCodecs: ReadonlyMap<string, MessageCodec> = new Map<string, 
   ['containerd.runc.v1.Options', m3.Options],
   ['containerd.runc.v1.CheckpointOptions', m3.CheckpointOptions],
   ['containerd.runc.v1.ProcessDetails', m3.ProcessDetails],
-  ['containerd.services.events.ttrpc.v1.ForwardRequest', m4.ForwardRequest],
-  ['containerd.task.v2.CreateTaskRequest', m5.CreateTaskRequest],
-  ['containerd.task.v2.CreateTaskResponse', m5.CreateTaskResponse],
-  ['containerd.task.v2.DeleteRequest', m5.DeleteRequest],
-  ['containerd.task.v2.DeleteResponse', m5.DeleteResponse],
-  ['containerd.task.v2.ExecProcessRequest', m5.ExecProcessRequest],
-  ['containerd.task.v2.ExecProcessResponse', m5.ExecProcessResponse],
-  ['containerd.task.v2.ResizePtyRequest', m5.ResizePtyRequest],
-  ['containerd.task.v2.StateRequest', m5.StateRequest],
-  ['containerd.task.v2.StateResponse', m5.StateResponse],
-  ['containerd.task.v2.KillRequest', m5.KillRequest],
-  ['containerd.task.v2.CloseIORequest', m5.CloseIORequest],
-  ['containerd.task.v2.PidsRequest', m5.PidsRequest],
-  ['containerd.task.v2.PidsResponse', m5.PidsResponse],
-  ['containerd.task.v2.CheckpointTaskRequest', m5.CheckpointTaskRequest],
-  ['containerd.task.v2.UpdateTaskRequest', m5.UpdateTaskRequest],
-  ['containerd.task.v2.UpdateTaskRequest.AnnotationsEntry', m5.UpdateTaskRequest_AnnotationsEntry],
-  ['containerd.task.v2.StartRequest', m5.StartRequest],
-  ['containerd.task.v2.StartResponse', m5.StartResponse],
-  ['containerd.task.v2.WaitRequest', m5.WaitRequest],
-  ['containerd.task.v2.WaitResponse', m5.WaitResponse],
-  ['containerd.task.v2.StatsRequest', m5.StatsRequest],
-  ['containerd.task.v2.StatsResponse', m5.StatsResponse],
-  ['containerd.task.v2.ConnectRequest', m5.ConnectRequest],
-  ['containerd.task.v2.ConnectResponse', m5.ConnectResponse],
-  ['containerd.task.v2.ShutdownRequest', m5.ShutdownRequest],
-  ['containerd.task.v2.PauseRequest', m5.PauseRequest],
-  ['containerd.task.v2.ResumeRequest', m5.ResumeRequest],
-  ['containerd.types.Envelope', m6.Envelope],
-  ['containerd.types.RuntimeInfo', m7.RuntimeInfo],
-  ['containerd.types.RuntimeInfo.AnnotationsEntry', m7.RuntimeInfo_AnnotationsEntry],
-  ['containerd.types.RuntimeVersion', m7.RuntimeVersion],
-  ['containerd.types.Mount', m8.Mount],
-  ['containerd.v1.types.Process', m9.Process],
-  ['containerd.v1.types.ProcessInfo', m9.ProcessInfo],
-  ['google.protobuf.Any', m10.Any],
-  ['google.protobuf.Empty', m11.Empty],
-  ['google.protobuf.Timestamp', m12.Timestamp],
+  ['runtimeoptions.v1.Options', m4.Options],
+  ['containerd.services.events.ttrpc.v1.ForwardRequest', m5.ForwardRequest],
+  ['containerd.task.v2.CreateTaskRequest', m6.CreateTaskRequest],
+  ['containerd.task.v2.CreateTaskResponse', m6.CreateTaskResponse],
+  ['containerd.task.v2.DeleteRequest', m6.DeleteRequest],
+  ['containerd.task.v2.DeleteResponse', m6.DeleteResponse],
+  ['containerd.task.v2.ExecProcessRequest', m6.ExecProcessRequest],
+  ['containerd.task.v2.ExecProcessResponse', m6.ExecProcessResponse],
+  ['containerd.task.v2.ResizePtyRequest', m6.ResizePtyRequest],
+  ['containerd.task.v2.StateRequest', m6.StateRequest],
+  ['containerd.task.v2.StateResponse', m6.StateResponse],
+  ['containerd.task.v2.KillRequest', m6.KillRequest],
+  ['containerd.task.v2.CloseIORequest', m6.CloseIORequest],
+  ['containerd.task.v2.PidsRequest', m6.PidsRequest],
+  ['containerd.task.v2.PidsResponse', m6.PidsResponse],
+  ['containerd.task.v2.CheckpointTaskRequest', m6.CheckpointTaskRequest],
+  ['containerd.task.v2.UpdateTaskRequest', m6.UpdateTaskRequest],
+  ['containerd.task.v2.UpdateTaskRequest.AnnotationsEntry', m6.UpdateTaskRequest_AnnotationsEntry],
+  ['containerd.task.v2.StartRequest', m6.StartRequest],
+  ['containerd.task.v2.StartResponse', m6.StartResponse],
+  ['containerd.task.v2.WaitRequest', m6.WaitRequest],
+  ['containerd.task.v2.WaitResponse', m6.WaitResponse],
+  ['containerd.task.v2.StatsRequest', m6.StatsRequest],
+  ['containerd.task.v2.StatsResponse', m6.StatsResponse],
+  ['containerd.task.v2.ConnectRequest', m6.ConnectRequest],
+  ['containerd.task.v2.ConnectResponse', m6.ConnectResponse],
+  ['containerd.task.v2.ShutdownRequest', m6.ShutdownRequest],
+  ['containerd.task.v2.PauseRequest', m6.PauseRequest],
+  ['containerd.task.v2.ResumeRequest', m6.ResumeRequest],
+  ['containerd.types.Envelope', m7.Envelope],
+  ['containerd.types.RuntimeInfo', m8.RuntimeInfo],
+  ['containerd.types.RuntimeInfo.AnnotationsEntry', m8.RuntimeInfo_AnnotationsEntry],
+  ['containerd.types.RuntimeVersion', m8.RuntimeVersion],
+  ['containerd.types.Mount', m9.Mount],
+  ['containerd.v1.types.Process', m10.Process],
+  ['containerd.v1.types.ProcessInfo', m10.ProcessInfo],
+  ['google.protobuf.Any', m11.Any],
+  ['google.protobuf.Empty', m12.Empty],
+  ['google.protobuf.Timestamp', m13.Timestamp],
 ]);
