@@ -22,6 +22,7 @@ import { CriClient } from '../../src/k8s/cri/index.js';
 import { managerInstance } from '../../src/shim/instance.js';
 import { bridgeConflist, containerdConfig, freeSubnet, runtimesOf, writeCniConfig, type CniFiles } from '../../src/install/containerd-config.js';
 import { helperPath } from '../../src/manager/helpers.js';
+import { expandSlice } from '../../src/cgroup/index.js';
 
 export type ContainerdVersion = '1.6' | '1.7' | '2';
 
@@ -60,6 +61,26 @@ export interface StartContainerdOptions {
   configPath?: string;
   /** How long to wait for containerd and its CRI plugin (default 30 s). */
   startTimeoutMs?: number;
+  /**
+   * The cgroup driver of the runc and vnode handlers, as kubelet's cgroupDriver would be set
+   * (default: VNODE_TEST_CGROUP_DRIVER, else cgroupfs). systemd sets SystemdCgroup = true and
+   * gives pods systemd slices; it needs a host booted with systemd (the VM lane's guest).
+   */
+  cgroupDriver?: CgroupDriver;
+}
+
+export type CgroupDriver = 'cgroupfs' | 'systemd';
+
+/** The driver the tests use unless a test says otherwise: VNODE_TEST_CGROUP_DRIVER (cgroupfs, systemd). */
+export function testCgroupDriver(): CgroupDriver {
+  const v = process.env['VNODE_TEST_CGROUP_DRIVER'] ?? 'cgroupfs';
+  if (v !== 'cgroupfs' && v !== 'systemd') throw new Error(`VNODE_TEST_CGROUP_DRIVER=${v}: use cgroupfs or systemd`);
+  return v;
+}
+
+/** The cgroup directory (from a hierarchy's root) of an instance's pods parent: itself under cgroupfs, its slice path under systemd. */
+export function cgroupParentPath(rec: { cgroupParent: string; cgroupDriver?: CgroupDriver }): string {
+  return rec.cgroupDriver === 'systemd' ? expandSlice(rec.cgroupParent) : rec.cgroupParent;
 }
 
 export interface ContainerdInstance {
@@ -80,8 +101,12 @@ export interface ContainerdInstance {
   readonly cniConfDir: string;
   readonly bridge: string;
   readonly subnet: string;
-  /** cgroupfs parent for pods of this instance (e.g. "/vnode-test-ab12cd34"); flows put pods below it. */
+  /**
+   * Parent of this instance's pods: a cgroupfs path ("/vnode-test-ab12cd34") or, under the
+   * systemd driver, a slice ("vnode_test_ab12cd34.slice"); flows put pods below it.
+   */
   readonly cgroupParent: string;
+  readonly cgroupDriver: CgroupDriver;
   /** runc --root used by the runc handler. */
   readonly runcRoot: string;
   /** PATH given to containerd (wrapper dir, vnode bin dir, containerd's bin dir, system PATH). */
@@ -110,6 +135,7 @@ interface InstanceRecord {
   dir: string;
   bridge: string;
   cgroupParent: string;
+  cgroupDriver?: CgroupDriver;
   address: string;
   /** containerd's pid. */
   pid?: number;
@@ -131,8 +157,11 @@ export async function startContainerd(opts: StartContainerdOptions): Promise<Con
 
   const id = randomBytes(4).toString('hex');
   const dir = mkdtempSync(join(tmpdir(), `${DIR_PREFIX}${id}-`));
+  const cgroupDriver = opts.cgroupDriver ?? testCgroupDriver();
+  if (cgroupDriver === 'systemd' && !existsSync('/run/systemd/system')) throw new Error('the systemd cgroup driver needs a host booted with systemd (/run/systemd/system)');
   const rec: InstanceRecord = {
-    id, dir, bridge: `vnt${id}`, cgroupParent: `/vnode-test-${id}`, address: join(dir, 'containerd.sock'),
+    id, dir, bridge: `vnt${id}`, cgroupDriver, address: join(dir, 'containerd.sock'),
+    cgroupParent: cgroupDriver === 'systemd' ? `vnode_test_${id}.slice` : `/vnode-test-${id}`,
     owner: { pid: process.pid, start: procStartTime(process.pid) },
   };
   live.add(rec);
@@ -163,6 +192,12 @@ export async function startContainerd(opts: StartContainerdOptions): Promise<Con
 
     const config = buildConfig(version, { root, state, address: rec.address, ttrpcAddress, cniConfDir, runcRoot, dir, logLevel: opts.logLevel ?? 'info', cni });
     const runtimes = runtimesOf(config, majorOf(version));
+    if (cgroupDriver === 'systemd') {
+      for (const name of ['runc', 'vnode']) {
+        const table = runtimes[name] as { options?: Record<string, unknown> };
+        table.options = { ...table.options, SystemdCgroup: true };
+      }
+    }
     Object.assign(runtimes['vnode'] as Record<string, unknown>, opts.vnodeRuntime ?? {});
     for (const [name, table] of Object.entries(opts.runtimes ?? {})) runtimes[name] = table;
     opts.configure?.(config);
@@ -199,7 +234,7 @@ export async function startContainerd(opts: StartContainerdOptions): Promise<Con
     let stopped = false;
     const instance: ContainerdInstance = {
       version, fullVersion, id, dir, root, state, address: rec.address, ttrpcAddress, configPath, logPath, cniConfDir,
-      bridge: rec.bridge, subnet, cgroupParent: rec.cgroupParent, runcRoot, pathEnv, ctrPath, pid,
+      bridge: rec.bridge, subnet, cgroupParent: rec.cgroupParent, cgroupDriver, runcRoot, pathEnv, ctrPath, pid,
       images: { busybox: BUSYBOX_IMAGE, pause: PAUSE_IMAGE },
       cri: client, ctr, log,
       onStop(fn) { cleanups.push(fn); },
@@ -365,8 +400,9 @@ function readProc(pid: string, file: string): string {
 }
 
 /** PIDs of processes that belong to this instance: its env marker, its paths in argv, root or cwd inside its dir, or a cgroup below its parent. */
-export function instanceProcesses(rec: { id: string; dir: string; cgroupParent: string }): number[] {
+export function instanceProcesses(rec: { id: string; dir: string; cgroupParent: string; cgroupDriver?: CgroupDriver }): number[] {
   const marker = `${INSTANCE_ENV}=${rec.id}\0`;
+  const parent = cgroupParentPath(rec);
   const out: number[] = [];
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
@@ -374,7 +410,7 @@ export function instanceProcesses(rec: { id: string; dir: string; cgroupParent: 
     let hit = env.includes(marker) || readProc(pid, 'cmdline').includes(rec.dir);
     if (!hit) {
       const cg = readProc(pid, 'cgroup');
-      hit = cg.split('\n').some((l) => { const p = l.split(':')[2] ?? ''; return p === rec.cgroupParent || p.startsWith(rec.cgroupParent + '/'); });
+      hit = cg.split('\n').some((l) => { const p = l.split(':')[2] ?? ''; return p === parent || p.startsWith(parent + '/'); });
     }
     if (!hit) {
       for (const link of ['root', 'cwd']) {
@@ -455,7 +491,12 @@ function removeCgroupTree(path: string) {
 
 /** Removes the instance's cgroups, mounts, bridge and directory. Processes must already be dead. */
 function cleanupInstance(rec: InstanceRecord) {
-  for (const m of cgroupMounts()) removeCgroupTree(join(m, rec.cgroupParent));
+  // systemd owns the slices of the systemd driver: stopping the instance's slice stops every
+  // pod slice and scope below it (and what is left of them is removed below)
+  if (rec.cgroupDriver === 'systemd') {
+    try { execFileSync('systemctl', ['stop', rec.cgroupParent], { stdio: 'ignore', timeout: 30_000 }); } catch { /* not loaded */ }
+  }
+  for (const m of cgroupMounts()) removeCgroupTree(join(m, cgroupParentPath(rec)));
   unmountAll(rec.dir);
   cleanupVnodeManager(rec.address);
   try {

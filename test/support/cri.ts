@@ -16,8 +16,10 @@ export interface CriEnv {
   cri: CriClient;
   /** Runtime handler of RunPodSandbox ('runc', 'vnode', ...). */
   handler: string;
-  /** cgroupfs parent below which pods are put (kubelet's /kubepods). */
+  /** Parent below which pods are put (kubelet's /kubepods, or kubepods.slice under the systemd driver). */
   cgroupParent: string;
+  /** How cgroupParent is spelled: a cgroupfs path or a systemd slice (default cgroupfs). */
+  cgroupDriver?: 'cgroupfs' | 'systemd';
   /** Directory below which pod log directories are created. */
   logRoot: string;
   images: { busybox: string; pause: string };
@@ -32,6 +34,7 @@ export function criEnv(instance: ContainerdInstance, handler: string): CriEnv {
     cri: instance.cri,
     handler,
     cgroupParent: instance.cgroupParent,
+    cgroupDriver: instance.cgroupDriver,
     logRoot: join(instance.dir, 'pods'),
     images: instance.images,
     stateDir: instance.state,
@@ -100,6 +103,15 @@ function podNamespaces(spec: PodSpec) {
   };
 }
 
+/**
+ * The pod's cgroup parent as kubelet names it: <parent>/pod<uid> under cgroupfs, or under
+ * the systemd driver the child slice <parent>-pod<uid with _ for ->.slice.
+ */
+export function podCgroupParent(env: Pick<CriEnv, 'cgroupParent' | 'cgroupDriver'>, uid: string): string {
+  if (env.cgroupDriver !== 'systemd') return `${env.cgroupParent}/pod${uid}`;
+  return `${env.cgroupParent.replace(/\.slice$/, '')}-pod${uid.replace(/-/g, '_')}.slice`;
+}
+
 /** A PodSandboxConfig as kubelet builds it (labels, cgroup parent below env.cgroupParent, log directory). */
 export function podSandboxConfig(env: CriEnv, spec: PodSpec = {}): PodSandboxConfig {
   const name = spec.name ?? `pod-${randomBytes(3).toString('hex')}`;
@@ -119,7 +131,7 @@ export function podSandboxConfig(env: CriEnv, spec: PodSpec = {}): PodSandboxCon
     },
     annotations: { 'kubernetes.io/config.source': 'api', ...spec.annotations },
     linux: {
-      cgroup_parent: `${env.cgroupParent}/pod${uid}`,
+      cgroup_parent: podCgroupParent(env, uid),
       sysctls: spec.sysctls ?? {},
       security_context: {
         namespace_options: podNamespaces(spec),

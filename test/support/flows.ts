@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runStream, openStream } from '../../src/k8s/cri/index.js';
 import { logLines, sleep, waitFor, withPod, type CriEnv, type TestPod } from './cri.js';
+import { cgroupParentRel } from './host-cgroups.js';
 
 export type Flow = (env: CriEnv) => Promise<void>;
 
@@ -242,7 +243,7 @@ export async function flowResourcesAndStats(env: CriEnv): Promise<void> {
 
 /** Processes in the pod's cgroup (below env.cgroupParent/pod<uid>), in any v1 hierarchy or v2. */
 export function cgroupProcs(env: CriEnv, pod: TestPod): number[] {
-  const rel = String(pod.config.linux?.cgroup_parent ?? '');
+  const rel = cgroupParentRel(String(pod.config.linux?.cgroup_parent ?? ''));
   const pids = new Set<number>();
   for (const base of ['/sys/fs/cgroup/pids', '/sys/fs/cgroup/memory', '/sys/fs/cgroup/unified', '/sys/fs/cgroup']) {
     const dir = join(base, rel);
@@ -259,7 +260,7 @@ export function cgroupProcs(env: CriEnv, pod: TestPod): number[] {
 
 /** Cgroup directories left below the pod's cgroup parent, in every hierarchy (kubelet removes the pod cgroup itself). */
 export function cgroupChildren(pod: TestPod): string[] {
-  const rel = String(pod.config.linux?.cgroup_parent ?? '');
+  const rel = cgroupParentRel(String(pod.config.linux?.cgroup_parent ?? ''));
   const out: string[] = [];
   const roots = readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
     .filter((l) => / - cgroup2? /.test(l)).map((l) => l.split(' ')[4] ?? '');

@@ -9,6 +9,7 @@ import { availableContainerdVersions } from '../../support/containerd.js';
 import { TestPod, waitFor, withPod, type CriEnv } from '../../support/cri.js';
 import { isAlive } from '../../../src/sys/index.js';
 import { instanceDir, leasesOf, mountsBelow, parseUidMap, taskStateFiles, vnodeInitPids, vnodeRecords, vnodeSuite } from '../../support/vnode-host.js';
+import { hostCgroupDir, pidsBelow } from '../../support/host-cgroups.js';
 
 const version = (process.env.VNODE_TEST_CONTAINERD_VERSIONS?.split(',')[0] ?? (availableContainerdVersions().includes('2') ? '2' : '1.7')) as '2' | '1.7';
 const SLEEP = ['sleep', '3600'];
@@ -43,7 +44,8 @@ describe(`vNodes on containerd ${version}`, () => {
       const records = vnodeRecords(suite.ctd);
       assert.deepEqual(records.map((r) => r.key).sort(), ['ns/team-a', 'ns/team-b']);
       // the container's processes are unprivileged on the host
-      const hostPids = readFileSync(join('/sys/fs/cgroup/pids', String(a1.config.linux!.cgroup_parent!), 'cgroup.procs'), 'utf8').split('\n').filter(Boolean);
+      const hostPids = pidsBelow(hostCgroupDir(String(a1.config.linux!.cgroup_parent!), 'pids')!);
+      assert.ok(hostPids.length > 0, 'the pod cgroup holds the pod processes');
       for (const pid of hostPids) {
         const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1];
         assert.ok(Number(uid) >= 65536, `host pid ${pid} runs as host uid ${uid}`);
@@ -188,7 +190,7 @@ describe(`vNodes on containerd ${version}`, () => {
     await waitFor('tombstones consumed by the shim delete containerd runs', () => tombstones.every((f) => !existsSync(f)), 10_000);
     // The pod-level cgroup is kubelet's to remove (as with runc); the containers' own are ours.
     for (const ctrl of ['memory', 'pids', 'cpu']) {
-      const podCg = join('/sys/fs/cgroup', ctrl, String(pod.config.linux!.cgroup_parent!));
+      const podCg = hostCgroupDir(String(pod.config.linux!.cgroup_parent!), ctrl)!;
       const children = existsSync(podCg) ? readdirSync(podCg, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name) : [];
       assert.deepEqual(children, [], `container cgroups left in ${podCg}`);
     }

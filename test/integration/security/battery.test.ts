@@ -42,9 +42,19 @@ for f in ${HOST_SYSCTLS.join(' ')}; do
   n=sysctl_$(basename $f)
   ${changeSysctls ? `try $n sh -c "echo 42 > $f && cat $f"` : `try $n sh -c "cat $f > /tmp/v && cat /tmp/v > $f"`}
 done
-try release_agent sh -c 'mkdir -p /tmp/cg && mount -t cgroup -o memory cg /tmp/cg 2>/dev/null; f=/tmp/cg/release_agent; [ -e $f ] || f=/sys/fs/cgroup/memory/release_agent; : > $f && echo "opened $f for write"'
-try notify_on_release sh -c 'f=/sys/fs/cgroup/memory/notify_on_release; cat $f > /tmp/v && cat /tmp/v > $f'
-try cgroup_limit sh -c 'f=/sys/fs/cgroup/memory/memory.limit_in_bytes; cat $f > /tmp/v && cat /tmp/v > $f'
+if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
+  # cgroup v2: release_agent and notify_on_release exist only in a v1 hierarchy, so the
+  # attempts mount a named v1 one (CVE-2022-0492's way); the limit is memory.max
+  try release_agent sh -c 'mkdir -p /tmp/cg && mount -t cgroup -o none,name=vnodetest cg /tmp/cg && : > /tmp/cg/release_agent && echo "opened /tmp/cg/release_agent for write"'
+  try notify_on_release sh -c 'mkdir -p /tmp/cg; grep -q " /tmp/cg " /proc/mounts || mount -t cgroup -o none,name=vnodetest cg /tmp/cg; f=/tmp/cg/notify_on_release; cat $f > /tmp/v && cat /tmp/v > $f'
+  # the caller's own cgroup (a vNode's cgroupns is rooted there; runc's privileged one is the host's)
+  try cgroup_limit sh -c 'f=/sys/fs/cgroup$(sed -n "s/^0:://p" /proc/self/cgroup)/memory.max; cat $f > /tmp/v && cat /tmp/v > $f'
+  umount /tmp/cg 2>/dev/null
+else
+  try release_agent sh -c 'mkdir -p /tmp/cg && mount -t cgroup -o memory cg /tmp/cg 2>/dev/null; f=/tmp/cg/release_agent; [ -e $f ] || f=/sys/fs/cgroup/memory/release_agent; : > $f && echo "opened $f for write"'
+  try notify_on_release sh -c 'f=/sys/fs/cgroup/memory/notify_on_release; cat $f > /tmp/v && cat /tmp/v > $f'
+  try cgroup_limit sh -c 'f=/sys/fs/cgroup/memory/memory.limit_in_bytes; cat $f > /tmp/v && cat /tmp/v > $f'
+fi
 try host_pid1 sh -c 'c=$(cat /proc/1/comm); [ "$c" = "$HOST_PID1_COMM" ] && echo "PID 1 is the host init ($c)" || { echo "PID 1 is $c" >&2; exit 1; }'
 other() { p=$(ps -o pid,args | grep "${marker}" | grep -v grep | head -1 | awk '{print $1}'); [ -n "$p" ] || { echo "no process of the other pod is visible" >&2; return 1; }; }
 visible() { other && echo "pid $p"; }

@@ -1,5 +1,5 @@
 // vnodefs mounted for real, read by "containers" (new mount + PID namespaces in the
-// vNode's v1 cgroups) through the bind mounts the runtime core will apply.
+// vNode's cgroups, v1 or v2) through the bind mounts the runtime core will apply.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
