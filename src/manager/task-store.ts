@@ -52,6 +52,8 @@ export interface TaskRecord {
   cgroup?: CgroupLocation;
   /** Cgroup directories handed to the vNode's root (privileged containers; task/cgroup-delegation.ts), cleaned up on delete. */
   delegatedCgroups?: string[];
+  /** A sandbox's pod-network adoption record (src/net): its start requires the adoption finished. */
+  netRecord?: string;
   /** The vnodefs entry this task owns (a sandbox's or a task's without CRI), re-served after a restart. */
   view?: { id: string; spec: import('../vnodefs/index.js').VnodeSpec };
 }

@@ -25,7 +25,7 @@ import { runtimeBinaryFor } from './runtime-options.js';
 import { addSandboxEntry, addTaskEntry, placementOf } from './vnodefs-entry.js';
 import { delegateTaskCgroups } from './cgroup-delegation.js';
 import { scopeOfSpec, startScope } from './systemd-scope.js';
-import { adoptSandboxNetwork, attachHostNetwork, captureSandboxNetwork, requirePodNetwork } from './pod-network.js';
+import { adoptSandboxNetwork, attachHostNetwork, captureSandboxNetwork, requirePodNetwork, settleSandboxNetwork } from './pod-network.js';
 import { removeAdoptionRecord } from '../../net/index.js';
 
 /** Path components that mark containerd's own per-pod files wherever its root/state dirs are. */
@@ -96,8 +96,15 @@ export async function createTask(d: TaskDeps, exits: ExitBook, req: CreateTaskRe
     const since = Date.now();
     const netSnapshot = captureSandboxNetwork(plan);
     await launch(d, t, init, v, ['create', '--bundle', dirs.runtimeBundle, '--pid-file', pidFile], pidFile, undo);
-    const netRecord = await adoptSandboxNetwork(d.o.paths, ns, req.id, plan, init.hostPid, netSnapshot);
-    if (netRecord) undo.push(() => removeAdoptionRecord(netRecord));
+    // the links move while the create finishes and containerd starts the sandbox: its start waits for them
+    const netRecord = adoptSandboxNetwork(d.o.paths, ns, req.id, plan, init.hostPid, netSnapshot);
+    if (netRecord) {
+      t.netRecord = netRecord;
+      undo.push(async () => {
+        await settleSandboxNetwork(ns, req.id);
+        removeAdoptionRecord(netRecord);
+      });
+    }
     t.cgroup = init.hostPid > 0 ? cgroupOf(init.hostPid) : undefined;
     if (!t.cgroup) d.logFor(t).warn(`create ${req.id}: no cgroup found for host pid ${init.hostPid} (vNode pid ${init.vnodePid})`);
     if (scope) t.cgroup = await startScope(scope, init.hostPid, plan.spec, t.cgroup);

@@ -10,7 +10,7 @@ import type { ExitBook } from './exits.js';
 import { stopTtyRelay } from './tty-relay.js';
 import { removeDelegatedCgroups } from './cgroup-delegation.js';
 import { stopScope } from './systemd-scope.js';
-import { forgetSandboxNetwork } from './pod-network.js';
+import { forgetSandboxNetwork, settleSandboxNetwork } from './pod-network.js';
 
 export interface DeleteResult {
   pid: number;
@@ -39,6 +39,8 @@ export async function deleteProcess(d: TaskDeps, exits: ExitBook, req: { id: str
 /** Removes a task's runtime state, mounts, terminal relays and vNode membership. */
 export async function destroyTask(d: TaskDeps, exits: ExitBook, t: TaskRecord): Promise<DeleteResult> {
   const v = d.vnodes.get(t.vnode);
+  // a sandbox deleted before its start: its links finish moving (or moving back) first
+  if (t.kind === 'sandbox') await settleSandboxNetwork(t.namespace, t.id);
   if (v?.alive()) {
     try {
       await d.runtime(t.runtime).run(v.initPid, ['delete', '--force', t.id]);

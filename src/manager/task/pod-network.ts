@@ -6,7 +6,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  adoptPodNetwork, attachVnodeNetwork, captureNetns, cniMarkerDir, detachVnodeNetwork, loadConfList, NetError, recoverAdoption,
+  adoptPodNetwork, attachVnodeNetwork, captureNetns, cniMarkerDir, detachVnodeNetwork, loadConfList, NetError, readAdoptionRecord, recoverAdoption,
   removeAdoptionRecord, requireVnodeCni, sweepCniMarkers, type NetnsSnapshot,
 } from '../../net/index.js';
 import type { Plan } from '../../oci/index.js';
@@ -107,13 +107,59 @@ export function captureSandboxNetwork(plan: Plan): Promise<NetnsSnapshot> | unde
   return p;
 }
 
-/** After `runtime create`: the links CNI made move into the sandbox's namespace, and containerd's path names it. */
-export async function adoptSandboxNetwork(paths: InstancePaths, ns: string, id: string, plan: Plan, hostPid: number, snapshot?: Promise<NetnsSnapshot>): Promise<string | undefined> {
+/**
+ * Adoptions under way, by task: a sandbox's create returns while its links move (the
+ * kernel takes 10–30 ms over a move), and its start waits for them, so the move runs
+ * alongside containerd's create → start and `runtime start`. A failed one stays until
+ * the start or the delete takes it.
+ */
+const adopting = new Map<string, Promise<void>>();
+const keyOf = (ns: string, id: string) => `${ns}/${id}`;
+
+/**
+ * After `runtime create`: starts moving the links CNI made into the sandbox's namespace
+ * (containerd's path names it once done); the record's path, or undefined when nothing
+ * is to be adopted. sandboxNetworkReady tells how it ended.
+ */
+export function adoptSandboxNetwork(paths: InstancePaths, ns: string, id: string, plan: Plan, hostPid: number, snapshot?: Promise<NetnsSnapshot>): string | undefined {
   if (!plan.newPodNetwork || !plan.containerdNetns) return undefined;
   if (!(hostPid > 0)) throw new NetError('VNODE_NET_NOT_NETNS', `sandbox ${id}: its first process has no host PID, so its network namespace cannot adopt the pod network`);
   const recordPath = adoptionRecordPath(paths, ns, id);
-  await adoptPodNetwork({ sandboxId: id, containerdNetns: plan.containerdNetns, targetPid: hostPid, recordPath, snapshot });
+  const key = keyOf(ns, id);
+  const p = adoptPodNetwork({ sandboxId: id, containerdNetns: plan.containerdNetns, targetPid: hostPid, recordPath, snapshot }).then(() => {
+    if (adopting.get(key) === p) adopting.delete(key);
+  });
+  p.catch(() => undefined); // taken by sandboxNetworkReady or settleSandboxNetwork
+  adopting.set(key, p);
   return recordPath;
+}
+
+/**
+ * A sandbox's start: its pod network is in place. Waits for an adoption under way and
+ * throws its error; without one, the record must say adopted (a manager that restarted
+ * in the middle of the move has moved the links back).
+ */
+export async function sandboxNetworkReady(ns: string, id: string, recordPath: string | undefined): Promise<void> {
+  const key = keyOf(ns, id);
+  const p = adopting.get(key);
+  if (p) {
+    try {
+      return await p;
+    } finally {
+      adopting.delete(key);
+    }
+  }
+  if (!recordPath) return;
+  if (readAdoptionRecord(recordPath)?.phase !== 'adopted') {
+    throw new NetError('VNODE_NET_MOVE', `sandbox ${id}: its pod network was not adopted (the manager restarted while its links moved, and moved them back)`);
+  }
+}
+
+/** A failed create or a delete: waits until no adoption of the sandbox is under way, whatever its outcome. */
+export async function settleSandboxNetwork(ns: string, id: string): Promise<void> {
+  const key = keyOf(ns, id);
+  await adopting.get(key)?.catch(() => undefined);
+  adopting.delete(key);
 }
 
 export function forgetSandboxNetwork(paths: InstancePaths, ns: string, id: string): void {

@@ -10,6 +10,7 @@ import type { CallContext, TaskDeps } from './deps.js';
 import { PreconditionError } from './errors.js';
 import type { ExitBook } from './exits.js';
 import { launch } from './launch.js';
+import { sandboxNetworkReady } from './pod-network.js';
 
 export async function startProcess(d: TaskDeps, exits: ExitBook, req: { id: string; execId: string }, ctx: CallContext): Promise<{ pid: number }> {
   const t = d.task(ctx.namespace, req.id);
@@ -29,7 +30,17 @@ export async function startProcess(d: TaskDeps, exits: ExitBook, req: { id: stri
 }
 
 async function startInit(d: TaskDeps, t: TaskRecord, p: ProcessRecord, v: Vnode): Promise<number> {
-  await d.runtime(t.runtime).run(v.initPid, ['start', t.id]);
+  const rt = d.runtime(t.runtime);
+  // a sandbox's links may still be moving (create.ts): the pause process does not need them, its start's answer does
+  const network = t.kind === 'sandbox' ? sandboxNetworkReady(t.namespace, t.id, t.netRecord) : Promise.resolve();
+  network.catch(() => undefined);
+  await rt.run(v.initPid, ['start', t.id]);
+  try {
+    await network;
+  } catch (e) {
+    await rt.run(v.initPid, ['kill', t.id, 'KILL']).catch(() => undefined);
+    throw e;
+  }
   d.processes.move(t, p, 'finish-start');
   d.store.save(t);
   d.o.events.publish('/tasks/start', t.namespace, { containerId: t.id, pid: p.hostPid });
