@@ -50,6 +50,8 @@ export interface TaskRecord {
   rootfsMounts: { type: string; source: string; target: string; options: string[] }[];
   /** The container's cgroup, recorded at create: it must be readable after its processes are gone (OOM check). */
   cgroup?: CgroupLocation;
+  /** The pod slice's OOM count at create, for tasks in a systemd scope on v2 (task/oom.ts). */
+  oomBaseline?: { parentKills: number };
   /** Cgroup directories handed to the vNode's root (privileged containers; task/cgroup-delegation.ts), cleaned up on delete. */
   delegatedCgroups?: string[];
   /** A sandbox's pod-network adoption record (src/net): its start requires the adoption finished. */

@@ -25,6 +25,7 @@ import { runtimeBinaryFor } from './runtime-options.js';
 import { addSandboxEntry, addTaskEntry, placementOf } from './vnodefs-entry.js';
 import { delegateTaskCgroups } from './cgroup-delegation.js';
 import { scopeOfSpec, startScope } from './systemd-scope.js';
+import { oomBaseline } from './oom.js';
 import { adoptSandboxNetwork, attachHostNetwork, captureSandboxNetwork, requirePodNetwork, settleSandboxNetwork } from './pod-network.js';
 import { removeAdoptionRecord } from '../../net/index.js';
 
@@ -108,6 +109,7 @@ export async function createTask(d: TaskDeps, exits: ExitBook, req: CreateTaskRe
     t.cgroup = init.hostPid > 0 ? cgroupOf(init.hostPid) : undefined;
     if (!t.cgroup) d.logFor(t).warn(`create ${req.id}: no cgroup found for host pid ${init.hostPid} (vNode pid ${init.vnodePid})`);
     if (scope) t.cgroup = await startScope(scope, init.hostPid, plan.spec, t.cgroup);
+    t.oomBaseline = oomBaseline(t.cgroup);
     delegateTaskCgroups(t, plan.spec, init.hostPid, v.record.range.start);
     if (pv && who.kind === 'sandbox' && t.cgroup) t.view = addSandboxEntry(pv, v, req.id, t.cgroup);
     d.store.put(t);

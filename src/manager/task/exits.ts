@@ -2,7 +2,7 @@
 // from a vNode whose init died (all its processes died with it), or from Delete of a
 // task that never ran. Each becomes the process's exit transition, the /tasks/exit
 // event (after /tasks/oom when the kernel killed it), and the answer of its Wait calls.
-import { oomKills } from '../../cgroup/index.js';
+import { wasOomKilled } from './oom.js';
 import { exitCodeOf, type ExitRecord } from '../exit-log.js';
 import type { ProcessTransition } from '../process-state.js';
 import type { ProcessRecord, TaskRecord } from '../task-store.js';
@@ -84,7 +84,7 @@ export class ExitBook {
   private publish(t: TaskRecord, p: ProcessRecord, transition: ProcessTransition, code: number, at: Date): void {
     const { o, processes, store } = this.d;
     const isInit = p === t.init;
-    if (isInit && code === 137 && t.cgroup && oomKills(t.cgroup) > 0) {
+    if (isInit && code === 137 && wasOomKilled(t.cgroup, t.oomBaseline)) {
       // Before the exit, as the runc shim does: CRI then reports the reason OOMKilled.
       o.events.publish('/tasks/oom', t.namespace, { containerId: t.id });
     }
