@@ -2,7 +2,7 @@
 # Runs INSIDE the VM lane's guest, as root, from the image's vnode-lane.service (which mounts
 # the tree disk on /vnode, sends this script's output to the second serial port and powers
 # the guest off afterwards). scripts/vm/lane.sh reads the output; lines starting with "@@"
-# are for it. The test filters are in /vnode/.vm-lane/filters (written by lane.sh).
+# are for it. The passes (test filters and environment) are in /vnode/.vm-lane/passes.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -uo pipefail
 cd /vnode || exit 3
@@ -24,21 +24,41 @@ else
   exit 4
 fi
 
-mapfile -t filters < <(grep -v '^[[:space:]]*$' .vm-lane/filters)
-[ "${#filters[@]}" -gt 0 ] || { echo "vm lane: no test filters in .vm-lane/filters"; exit 2; }
+[ -s .vm-lane/passes ] || { echo "vm lane: no passes in .vm-lane/passes"; exit 2; }
 echo "[guest] $(nproc) vCPU, $(awk '/MemTotal/ { printf "%d MiB", $2 / 1024 }' /proc/meminfo), node $(node --version), containerd $(/usr/bin/containerd --version | awk '{print $3}')/$(.cache/containerd/1.7/usr/bin/containerd --version | awk '{print $3}')/$(.cache/containerd/2/usr/bin/containerd --version | awk '{print $3}'), runc $(runc --version | awk 'NR == 1 {print $3}'), crun $(crun --version | awk 'NR == 1 {print $3}')"
-# The lane's environment for the tests (test/vm/lane.json "env"), NAME=VALUE per line.
-while IFS= read -r kv; do
-  [ -n "$kv" ] && export "${kv?}"
-done < <(cat .vm-lane/env 2>/dev/null)
-echo "[guest] $(cat .vm-lane/env 2>/dev/null | tr '\n' ' ')node scripts/test.mjs integration ${filters[*]}"
+# Each pass (lane.sh writes "name|NAME=VALUE ...|filter ...|command" lines): its
+# environment, then the test runner on its filters (or its command). The counts of all passes are added up.
 t0=$(cut -d' ' -f1 /proc/uptime)
-node scripts/test.mjs integration "${filters[@]}" 2>&1 | tee /tmp/vm-lane-tests.out
-rc=${PIPESTATUS[0]}
+rc=0 passed=0 failed=0 skipped=0 n=0
+while IFS='|' read -r name env tests command; do
+  n=$((n + 1))
+  read -ra filters <<< "$tests"
+  read -ra vars <<< "$env"
+  if [ -n "$command" ]; then
+    # a command pass (a benchmark): its exit status counts, it has no test counts
+    echo "[guest] pass $n ($name): ${env:+$env }$command"
+    env "${vars[@]}" bash -c "$command" < /dev/null 2>&1
+    prc=$?
+    echo "[guest] pass $n ($name): exit $prc"
+    [ "$prc" = 0 ] || rc=$prc
+    continue
+  fi
+  echo "[guest] pass $n ($name): ${env:+$env }node scripts/test.mjs integration ${filters[*]}"
+  env "${vars[@]}" node scripts/test.mjs integration "${filters[@]}" < /dev/null 2>&1 | tee "/tmp/vm-lane-pass-$n.out"
+  prc=${PIPESTATUS[0]}
+  [ "$prc" = 0 ] || rc=$prc
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "/tmp/vm-lane-pass-$n.out" | tail -n1)
+  echo "[guest] pass $n ($name): ${line:-no summary line from scripts/test.mjs}"
+  if [ -n "$line" ]; then
+    read -r p _ f _ s _ <<< "${line//,/}"
+    passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+  else
+    failed=$((failed + 1)); [ "$rc" != 0 ] || rc=1
+  fi
+done < .vm-lane/passes
 t1=$(cut -d' ' -f1 /proc/uptime)
 echo "@@TESTS-SECS $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", b - a }')"
-summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' /tmp/vm-lane-tests.out | tail -n1)
-echo "@@SUMMARY ${summary:-no summary line from scripts/test.mjs}"
+echo "@@SUMMARY $passed passed, $failed failed, $skipped skipped"
 # Leftovers the tests should have cleaned up (reported, not fatal: the guest is thrown away).
 left=$(awk '$5 != "/vnode" && /vnode/' /proc/self/mountinfo | wc -l)
 [ "$left" = 0 ] || echo "[guest] warning: $left vnode mounts left after the tests"

@@ -39,18 +39,22 @@ for f in bin/containerd-shim-vnode-v2 dist/vnode.mjs node_modules/.bin/tsx; do
   [ -e "$ROOT/$f" ] || die "$f is missing: run npm ci and npm run build first"
 done
 
-LANE_JSON="$ROOT/test/vm/lane.json"
-if [ $# -gt 0 ]; then
-  FILTERS=("$@")
-else
-  mapfile -t FILTERS < <(node -e 'for (const t of JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).tests) console.log(t)' "$LANE_JSON")
-fi
-# The lane's environment for the tests (lane.json "env"), as NAME=VALUE lines; variables of
-# the same names set for this script win (e.g. VNODE_TEST_CONTAINERD_VERSIONS=1.6,1.7,2).
-LANE_ENV=$(node -e '
-  const env = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).env ?? {};
-  for (const [k, v] of Object.entries(env)) console.log(`${k}=${process.env[k] ?? v}`);' "$LANE_JSON")
-[ "${#FILTERS[@]}" -gt 0 ] || die "no tests: test/vm/lane.json lists none"
+LANE_JSON="${VNODE_VM_LANE_JSON:-$ROOT/test/vm/lane.json}"
+# The lane's passes (lane.json "passes"): each a name, test filters (or a shell command,
+# e.g. a benchmark) and an environment, as lines "name|NAME=VALUE ...|filter ...|command";
+# variables set for this script win over a
+# pass's env (e.g. VNODE_TEST_CONTAINERD_VERSIONS=1.6,1.7,2). FILTERs on the command line
+# make one pass with them and the first pass's environment.
+PASSES=$(node -e '
+  const lane = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const cli = process.argv.slice(2);
+  const passes = cli.length ? [{ name: "command line", env: lane.passes[0]?.env ?? {}, tests: cli }] : lane.passes;
+  for (const p of passes) {
+    if (!p.tests?.length && !p.command) continue;
+    const env = Object.entries(p.env ?? {}).map(([k, v]) => `${k}=${process.env[k] ?? v}`);
+    console.log([p.name, env.join(" "), (p.tests ?? []).join(" "), p.command ?? ""].join("|"));
+  }' "$LANE_JSON" "$@")
+[ -n "$PASSES" ] || die "no tests: test/vm/lane.json lists none"
 
 # ---- 1. image ----------------------------------------------------------------------------
 t0=$(now)
@@ -92,8 +96,7 @@ for e in "$ROOT"/* "$ROOT"/.[!.]*; do
   cp -al "$e" "$RUN/stage/" 2>/dev/null || cp -a "$e" "$RUN/stage/"
 done
 mkdir -p "$RUN/stage/.vm-lane"
-printf '%s\n' "${FILTERS[@]}" > "$RUN/stage/.vm-lane/filters"
-printf '%s\n' "$LANE_ENV" > "$RUN/stage/.vm-lane/env"
+printf '%s\n' "$PASSES" > "$RUN/stage/.vm-lane/passes"
 mkfs.ext4 -q -F -L vnodetree -d "$RUN/stage" "$RUN/tree.img" 8G > /dev/null || die "mkfs.ext4 -d of the tree failed"
 rm -rf "$RUN/stage"
 T_TREE=$(( $(now) - t0 ))
@@ -118,7 +121,8 @@ case "$accel" in
   *) die "VNODE_VM_ACCEL must be kvm or tcg" ;;
 esac
 KREL=$(awk '$1 == "kernel" { print $2 }' "$IMG/manifest.txt")
-say "image $(basename "$IMG") (kernel $KREL); booting under qemu ${accel^^} (${SMP} vCPU, ${MEM} MiB); tests: ${FILTERS[*]}${LANE_ENV:+ with $(echo $LANE_ENV)}"
+say "image $(basename "$IMG") (kernel $KREL); booting under qemu ${accel^^} (${SMP} vCPU, ${MEM} MiB); $(wc -l <<< "$PASSES") pass(es): $(cut -d'|' -f1 <<< "$PASSES" | paste -sd, -)"
+while IFS='|' read -r name env tests command; do say "  pass \"$name\": ${command:-$tests}${env:+ with $env}"; done <<< "$PASSES"
 # cgroup v2 only: systemd's unified hierarchy (bookworm's default, stated) and no v1
 # controllers at all. The root disk is a snapshot: the guest's writes never reach root.img.
 APPEND="root=/dev/vda rw console=ttyS0 panic=-1 quiet systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all systemd.show_status=0"
