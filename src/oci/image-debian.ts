@@ -4,8 +4,8 @@
 // cached under `cacheDir` by everything that goes into them.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { DEFAULT_BUSYBOX, DEFAULT_CATATONIT, LocalImageError, busyboxImage, fileKey, pauseImage, type ImageArchive } from './image-local.js';
 import { rootfsArchive, type RootfsImageSpec } from './image-rootfs.js';
 
@@ -17,6 +17,38 @@ interface Recipe {
   image: Omit<RootfsImageSpec, 'ref'>;
   /** Busybox and pause archives inside the image, for the inner runtimes (docker load, ctr import). */
   withBusybox: boolean;
+  /** Files written into the rootfs: absolute path → mode and contents. */
+  files?: Record<string, { mode: number; text: string }>;
+}
+
+/** The docker image's entrypoint: it runs its arguments (dockerd by default) after the step below. */
+export const DIND_ENTRYPOINT = '/usr/local/bin/vnode-dind-entrypoint';
+
+/**
+ * On cgroup v2, dockerd enables controllers for its containers in the root of its cgroup
+ * namespace (the container's delegated cgroup), and v2 allows that only while no process
+ * lives there ("no internal processes"). So, as moby's hack/dind does, the root's
+ * processes move to a leaf, "init", and the root's controllers are enabled for children.
+ * Nothing is done on cgroup v1 or with a read-only cgroupfs (an unprivileged container).
+ */
+function dindEntrypoint(): string {
+  return `#!/bin/sh
+# vnode-dind-entrypoint (written by vnode image build-docker): cgroup v2 nesting, then "$@"
+cg=/sys/fs/cgroup
+if [ -f $cg/cgroup.controllers ] && [ -w $cg/cgroup.subtree_control ]; then
+  mkdir -p $cg/init
+  tries=0
+  # processes can appear while they are moved: retry a few times
+  until { for p in $(cat $cg/cgroup.procs); do echo "$p" > $cg/init/cgroup.procs 2>/dev/null || :; done
+          sed -e 's/ / +/g' -e 's/^/+/' $cg/cgroup.controllers > $cg/cgroup.subtree_control; } 2>/dev/null; do
+    tries=$((tries + 1))
+    if [ $tries -ge 10 ]; then echo "vnode-dind-entrypoint: cannot enable $(cat $cg/cgroup.controllers) in $cg/cgroup.subtree_control; inner containers get no limits" >&2; break; fi
+    sleep 0.1
+  done
+fi
+[ $# -gt 0 ] || set -- dockerd
+exec "$@"
+`;
 }
 
 /** Where the inner runtimes of the docker image find busybox: `docker load -i` it, `ctr images import` it. */
@@ -31,8 +63,9 @@ export const DEBIAN_IMAGES: Record<DebianImageName, Recipe> = {
     ref: 'docker.io/vnode/docker:bookworm',
     // docker.io brings containerd (with its CRI plugin) and runc: the nested-containerd case uses them too
     packages: ['docker.io', 'iptables', 'containernetworking-plugins', 'busybox', 'procps', 'iproute2'],
-    image: { cmd: ['dockerd'], labels: { 'dev.vnode.image': 'docker' } },
+    image: { entrypoint: [DIND_ENTRYPOINT], cmd: ['dockerd'], labels: { 'dev.vnode.image': 'docker' } },
     withBusybox: true,
+    files: { [DIND_ENTRYPOINT]: { mode: 0o755, text: dindEntrypoint() } },
   },
   systemd: {
     ref: 'docker.io/vnode/systemd:bookworm',
@@ -144,6 +177,11 @@ export async function debianImage(name: DebianImageName, opts: DebianImageOption
     }
     // a fresh machine-id at first boot (systemd), never the builder's
     writeFileSync(join(rootfs, 'etc/machine-id'), '');
+    for (const [path, f] of Object.entries(recipe.files ?? {})) {
+      mkdirSync(join(rootfs, dirname(path)), { recursive: true });
+      writeFileSync(join(rootfs, path), f.text, { mode: f.mode });
+      chmodSync(join(rootfs, path), f.mode);
+    }
     if (recipe.withBusybox) {
       const bb = busyboxImage(join(opts.cacheDir, 'inner'), INNER_BUSYBOX_REF, busybox);
       mkdirSync(join(rootfs, 'usr/share/vnode/images'), { recursive: true });

@@ -223,7 +223,9 @@ export async function startContainerd(opts: StartContainerdOptions): Promise<Con
     child.on('exit', (code, sig) => { exited = `containerd exited (code ${code}, signal ${sig})`; });
     child.unref();
 
-    const ctr = (...args: string[]) => run(ctrPath, ['--address', rec.address, ...args], 60_000);
+    // VNODE_TEST_CTR_TIMEOUT_MS: importing a 350 MB image takes minutes under the VM lane's TCG
+    const ctrTimeout = Number(process.env['VNODE_TEST_CTR_TIMEOUT_MS'] ?? 60_000);
+    const ctr = (...args: string[]) => run(ctrPath, ['--address', rec.address, ...args], ctrTimeout);
     const log = () => { try { return readFileSync(logPath, 'utf8'); } catch { return ''; } };
 
     await waitForCri(ctr, () => exited, log, opts.startTimeoutMs ?? 30_000);

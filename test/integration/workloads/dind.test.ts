@@ -46,7 +46,7 @@ for (const lane of lanes) {
         await withPod(suite.env, { namespace: 'dind', privileged: true }, async (pod) => {
           const cid = await pod.runContainer({
             name: 'dockerd', image, privileged: true,
-            command: ['dockerd', '--host=unix:///var/run/docker.sock'],
+            args: ['dockerd', '--host=unix:///var/run/docker.sock'], // through the image's entrypoint (its cgroup v2 step)
             mounts: [{ container_path: '/var/lib/docker', host_path: lib } as never],
             resources: { memory_limit_in_bytes: 768 * MiB },
           });

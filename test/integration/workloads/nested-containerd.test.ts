@@ -59,7 +59,8 @@ for (const lane of lanes) {
             'exec containerd --config /etc/containerd/nested.toml',
           ].join('\n');
           const cid = await pod.runContainer({
-            name: 'containerd', image, privileged: true, command: ['sh', '-c', start],
+            // the image's entrypoint first: on cgroup v2 it frees the cgroup root for the inner pods' cgroups
+            name: 'containerd', image, privileged: true, args: ['sh', '-c', start],
             mounts: [{ container_path: '/var/lib/containerd', host_path: lib } as never],
           });
           await waitFor('the inner containerd answers', async () => (await sh(suite.env, cid, 'ctr version >/dev/null 2>&1 && echo up', 10)).out === 'up', 60_000, 500);
