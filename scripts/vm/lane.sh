@@ -95,6 +95,17 @@ for e in "$ROOT"/* "$ROOT"/.[!.]*; do
   # Hard links when the cache is on the same file system (mkfs only reads them).
   cp -al "$e" "$RUN/stage/" 2>/dev/null || cp -a "$e" "$RUN/stage/"
 done
+# Files of .cache the guest's tests need and cannot make without a network (lane.json
+# "cache": globs below .cache, e.g. the workload images the host suite built).
+mapfile -t CACHE_GLOBS < <(node -e 'for (const g of JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).cache ?? []) console.log(g)' "$LANE_JSON")
+for g in "${CACHE_GLOBS[@]}"; do
+  for f in "$ROOT"/.cache/$g; do
+    [ -e "$f" ] || { say "warning: lane.json cache entry $g matches nothing in .cache (the tests that need it will try to build it)"; continue; }
+    rel=${f#"$ROOT"/}
+    mkdir -p "$RUN/stage/$(dirname "$rel")"
+    cp -al "$f" "$RUN/stage/$rel" 2>/dev/null || cp -a "$f" "$RUN/stage/$rel"
+  done
+done
 mkdir -p "$RUN/stage/.vm-lane"
 printf '%s\n' "$PASSES" > "$RUN/stage/.vm-lane/passes"
 mkfs.ext4 -q -F -L vnodetree -d "$RUN/stage" "$RUN/tree.img" 8G > /dev/null || die "mkfs.ext4 -d of the tree failed"

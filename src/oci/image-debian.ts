@@ -71,6 +71,9 @@ export const DEBIAN_IMAGES: Record<DebianImageName, Recipe> = {
     ref: 'docker.io/vnode/systemd:bookworm',
     packages: ['systemd', 'systemd-sysv', 'dbus', 'procps', 'iproute2'],
     image: { cmd: ['/sbin/init'], env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'container=vnode'], stopSignal: 'SIGRTMIN+3', labels: { 'dev.vnode.image': 'systemd' } },
+    // configfs cannot be mounted in a user namespace (not FS_USERNS_MOUNT): on kernels that
+    // have /sys/kernel/config the mount unit would fail and leave the system "degraded"
+    files: { '/etc/systemd/system/sys-kernel-config.mount.d/vnode.conf': { mode: 0o644, text: '[Unit]\n# written by vnode image build-systemd: configfs is not mountable in a user namespace\nConditionVirtualization=!container\n' } },
     withBusybox: false,
   },
 };

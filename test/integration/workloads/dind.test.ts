@@ -124,7 +124,11 @@ for (const lane of lanes) {
           assert.deepEqual(now.links.filter((l) => !cniLinks.includes(l)), [], `only the pod's CNI bridge and veth are new on the host: ${now.links.join(' ')}`);
           assert.doesNotMatch(execFileSync('ip', ['-4', '-o', 'addr'], { encoding: 'utf8' }), /inet 172\.1[78]\./, 'no docker network address on the host');
           assert.deepEqual(now.iptables.filter((r) => /DOCKER|172\.1[78]\./.test(r)), [], `no docker rule in the host's iptables\n${now.iptables.join('\n')}`);
-          const containerDirs = cgroupDirsOf(await containerPid(suite.env, cid));
+          // on v2 the image's entrypoint moved the container's processes to <its cgroup>/init
+          const unified = hostCgroupLayout().mode === 'v2';
+          const pidDirs = cgroupDirsOf(await containerPid(suite.env, cid));
+          if (unified) assert.ok(pidDirs.every((d) => d.endsWith('/init')), `dockerd runs in the leaf the entrypoint made: ${pidDirs.join(' ')}`);
+          const containerDirs = unified ? pidDirs.map((d) => d.slice(0, -'/init'.length)) : pidDirs;
           innerIds = (await sh(suite.env, cid, 'docker ps -aq --no-trunc')).out.split('\n').filter(Boolean);
           const inner = hostCgroupsMatching(/^docker$/);
           assert.ok(inner.length > 0, 'docker made its cgroups');
