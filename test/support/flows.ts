@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runStream, openStream } from '../../src/k8s/cri/index.js';
 import { logLines, sleep, waitFor, withPod, type CriEnv, type TestPod } from './cri.js';
-import { cgroupParentRel } from './host-cgroups.js';
+import { cgroupParentRel, pidsBelow } from './host-cgroups.js';
 
 export type Flow = (env: CriEnv) => Promise<void>;
 
@@ -247,12 +247,7 @@ export function cgroupProcs(env: CriEnv, pod: TestPod): number[] {
   const pids = new Set<number>();
   for (const base of ['/sys/fs/cgroup/pids', '/sys/fs/cgroup/memory', '/sys/fs/cgroup/unified', '/sys/fs/cgroup']) {
     const dir = join(base, rel);
-    if (!existsSync(dir)) continue;
-    const walk = (d: string) => {
-      try { for (const p of readFileSync(join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) pids.add(Number(p)); } catch { /* gone */ }
-      try { for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(join(d, e.name)); } catch { /* gone */ }
-    };
-    walk(dir);
+    if (existsSync(dir)) for (const p of pidsBelow(dir)) pids.add(p);
   }
   void env;
   return [...pids];
