@@ -3,6 +3,7 @@
 // makes: a vNode's own network namespace, which hostNetwork pods of the vNode share.
 // The manager gives it an interface on the pod network with the same chain the
 // vnode runtime's pods get (its cni_conf_dir), so the vNode has an IP of its own.
+// CHECK (libcni's CheckNetworkList) is here too, for a pod's or a vNode's attachment.
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +12,20 @@ import { NetError } from './errors.js';
 export interface CniConfList {
   cniVersion: string;
   name: string;
+  /** The list's "disableCheck": runtimes must not run CHECK for it. */
+  disableCheck?: boolean;
   plugins: Record<string, unknown>[];
+}
+
+/** A plugin's failure, with the CNI error object it printed (code, msg, details) when it printed one. */
+export class CniPluginError extends NetError {
+  constructor(
+    message: string,
+    readonly plugin: string,
+    readonly cni?: { code: number; msg: string; details?: string },
+  ) {
+    super('VNODE_NET_CNI_PLUGIN', message);
+  }
 }
 
 export interface CniRuntime {
@@ -36,7 +50,9 @@ export function loadConfList(dir: string): CniConfList {
   for (const f of files) {
     try {
       const c = JSON.parse(readFileSync(join(dir, f), 'utf8')) as Record<string, unknown>;
-      if (Array.isArray(c['plugins'])) return { cniVersion: String(c['cniVersion'] ?? '0.4.0'), name: String(c['name']), plugins: c['plugins'] as Record<string, unknown>[] };
+      if (Array.isArray(c['plugins'])) {
+        return { cniVersion: String(c['cniVersion'] ?? '0.4.0'), name: String(c['name']), ...(c['disableCheck'] === true ? { disableCheck: true } : {}), plugins: c['plugins'] as Record<string, unknown>[] };
+      }
       if (typeof c['type'] === 'string') return { cniVersion: String(c['cniVersion'] ?? '0.4.0'), name: String(c['name']), plugins: [c] };
     } catch {
       /* not JSON: the next file */
@@ -77,8 +93,9 @@ function execPlugin(command: string, list: CniConfList, plugin: Record<string, u
         /* not JSON */
       }
       if (err) {
-        const why = out && typeof out['msg'] === 'string' ? `${out['msg']}${out['details'] ? ` (${String(out['details'])})` : ''}` : stderr.trim() || err.message;
-        reject(new NetError('VNODE_NET_CNI_PLUGIN', `CNI ${command} of plugin ${type} (network ${list.name}) failed: ${why}`));
+        const cni = out && typeof out['code'] === 'number' && typeof out['msg'] === 'string' ? { code: out['code'], msg: out['msg'], ...(out['details'] ? { details: String(out['details']) } : {}) } : undefined;
+        const why = cni ? `CNI error ${cni.code}: ${cni.msg}${cni.details ? ` (${cni.details})` : ''}` : stderr.trim() || err.message;
+        reject(new CniPluginError(`CNI ${command} of plugin ${type} (network ${list.name}) failed: ${why}`, type, cni));
       } else resolve(out);
     });
     child.stdin?.end(JSON.stringify(pluginConfig(list, plugin, rt, prev)));
@@ -110,4 +127,16 @@ export async function cniDel(list: CniConfList, rt: CniRuntime, result?: unknown
     }
   }
   if (first) throw first;
+}
+
+/**
+ * CHECK in list order, each plugin with ADD's result as prevResult; stops at the first
+ * failure and throws it. Versions before 0.4.0 have no CHECK; nothing runs for a list
+ * with disableCheck (libcni checks in that order).
+ */
+export async function cniCheck(list: CniConfList, rt: CniRuntime, result: unknown): Promise<void> {
+  const [major = 0, minor = 0] = list.cniVersion.split('.').map(Number);
+  if (major === 0 && minor < 4) throw new NetError('VNODE_NET_CNI_CONFIG', `network ${list.name} has cniVersion ${list.cniVersion}: CHECK needs 0.4.0 or later`);
+  if (list.disableCheck) return;
+  for (const plugin of list.plugins) await execPlugin('CHECK', list, plugin, rt, result);
 }

@@ -7,5 +7,5 @@ export { isNetnsFile, netnsInode } from './netns-file.js';
 export { adoptPodNetwork, readAdoptionRecord, recoverAdoption, removeAdoptionRecord, verifyPodNetwork, type AdoptInput, type AdoptionRecord } from './pod-network.js';
 export { restoreCommands, type AddrState, type LinkState, type NetnsSnapshot, type RouteState } from './snapshot.js';
 export { cniMarkerDir, readCniMarker, requireVnodeCni, sweepCniMarkers, type CniMarker } from './cni-marker.js';
-export { cniAdd, cniDel, loadConfList, pluginConfig, type CniConfList, type CniRuntime } from './cni-chain.js';
+export { cniAdd, cniCheck, cniDel, CniPluginError, loadConfList, pluginConfig, type CniConfList, type CniRuntime } from './cni-chain.js';
 export { attachVnodeNetwork, detachVnodeNetwork, vnodeContainerId, type AttachInput, type VnodeNetworkRecord } from './vnode-network.js';
