@@ -11,16 +11,27 @@
  * netns path, interface and pod names. The manager refuses a sandbox without one (its
  * network was not set up through the vnode runtime's chain) and adopts the pod's
  * links into the vNode's namespace when it creates the sandbox (docs/networking.md).
- * DEL removes the marker. The state dir is the network config's "stateDir", else
+ * DEL removes the marker. CHECK verifies that the adopted interface is still in place
+ * (check() below). The state dir is the network config's "stateDir", else
  * $VNODE_RUN_DIR/cni, else /run/vnode/cni.
  *
  * C, not Node.js: it runs for every pod sandbox, and Node.js's start-up alone would be
  * a tenth of a pod's start time.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <linux/magic.h>
+#include <linux/nsfs.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +94,19 @@ static const char *member(const char *p, const char *key) {
 static const char *either(const char *obj, const char *a, const char *b) {
   const char *v = member(obj, a);
   return v ? v : member(obj, b);
+}
+
+/* The n-th element of the JSON array at p, or NULL. */
+static const char *element(const char *p, int n) {
+  if (!p || *(p = ws(p)) != '[') return NULL;
+  for (p = ws(p + 1); *p && *p != ']'; n--) {
+    if (n == 0) return p;
+    p = skip(p);
+    if (!p) return NULL;
+    p = ws(p);
+    if (*p == ',') p = ws(p + 1);
+  }
+  return NULL;
 }
 
 static long number(const char *v) {
@@ -201,6 +225,202 @@ static int write_marker(const char *dir, const char *id, const char *netns, cons
   return 0;
 }
 
+/* ---- CHECK ---- */
+
+/*
+ * CHECK looks at the pod's network where the adoption left it. The manager moves the
+ * links into a namespace of the vNode's user namespace and replaces containerd's mount
+ * at CNI_NETNS by a bind mount of that namespace (docs/networking.md, section 2), so
+ * CNI_NETNS still names where the pod's network is. Checked, in order: ADD's marker for
+ * this container, netns and interface; that the namespace at CNI_NETNS is no longer one
+ * of the plugin's own user namespace (adopted); and in it interface CNI_IFNAME: present,
+ * with the MAC and the addresses prevResult gives it, and up. Routes are left to the
+ * plugins that made them (the bridge plugin's CHECK looks at them in the same place).
+ * Done here, not by asking the manager: a CNI plugin is one exec'd binary and answers
+ * on its own (the kernel has the facts; the manager adds none).
+ */
+enum {
+  CHECK_NETNS = 100,      /* CNI_NETNS is not the namespace ADD ran for, or no namespace */
+  CHECK_NO_LINK = 101,    /* no CNI_IFNAME there */
+  CHECK_OTHER_LINK = 102, /* one of that name, not the one ADD made (another MAC) */
+  CHECK_LINK_DOWN = 103,
+  CHECK_NO_ADDR = 104, /* an address of prevResult's ips for it is not on it */
+};
+
+#define RECREATE "the pod's network is no longer what CNI ADD set up; delete the pod so that its controller makes a new one (or remove and run the sandbox again)"
+
+/* Whether "<major>.<minor>..." is at least 0.4 (CHECK came with spec 0.4.0). */
+static int has_check(const char *version) {
+  int major = 0, minor = 0;
+  sscanf(version, "%d.%d", &major, &minor);
+  return major > 0 || minor >= 4;
+}
+
+/* "10.1.2.3/24" or "fd00::2/64" into family, bytes and prefix length; 0 if not an address. */
+static int parse_cidr(const char *text, int *family, unsigned char addr[16], int *prefix) {
+  char buf[64];
+  snprintf(buf, sizeof buf, "%s", text);
+  char *slash = strchr(buf, '/');
+  if (!slash) return 0;
+  *slash = 0;
+  *prefix = atoi(slash + 1);
+  *family = strchr(buf, ':') ? AF_INET6 : AF_INET;
+  return inet_pton(*family, buf, addr) == 1;
+}
+
+/* Whether getifaddrs' list has addr/prefix on ifname. */
+static int has_addr(struct ifaddrs *list, const char *ifname, int family, const unsigned char *addr, int prefix) {
+  for (struct ifaddrs *a = list; a; a = a->ifa_next) {
+    if (!a->ifa_addr || a->ifa_addr->sa_family != family || strcmp(a->ifa_name, ifname) || !a->ifa_netmask) continue;
+    const unsigned char *have, *mask;
+    size_t len = family == AF_INET ? 4 : 16;
+    if (family == AF_INET) {
+      have = (const unsigned char *)&((struct sockaddr_in *)a->ifa_addr)->sin_addr;
+      mask = (const unsigned char *)&((struct sockaddr_in *)a->ifa_netmask)->sin_addr;
+    } else {
+      have = (const unsigned char *)&((struct sockaddr_in6 *)a->ifa_addr)->sin6_addr;
+      mask = (const unsigned char *)&((struct sockaddr_in6 *)a->ifa_netmask)->sin6_addr;
+    }
+    int bits = 0;
+    for (size_t i = 0; i < len; i++) bits += __builtin_popcount(mask[i]);
+    if (!memcmp(have, addr, len) && bits == prefix) return 1;
+  }
+  return 0;
+}
+
+/* Whether the namespace open at fd belongs to this process's own user namespace (not adopted). */
+static int owned_by_my_userns(int fd, int *owned) {
+  int owner = ioctl(fd, NS_GET_USERNS);
+  if (owner < 0) return -1;
+  struct stat a, b;
+  int r = fstat(owner, &a) || stat("/proc/self/ns/user", &b) ? -1 : 0;
+  close(owner);
+  if (!r) *owned = a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+  return r;
+}
+
+static int check(const char *version, const char *conf, const char *dir, const char *id) {
+  char msg[1024];
+  if (!has_check(version)) {
+    snprintf(msg, sizeof msg, "vnode-cni: CHECK needs cniVersion 0.4.0 or later, the network configuration says %s", version);
+    return fail(version, 1, msg, "");
+  }
+  const char *netns = getenv("CNI_NETNS"), *ifname = getenv("CNI_IFNAME");
+  if (!plain_id(id) || !netns || netns[0] != '/' || !json_safe(netns) || !ifname || !ifname[0] || strlen(ifname) >= IFNAMSIZ || !json_safe(ifname)) {
+    return fail(version, 4, "vnode-cni: CHECK needs CNI_CONTAINERID (a plain container ID), CNI_NETNS (the path of the pod's network namespace) and CNI_IFNAME (an interface name)", "");
+  }
+  const char *prev = member(conf, "prevResult");
+  if (!prev || *prev != '{') {
+    return fail(version, 7, "vnode-cni: CHECK without prevResult: the runtime must pass the result of the container's ADD", "");
+  }
+
+  /* ADD's marker, for the same namespace path and interface */
+  char path[768], want[512], got_if[64];
+  snprintf(path, sizeof path, "%s/%s.json", dir, id);
+  FILE *f = fopen(path, "r");
+  char *marker = f ? read_all(f) : NULL;
+  if (f) fclose(f);
+  string(member(marker, "netns"), want, sizeof want);
+  string(member(marker, "ifname"), got_if, sizeof got_if);
+  free(marker);
+  if (!want[0]) {
+    snprintf(msg, sizeof msg, "vnode-cni: container %s is unknown: no marker %s (its ADD did not run through this chain, or DEL already ran)", id, json_safe(path) ? path : "in the state directory");
+    return fail(version, 3, msg, "CHECK only a container that ADD attached through the vnode runtime's chain and DEL has not detached");
+  }
+  if (strcmp(want, netns) || strcmp(got_if, ifname)) {
+    snprintf(msg, sizeof msg, "vnode-cni: container %s was attached with interface %s in %s, CHECK asks for %s in %s", id, got_if, want, ifname, netns);
+    return fail(version, CHECK_NETNS, msg, "pass the CNI_NETNS and CNI_IFNAME of the container's ADD");
+  }
+
+  /* the namespace: still there, and adopted by the vNode */
+  int fd = open(netns, O_RDONLY | O_CLOEXEC);
+  struct statfs fs;
+  if (fd < 0 || fstatfs(fd, &fs) || fs.f_type != NSFS_MAGIC) {
+    snprintf(msg, sizeof msg, "vnode-cni: %s (the network namespace of container %s) is %s", netns, id, fd < 0 ? strerror(errno) : "not a network namespace any more");
+    if (fd >= 0) close(fd);
+    return fail(version, CHECK_NETNS, msg, RECREATE);
+  }
+  int mine = 0;
+  if (owned_by_my_userns(fd, &mine)) {
+    snprintf(msg, sizeof msg, "vnode-cni: cannot tell which user namespace owns %s: %s", netns, strerror(errno));
+    close(fd);
+    return fail(version, CHECK_NETNS, msg, "");
+  }
+  if (mine) {
+    close(fd);
+    snprintf(msg, sizeof msg, "vnode-cni: the network of container %s (%s) is not adopted by its vNode yet", id, netns);
+    return fail(version, 11, msg, "the vnode manager moves it into the vNode's namespace when it creates the sandbox; if the sandbox runs already, its adoption failed: see the manager's log");
+  }
+  if (setns(fd, CLONE_NEWNET)) {
+    snprintf(msg, sizeof msg, "vnode-cni: cannot enter %s: %s", netns, strerror(errno));
+    close(fd);
+    return fail(version, CHECK_NETNS, msg, "");
+  }
+  close(fd);
+
+  /* CNI_IFNAME in it: prevResult's entry for it (with a sandbox: the container's side) */
+  int index = -1;
+  char mac[32] = "";
+  for (int i = 0; element(member(prev, "interfaces"), i); i++) {
+    const char *intf = element(member(prev, "interfaces"), i);
+    char name[64], sandbox[512];
+    string(member(intf, "name"), name, sizeof name);
+    string(member(intf, "sandbox"), sandbox, sizeof sandbox);
+    if (!strcmp(name, ifname) && sandbox[0]) {
+      index = i;
+      string(member(intf, "mac"), mac, sizeof mac);
+      break;
+    }
+  }
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0); /* made after setns: bound to the pod's namespace */
+  struct ifreq ifr = {0};
+  snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
+  if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr)) {
+    snprintf(msg, sizeof msg, "vnode-cni: interface %s of container %s is missing from its network namespace %s", ifname, id, netns);
+    return fail(version, CHECK_NO_LINK, msg, RECREATE);
+  }
+  short flags = ifr.ifr_flags;
+  if (mac[0] && !ioctl(s, SIOCGIFHWADDR, &ifr)) {
+    const unsigned char *m = (const unsigned char *)ifr.ifr_hwaddr.sa_data;
+    char have[32];
+    snprintf(have, sizeof have, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+    if (strcasecmp(have, mac)) {
+      snprintf(msg, sizeof msg, "vnode-cni: interface %s of container %s has MAC %s, not %s: it is not the interface ADD made", ifname, id, have, mac);
+      return fail(version, CHECK_OTHER_LINK, msg, RECREATE);
+    }
+  }
+  close(s);
+  if (!(flags & IFF_UP)) {
+    snprintf(msg, sizeof msg, "vnode-cni: interface %s of container %s is down", ifname, id);
+    return fail(version, CHECK_LINK_DOWN, msg, RECREATE);
+  }
+
+  /* prevResult's ips for that interface */
+  struct ifaddrs *addrs = NULL;
+  if (getifaddrs(&addrs)) {
+    snprintf(msg, sizeof msg, "vnode-cni: cannot list the addresses in %s: %s", netns, strerror(errno));
+    return fail(version, 5, msg, "");
+  }
+  char missing[512] = "";
+  size_t used = 0;
+  for (int i = 0; index >= 0 && element(member(prev, "ips"), i); i++) {
+    const char *ip = element(member(prev, "ips"), i);
+    const char *on = member(ip, "interface");
+    char text[64];
+    int family, prefix;
+    unsigned char addr[16];
+    string(member(ip, "address"), text, sizeof text);
+    if (!on || number(on) != index || !parse_cidr(text, &family, addr, &prefix) || has_addr(addrs, ifname, family, addr, prefix)) continue;
+    if (used < sizeof missing) used += (size_t)snprintf(missing + used, sizeof missing - used, "%s%s", used ? ", " : "", text);
+  }
+  freeifaddrs(addrs);
+  if (missing[0]) {
+    snprintf(msg, sizeof msg, "vnode-cni: interface %s of container %s lacks address %s", ifname, id, missing);
+    return fail(version, CHECK_NO_ADDR, msg, RECREATE);
+  }
+  return 0;
+}
+
 int main(void) {
   const char *cmd = getenv("CNI_COMMAND");
   if (!cmd) {
@@ -228,7 +448,8 @@ int main(void) {
     }
     return 0;
   }
-  if (strcmp(cmd, "ADD")) return 0; /* CHECK, GC, STATUS: the manager checks the moved links */
+  if (!strcmp(cmd, "CHECK")) return check(version, conf, dir, id);
+  if (strcmp(cmd, "ADD")) return 0; /* GC, STATUS: nothing of vnode-cni's to collect or report */
 
   const char *mappings = member(member(conf, "runtimeConfig"), "portMappings");
   if (mappings && *mappings == '[') {
