@@ -1,7 +1,7 @@
 /*
  * vnode-runtime-exec: how the manager runs the OCI runtime for a vNode, in one exec.
  *
- *   vnode-runtime-exec [--seccomp | --seccomp-handoff-fd N] [--pid-ns-of PID] -- RUNC ARGS...
+ *   vnode-runtime-exec [--seccomp | --seccomp-handoff-fd N] [--pid-ns-of PID [--read-empty FILE]...] -- RUNC ARGS...
  *
  * --seccomp installs vnode's seccomp filter (seccomp-filter.h): runc and every process
  *   of the container (or exec) it starts inherit it, and runc applies the pod's own
@@ -17,6 +17,11 @@
  *   vNode's. This process waits and exits with the child's status. (It replaces
  *   `nsenter --pid -- unshare --mount --mount-proc`, two execs of dynamic binaries per
  *   runtime call: ~2.7 ms each time, bench/exec-overhead.ts.)
+ * --read-empty FILE (with --pid-ns-of): in that private mount namespace FILE reads empty
+ *   (/dev/null is bound over it). The manager hides a hybrid host's
+ *   /sys/fs/cgroup/unified/cgroup.controllers from crun this way: crun refuses a hybrid
+ *   layout whose cgroup2 hierarchy lists a controller (src/manager/oci-runtime.ts,
+ *   docs/runtime.md "Which OCI runtime"). Nothing outside the runtime's namespace sees it.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -26,7 +31,7 @@
 #include "seccomp-filter.h"
 
 static void usage(void) {
-  fprintf(stderr, "usage: vnode-runtime-exec [--seccomp | --seccomp-handoff-fd N] [--pid-ns-of PID] -- COMMAND [ARG...]\n");
+  fprintf(stderr, "usage: vnode-runtime-exec [--seccomp | --seccomp-handoff-fd N] [--pid-ns-of PID [--read-empty FILE]...] -- COMMAND [ARG...]\n");
   exit(125);
 }
 
@@ -56,8 +61,13 @@ static int install_filter(int handoff) {
   return 0;
 }
 
-/* Joins the PID namespace of `pid`; the child gets a private mount namespace with its own /proc. */
-static int enter_pid_ns(int pid) {
+#define MAX_EMPTY 8
+
+/*
+ * Joins the PID namespace of `pid`; the child gets a private mount namespace with its
+ * own /proc, in which each of `empty` reads empty.
+ */
+static int enter_pid_ns(int pid, const char **empty, int n_empty) {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/ns/pid", pid);
   int ns = open(path, O_RDONLY | O_CLOEXEC);
@@ -75,23 +85,30 @@ static int enter_pid_ns(int pid) {
   if (unshare(CLONE_NEWNS) < 0) return fail("unshare mount namespace");
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) return fail("making / private");
   if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) return fail("mounting /proc");
+  for (int i = 0; i < n_empty; i++)
+    if (mount("/dev/null", empty[i], NULL, MS_BIND, NULL) < 0) {
+      fprintf(stderr, "vnode-runtime-exec: binding /dev/null over %s: %s\n", empty[i], strerror(errno));
+      return 125;
+    }
   return 0;
 }
 
 int main(int argc, char **argv) {
-  int seccomp = 0, handoff = -1, pidns_of = 0, i = 1;
+  int seccomp = 0, handoff = -1, pidns_of = 0, n_empty = 0, i = 1;
+  const char *empty[MAX_EMPTY];
   for (; i < argc; i++) {
     if (!strcmp(argv[i], "--seccomp")) seccomp = 1;
     else if (!strcmp(argv[i], "--seccomp-handoff-fd") && i + 1 < argc) seccomp = 1, handoff = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--pid-ns-of") && i + 1 < argc) pidns_of = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--read-empty") && i + 1 < argc && n_empty < MAX_EMPTY) empty[n_empty++] = argv[++i];
     else if (!strcmp(argv[i], "--")) {
       i++;
       break;
     } else usage();
   }
-  if (i >= argc) usage();
+  if (i >= argc || (n_empty > 0 && pidns_of <= 0)) usage();
   if (seccomp && install_filter(handoff) != 0) return 125;
-  if (pidns_of > 0 && enter_pid_ns(pidns_of) != 0) return 125;
+  if (pidns_of > 0 && enter_pid_ns(pidns_of, empty, n_empty) != 0) return 125;
   execvp(argv[i], argv + i);
   fprintf(stderr, "vnode-runtime-exec: exec %s: %s\n", argv[i], strerror(errno));
   return 127;

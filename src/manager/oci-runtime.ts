@@ -5,9 +5,10 @@
 // (native/), which also installs vnode's seccomp filter for calls that start
 // processes. When it exits, the processes it started are reparented to the vNode's
 // init, which records their exit status.
-import { spawn, type StdioOptions } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, type StdioOptions } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { hostCgroupLayout, type CgroupLayout } from '../cgroup/index.js';
 import { filteredCommand, takeListener } from '../seccomp/index.js';
 
 /**
@@ -70,6 +71,52 @@ export interface OciRuntimeOptions {
   logDir: string;
   /** native/vnode-runtime-exec. */
   execHelper: string;
+  /**
+   * Files that read empty in the runtime's private mount namespace (vnode-runtime-exec
+   * --read-empty); default: crunHiddenFiles for this binary and host.
+   */
+  readEmpty?: string[];
+}
+
+/** Where crun looks for a hybrid host's cgroup2 hierarchy (libcrun's CGROUP_ROOT "/unified"). */
+export const CRUN_HYBRID_UNIFIED = '/sys/fs/cgroup/unified';
+
+/**
+ * The files crun must see empty to run on this host. crun (every version up to 1.2x)
+ * refuses to create a container on a hybrid layout (/sys/fs/cgroup a tmpfs of v1
+ * hierarchies, /sys/fs/cgroup/unified cgroup2) when
+ * /sys/fs/cgroup/unified/cgroup.controllers lists any controller ("cgroups in hybrid
+ * mode not supported, drop all controllers from cgroupv2"): it drives only the v1
+ * hierarchies there and will not leave a v2 controller unmanaged. A controller no v1
+ * hierarchy binds (hugetlb on a host that mounts no hugetlb hierarchy) stays in v2; no
+ * runtime can set its limits through v1 on such a host anyway (runc neither), so crun
+ * is shown an empty file and otherwise behaves as on any hybrid host (v1 limits, the
+ * container joins the cgroup2 hierarchy too). `unifiedControllers`: that file's text.
+ */
+export function crunHiddenFiles(isCrun: boolean, layout: CgroupLayout, unifiedControllers: string | undefined): string[] {
+  if (!isCrun || layout.mode !== 'hybrid' || layout.unified !== CRUN_HYBRID_UNIFIED) return [];
+  return unifiedControllers?.trim() ? [join(CRUN_HYBRID_UNIFIED, 'cgroup.controllers')] : [];
+}
+
+/** Is `binary` crun? Its --version says "crun version …" (a wrapper script named runc can be). */
+export function isCrunBinary(binary: string): boolean {
+  try {
+    return /^crun version /m.test(execFileSync(binary, ['--version'], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] }));
+  } catch {
+    return /crun/.test(binary.split('/').pop() ?? '');
+  }
+}
+
+function hostCrunHiddenFiles(binary: string): string[] {
+  const layout = hostCgroupLayout();
+  if (layout.mode !== 'hybrid') return [];
+  let controllers: string | undefined;
+  try {
+    controllers = readFileSync(join(CRUN_HYBRID_UNIFIED, 'cgroup.controllers'), 'utf8');
+  } catch {
+    return [];
+  }
+  return crunHiddenFiles(isCrunBinary(binary), layout, controllers);
 }
 
 function findBinary(name: string): string | undefined {
@@ -99,7 +146,11 @@ export function resolveRuntime(wanted = process.env.VNODE_RUNTIME): string {
 }
 
 export class OciRuntime {
-  constructor(private readonly o: OciRuntimeOptions) {}
+  private readEmpty: string[] | undefined;
+
+  constructor(private readonly o: OciRuntimeOptions) {
+    this.readEmpty = o.readEmpty;
+  }
 
   get binary(): string {
     return this.o.binary;
@@ -109,12 +160,33 @@ export class OciRuntime {
   run(initPid: number, args: string[], opts: RunOptions = {}): Promise<string> {
     const log = join(this.o.logDir, `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.log`);
     const runtime = [this.o.binary, '--root', this.o.root, '--log', log, '--log-format', 'json', ...args];
-    const inVnode = ['--pid-ns-of', String(initPid)];
+    this.readEmpty ??= hostCrunHiddenFiles(this.o.binary);
+    const inVnode = ['--pid-ns-of', String(initPid), ...this.readEmpty.flatMap((f) => ['--read-empty', f])];
     const sc = opts.seccomp;
-    const base = (opts.stdio as StdioOptions[] | undefined) ?? ['pipe', 'pipe', 'pipe'];
+    // Input goes in as a file: node's 'pipe' is a socketpair, and crun reads "-" by
+    // opening /dev/stdin, which a socket refuses (ENXIO); runc reads fd 0 either way.
+    const inputFile = opts.input !== undefined && !opts.stdio ? `${log}.in` : undefined;
+    let inputFd: number | undefined;
+    if (inputFile) {
+      writeFileSync(inputFile, opts.input!, { mode: 0o600 });
+      inputFd = openSync(inputFile, 'r');
+    }
+    const base = (opts.stdio as StdioOptions[] | undefined) ?? ([inputFd ?? 'pipe', 'pipe', 'pipe'] as StdioOptions[]);
     const { argv, stdio } = sc ? filteredCommand(this.o.execHelper, runtime, base, inVnode) : { argv: [this.o.execHelper, ...inVnode, '--', ...runtime], stdio: base };
     return new Promise((resolve, reject) => {
-      const child = spawn(argv[0]!, argv.slice(1), { stdio: stdio as StdioOptions });
+      const dropInput = () => {
+        if (inputFile) rmSync(inputFile, { force: true });
+      };
+      let child: ReturnType<typeof spawn>;
+      try {
+        child = spawn(argv[0]!, argv.slice(1), { stdio: stdio as StdioOptions });
+      } catch (e) {
+        dropInput();
+        throw e;
+      } finally {
+        if (inputFd !== undefined) closeSync(inputFd);
+        inputFd = undefined;
+      }
       if (sc) takeListener(child, sc.onListener);
       let out = '';
       let err = '';
@@ -128,10 +200,12 @@ export class OciRuntime {
       const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs) : undefined;
       child.on('error', (e) => {
         clearTimeout(timer);
+        dropInput();
         reject(new RuntimeError(`cannot start ${argv[0]} for ${this.o.binary}: ${e.message}`, null));
       });
       child.on('close', (code, signal) => {
         clearTimeout(timer);
+        dropInput();
         const logged = readRuntimeLog(log);
         rmSync(log, { force: true });
         if (code === 0) return resolve(out);

@@ -78,6 +78,25 @@ export function testCgroupDriver(): CgroupDriver {
   return v;
 }
 
+/**
+ * The OCI runtime the vnode manager drives in the tests: VNODE_TEST_RUNTIME, "runc" (the
+ * default: the manager's own choice, runc on PATH), "crun" (the one
+ * scripts/setup-host.sh puts in .cache/crun/bin/crun, else crun on PATH) or a path. The
+ * harness passes it to containerd, and so to the manager, as VNODE_RUNTIME; the plain
+ * runc handler the tests compare against stays runc.
+ */
+export function testRuntime(): string | undefined {
+  const v = process.env['VNODE_TEST_RUNTIME'];
+  if (!v || v === 'runc') return undefined;
+  if (v === 'crun') {
+    const cached = join(cacheDir, 'crun', 'bin', 'crun');
+    return existsSync(cached) ? cached : 'crun';
+  }
+  if (!v.includes('/')) throw new Error(`VNODE_TEST_RUNTIME=${v}: use runc, crun or a path`);
+  if (!existsSync(v)) throw new Error(`VNODE_TEST_RUNTIME=${v}: no such file`);
+  return v;
+}
+
 /** The cgroup directory (from a hierarchy's root) of an instance's pods parent: itself under cgroupfs, its slice path under systemd. */
 export function cgroupParentPath(rec: { cgroupParent: string; cgroupDriver?: CgroupDriver }): string {
   return rec.cgroupDriver === 'systemd' ? expandSlice(rec.cgroupParent) : rec.cgroupParent;
@@ -207,10 +226,11 @@ export async function startContainerd(opts: StartContainerdOptions): Promise<Con
     const fullVersion = execFileSync(containerdPath, ['--version'], { encoding: 'utf8' }).trim().split(/\s+/)[2] ?? 'unknown';
 
     const logFd = openSync(logPath, 'a');
+    const runtime = testRuntime();
     child = spawn(containerdPath, ['--config', configPath], {
       // the vnode runtime's CNI chain, for the manager's attachment of a vNode's own netns, and
       // hostNetwork pods allowed (tests never port-forward to one; docs/networking.md)
-      env: { ...process.env, VNODE_CNI_CONF_DIR: cni.vnodeCniConfDir, VNODE_CNI_BIN_DIRS: cni.cniBinDir, VNODE_ALLOW_HOST_NETWORK: 'true', ...opts.env, PATH: pathEnv, [INSTANCE_ENV]: id, TMPDIR: process.env['TMPDIR'] ?? '/tmp' },
+      env: { ...process.env, VNODE_CNI_CONF_DIR: cni.vnodeCniConfDir, VNODE_CNI_BIN_DIRS: cni.cniBinDir, VNODE_ALLOW_HOST_NETWORK: 'true', ...(runtime ? { VNODE_RUNTIME: runtime } : {}), ...opts.env, PATH: pathEnv, [INSTANCE_ENV]: id, TMPDIR: process.env['TMPDIR'] ?? '/tmp' },
       stdio: ['ignore', logFd, logFd],
       detached: true, // own process group: a Ctrl-C of the test runner does not kill it before cleanup
     });

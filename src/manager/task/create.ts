@@ -59,7 +59,10 @@ export async function createTask(d: TaskDeps, exits: ExitBook, req: CreateTaskRe
 
     const dirs = taskDirs(d.o.paths.mounts, ns, req.id);
     mkdirSync(dirs.scratch, { recursive: true, mode: 0o711 });
-    mkdirSync(dirs.runtimeBundle, { recursive: true, mode: 0o700 });
+    // 0711: crun runs a createContainer hook (vnode-bind) with the bundle as its working
+    // directory (chdir) inside the vNode's user namespace, whose root is not host root;
+    // config.json (the pod's environment) stays host root's alone.
+    mkdirSync(dirs.runtimeBundle, { recursive: true, mode: 0o711 });
     undo.push(() => unmountRootfs({ target: dirs.rootfs, scratch: dirs.scratch }));
 
     const pv = d.o.procView;
@@ -71,7 +74,7 @@ export async function createTask(d: TaskDeps, exits: ExitBook, req: CreateTaskRe
     if (plan.hostNetwork && who.kind === 'sandbox') await attachHostNetwork(d.o.network ?? {}, v, who.podNamespace);
     mountTaskRootfs(dirs, v, req.rootfs, bundle, spec.root!.path);
     const idmaps = placePodFiles(dirs, v, plan);
-    writeFileSync(join(dirs.runtimeBundle, 'config.json'), JSON.stringify(plan.spec));
+    writeFileSync(join(dirs.runtimeBundle, 'config.json'), JSON.stringify(plan.spec), { mode: 0o600 });
 
     const init: ProcessRecord = { execId: '', status: 'created', vnodePid: 0, hostPid: 0, terminal: req.terminal, stdin: req.stdin, stdout: req.stdout, stderr: req.stderr };
     const t: TaskRecord = {
