@@ -211,7 +211,8 @@ export function planSpec(input: PlanInput): Plan {
   spec.root = { ...(spec.root ?? { path: '' }), path: input.rootfsPath };
   const mounts: OciMount[] = [];
   let n = 0;
-  for (const m of spec.mounts ?? []) {
+  for (const given of spec.mounts ?? []) {
+    const m = withoutIdMapping(given);
     if (!isBind(m) || !m.source) {
       mounts.push(m);
       continue;
@@ -264,6 +265,20 @@ export function planSpec(input: PlanInput): Plan {
 }
 
 const LOCKED_FLAGS = new Set(['nosuid', 'nodev', 'noexec']);
+
+/**
+ * A mount without the ID mapping containerd 2.x gives it for a pod with its own user
+ * namespace (hostUsers: false): the mappings name the range kubelet asked for, which
+ * the vNode's user namespace replaces and does not map. runc 1.1 ignores them; crun
+ * (and runc ≥ 1.2) would build that mapping inside the vNode and fail ("clone:
+ * Operation not permitted"). vnode maps pod files into the vNode's range itself
+ * (the ID-mapped clones above).
+ */
+function withoutIdMapping(m: OciMount): OciMount {
+  if (!m.uidMappings && !m.gidMappings && !m.options?.some((o) => o === 'idmap' || o === 'ridmap')) return m;
+  const { uidMappings: _u, gidMappings: _g, ...rest } = m;
+  return m.options ? { ...rest, options: m.options.filter((o) => o !== 'idmap' && o !== 'ridmap') } : rest;
+}
 
 /** A negative score needs CAP_SYS_RESOURCE on the host, which a vNode never has. */
 function clampOomScoreAdj(p: { oomScoreAdj?: number }): void {

@@ -16,6 +16,9 @@ export interface OciMount {
   type?: string;
   source?: string;
   options?: string[];
+  /** An ID-mapped mount's mappings (containerd 2.x with hostUsers: false). */
+  uidMappings?: OciIdMapping[];
+  gidMappings?: OciIdMapping[];
 }
 
 export interface OciDevice {

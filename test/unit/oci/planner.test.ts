@@ -134,6 +134,22 @@ describe('planSpec', () => {
     assert.equal(planSpec(input(t)).idmaps.length, 0);
   });
 
+  it('drops the ID mappings containerd 2.x puts on mounts for hostUsers: false (the range asked for, which the vNode does not map)', () => {
+    const asked = [{ containerID: 0, hostID: 13107200, size: 65536 }];
+    const s = spec({
+      mounts: [
+        { destination: '/etc/hosts', type: 'bind', source: '/var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes/s1/hosts', options: ['rbind', 'rw'], uidMappings: asked, gidMappings: asked },
+        { destination: '/data', type: 'bind', source: '/srv/data', options: ['rbind', 'ro', 'idmap'], uidMappings: asked, gidMappings: asked },
+        { destination: '/proc', type: 'proc', source: 'proc' },
+      ],
+    });
+    const mounts = planSpec(input(s)).spec.mounts!;
+    assert.deepEqual(mounts[0], { destination: '/etc/hosts', type: 'bind', source: '/run/vnode/i1/idmap/c1/0', options: ['rbind', 'rw'] });
+    assert.deepEqual(mounts[1], { destination: '/data', type: 'bind', source: '/var/lib/vnode/i1/vnodes/ns-a/root/srv/data', options: ['rbind', 'ro'] });
+    assert.deepEqual(mounts[2], { destination: '/proc', type: 'proc', source: 'proc' });
+    assert.ok(s.mounts![0]!.uidMappings, 'the input spec is not changed');
+  });
+
   it('keeps host devices out of privileged containers', () => {
     const s = spec({
       process: { user: { uid: 0, gid: 0 }, args: ['sh'], cwd: '/', capabilities: { bounding: ['CAP_SYS_ADMIN', 'CAP_NET_ADMIN'] } },
