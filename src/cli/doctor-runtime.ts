@@ -1,9 +1,11 @@
 // `vnode doctor`'s checks of the OCI runtime the vnode manager drives: which one it picks
 // (VNODE_RUNTIME, a name or a path, else runc, else crun: src/manager/oci-runtime.ts) and
 // whether a crun can run containerd 2.x's pods. crun before 1.9 refuses their specs
-// (ociVersion 1.2.x: "unknown version specified"); every crun refuses a hybrid cgroup
+// (ociVersion 1.2.x: "unknown version specified"). Every crun refuses a hybrid cgroup
 // layout whose cgroup2 hierarchy still holds controllers ("cgroups in hybrid mode not
-// supported, drop all controllers from cgroupv2").
+// supported, drop all controllers from cgroupv2"); the manager shows the crun it drives
+// an empty /sys/fs/cgroup/unified/cgroup.controllers there (src/manager/oci-runtime.ts,
+// crunHiddenFiles), so that is a note, not a warning.
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,12 +40,11 @@ export function crunCheck(path: string, versionOutput: string | undefined, selec
     issues.push(`crun ${ver} refuses containerd 2.x's specs (ociVersion 1.2: "unknown version specified"; crun < 1.9)`);
     fixes.push(`use crun ≥ 1.9: the one scripts/setup-host.sh puts in ${SETUP_HOST_CRUN} (VNODE_RUNTIME=<its absolute path>) or trixie's crun package; or keep runc (the default)`);
   }
-  if (unifiedControllers && unifiedControllers.length > 0) {
-    issues.push(`crun refuses this hybrid cgroup layout: its cgroup2 hierarchy holds ${unifiedControllers.join(', ')} ("cgroups in hybrid mode not supported, drop all controllers from cgroupv2")`);
-    fixes.push(`bind ${unifiedControllers.join(', ')} to cgroup v1 hierarchies (e.g. mount -t cgroup -o ${unifiedControllers[0]} cgroup /sys/fs/cgroup/${unifiedControllers[0]}), boot with cgroup v2 only, or use runc`);
-  }
-  if (issues.length === 0) return { name, status: 'OK', detail: `${path}: crun ${ver} (accepts containerd 2.x's specs)` };
-  return { name, status: 'WARN', detail: `${path}: ${issues.join('; ')}`, fix: fixes.join('; ') };
+  const hybridNote = unifiedControllers && unifiedControllers.length > 0
+    ? `; this hybrid host's cgroup2 hierarchy holds ${unifiedControllers.join(', ')}, which crun run by hand refuses ("cgroups in hybrid mode not supported"): the vnode manager shows it an empty /sys/fs/cgroup/unified/cgroup.controllers (no limits of ${unifiedControllers.join(', ')}, which no v1 hierarchy binds)`
+    : '';
+  if (issues.length === 0) return { name, status: 'OK', detail: `${path}: crun ${ver} (accepts containerd 2.x's specs)${hybridNote}` };
+  return { name, status: 'WARN', detail: `${path}: ${issues.join('; ')}${hybridNote}`, fix: fixes.join('; ') };
 }
 
 function onPath(bin: string): string | undefined {

@@ -19,16 +19,15 @@ describe('doctor: crun', () => {
     assert.equal(crunAcceptsContainerd2([2, 0, 0]), true);
   });
 
-  it('WARNs with what to use for an old crun and for a hybrid host with cgroup2 controllers', () => {
+  it('WARNs with what to use for an old crun; notes a hybrid host with cgroup2 controllers, which the manager handles', () => {
     const old = crunCheck('/usr/bin/crun', V181, false);
     assert.equal(old.status, 'WARN');
     assert.match(old.detail, /crun 1\.8\.1 refuses containerd 2\.x's specs/);
     assert.match(old.fix!, /\.cache\/crun\/bin\/crun .*trixie's crun package/);
     assert.deepEqual(crunCheck('/c/crun', V121, true), { name: 'crun (the runtime vnode uses)', status: 'OK', detail: '/c/crun: crun 1.21 (accepts containerd 2.x\'s specs)' });
     const hybrid = crunCheck('/c/crun', V121, true, ['hugetlb']);
-    assert.equal(hybrid.status, 'WARN');
-    assert.match(hybrid.detail, /cgroup2 hierarchy holds hugetlb/);
-    assert.match(hybrid.fix!, /mount -t cgroup -o hugetlb cgroup \/sys\/fs\/cgroup\/hugetlb/);
+    assert.equal(hybrid.status, 'OK');
+    assert.match(hybrid.detail, /cgroup2 hierarchy holds hugetlb, .*the vnode manager shows it an empty \/sys\/fs\/cgroup\/unified\/cgroup\.controllers/);
     assert.equal(crunCheck('/c/crun', V121, true, []).status, 'OK', 'a hybrid host whose cgroup2 holds no controllers is fine');
     assert.equal(crunCheck('/c/crun', undefined, false).status, 'WARN');
   });
