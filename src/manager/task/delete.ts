@@ -11,6 +11,7 @@ import { stopTtyRelay } from './tty-relay.js';
 import { removeDelegatedCgroups } from './cgroup-delegation.js';
 import { stopScope } from './systemd-scope.js';
 import { forgetSandboxNetwork, settleSandboxNetwork } from './pod-network.js';
+import { StepTimer } from './step-timer.js';
 
 export interface DeleteResult {
   pid: number;
@@ -39,8 +40,10 @@ export async function deleteProcess(d: TaskDeps, exits: ExitBook, req: { id: str
 /** Removes a task's runtime state, mounts, terminal relays and vNode membership. */
 export async function destroyTask(d: TaskDeps, exits: ExitBook, t: TaskRecord): Promise<DeleteResult> {
   const v = d.vnodes.get(t.vnode);
+  const steps = new StepTimer();
   // a sandbox deleted before its start: its links finish moving (or moving back) first
   if (t.kind === 'sandbox') await settleSandboxNetwork(t.namespace, t.id);
+  steps.mark('network settle');
   if (v?.alive()) {
     try {
       await d.runtime(t.runtime).run(v.initPid, ['delete', '--force', t.id]);
@@ -48,6 +51,7 @@ export async function destroyTask(d: TaskDeps, exits: ExitBook, t: TaskRecord): 
       // a container the runtime does not know is what delete wants
       if (!(e instanceof RuntimeError && e.kind === 'not-found')) d.logFor(t).warn({ err: e }, `delete ${t.id}: ${(e as Error).message}`);
     }
+    steps.mark('runtime delete');
     if (t.init.status !== 'stopped') {
       v.drainExits();
       if ((t.init.status as string) !== 'stopped') exits.markExited(t, t.init, 137, new Date());
@@ -56,14 +60,22 @@ export async function destroyTask(d: TaskDeps, exits: ExitBook, t: TaskRecord): 
     exits.markExited(t, t.init, 137, new Date());
   }
   removeDelegatedCgroups(t.delegatedCgroups, d.logFor(t));
+  steps.mark('delegated cgroups');
   await stopScope(t.cgroup, d.logFor(t));
+  steps.mark('systemd scope');
   for (const p of [t.init, ...Object.values(t.execs)]) stopTtyRelay(p);
   if (t.view) d.o.procView?.remove(t.view.id);
   unmountRootfs({ target: t.rootfs, scratch: t.scratch });
+  steps.mark('rootfs unmount');
   // containerd's CNI DEL and netns removal undo the adoption itself; only its record is ours
   if (t.kind === 'sandbox') forgetSandboxNetwork(d.o.paths, t.namespace, t.id);
   d.store.remove(t);
   d.processes.forgetTask(t);
   await d.vnodes.release(taskKey(t.namespace, t.id));
+  steps.mark('vNode release');
+  const slow = steps.slowest();
+  const took = `delete ${t.id}: ${(steps.totalMs() / 1000).toFixed(1)}s (${steps.summary()})`;
+  if (slow) d.logFor(t).warn({ steps: steps.summary() }, `${took}; slowest step: ${slow[0]}`);
+  else d.logFor(t).debug(took);
   return { pid: t.init.hostPid, exitStatus: t.init.exitStatus ?? 137, exitedAt: t.init.exitedAt ? new Date(t.init.exitedAt) : new Date() };
 }
