@@ -2,7 +2,9 @@
 // systemd, a nested containerd): built by the product's own `vnode image build-*` code,
 // cached under .cache/images.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { DEBIAN_IMAGES, debianImage, importImage, type DebianImageName } from '../../src/oci/index.js';
 import type { CtrRunner } from '../../src/oci/index.js';
 import { availableContainerdVersions } from './containerd.js';
@@ -69,4 +71,16 @@ export function gained(before: HostSnapshot, now: HostSnapshot): HostSnapshot {
 export function hostHasSysResource(): boolean {
   const m = /^CapBnd:\s+([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
   return m ? (BigInt(`0x${m[1]}`) & (1n << 24n)) !== 0n : false;
+}
+
+/**
+ * An emptyDir where kubelet keeps one (/var/lib/kubelet/pods/<uid>/volumes/kubernetes.io~empty-dir/<name>,
+ * mode 0777), so the manager treats it as a pod file (an ID-mapped clone), not a hostPath.
+ */
+export function kubeletEmptyDir(name: string): { dir: string; remove(): void } {
+  const pod = join('/var/lib/kubelet/pods', randomUUID());
+  const dir = join(pod, 'volumes', 'kubernetes.io~empty-dir', name);
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dir, 0o777);
+  return { dir, remove: () => rmSync(pod, { recursive: true, force: true }) };
 }

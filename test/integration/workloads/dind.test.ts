@@ -5,10 +5,11 @@
 // pod's. What a vNode refuses (mknod of devices, nested user namespaces) fails inside
 // docker's containers with EPERM, and docker goes on. From the host: no mount, link,
 // iptables rule or cgroup of it outside the pod, and nothing left once the pod is removed.
+// Then the same in a hostPID + hostNetwork pod, where both mean the vNode's.
 // containerd 2.x with a vNode per namespace, 1.7 with a vNode per pod (VNODE_PER_POD).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { hostCgroupLayout } from '../../../src/cgroup/index.js';
@@ -16,7 +17,7 @@ import { withPod, waitFor, type CriEnv } from '../../support/cri.js';
 import { containerPid } from '../../support/flows.js';
 import { instanceDir, vnodeSuite } from '../../support/vnode-host.js';
 import type { ContainerdInstance } from '../../support/containerd.js';
-import { cgroupDirsOf, execSh, gained, hostCgroupsMatching, hostHasSysResource, hostSnapshot, importDebianImage, workloadLanes } from '../../support/workloads.js';
+import { cgroupDirsOf, execSh, gained, hostCgroupsMatching, hostHasSysResource, hostSnapshot, importDebianImage, kubeletEmptyDir, workloadLanes } from '../../support/workloads.js';
 
 const MiB = 1024 * 1024;
 const lanes = workloadLanes();
@@ -38,8 +39,8 @@ for (const lane of lanes) {
 
     it('runs dockerd with overlay2 storage and docker run/exec/build/--privileged/-p/network/limits inside, confined to the pod', { timeout: 600_000 }, async () => {
       const image = await importDebianImage(suite.ctd.ctr, 'docker');
-      const lib = mkdtempSync('/var/tmp/vnode-dind-lib-');
-      chmodSync(lib, 0o777); // as kubelet makes an emptyDir
+      const emptyDir = kubeletEmptyDir('docker-lib');
+      const lib = emptyDir.dir;
       const before = hostSnapshot();
       let innerIds: string[] = [];
       try {
@@ -57,6 +58,9 @@ for (const lane of lanes) {
 
           const load = await sh(suite.env, cid, 'docker load -i /usr/share/vnode/images/busybox.tar');
           assert.match(load.out, /Loaded image: busybox:latest/, load.err);
+          // the emptyDir is an ID-mapped clone: the vNode's root writes there as uid 0, as under runc
+          const overlay2 = statSync(join(lib, 'overlay2'));
+          assert.equal(overlay2.uid, 0, `docker's overlay2 store is in the pod's emptyDir on the host, owned by uid 0 on disk`);
 
           const hello = await sh(suite.env, cid, 'docker run --rm busybox echo hello from docker in a vNode');
           assert.equal(hello.out, 'hello from docker in a vNode', hello.err);
@@ -117,8 +121,9 @@ for (const lane of lanes) {
           assert.equal((await sh(suite.env, cid, 'docker run --rm busybox true')).code, 0, 'docker runs on after the refusals');
 
           // the host: nothing of it outside the pod
+          // (the manager's ID-mapped clone of the emptyDir is the pod's own volume mount)
           const now = gained(before, hostSnapshot());
-          assert.deepEqual(now.mounts.filter((m) => /overlay2|\/docker|moby/.test(m)), [], `no inner docker mount on the host\n${now.mounts.join('\n')}`);
+          assert.deepEqual(now.mounts.filter((m) => /overlay2|\/docker|moby/.test(m) && !m.startsWith(`${lib} `)), [], `no inner docker mount on the host\n${now.mounts.join('\n')}`);
           assert.deepEqual(now.links.filter((l) => /^(docker0|br-|veth)/.test(l) && !/^veth[0-9a-f]{8}$/.test(l)), [], `no inner docker link on the host: ${now.links.join(' ')}`);
           const cniLinks = now.links.filter((l) => isBridge(l) || /^veth[0-9a-f]{8}$/.test(l));
           assert.deepEqual(now.links.filter((l) => !cniLinks.includes(l)), [], `only the pod's CNI bridge and veth are new on the host: ${now.links.join(' ')}`);
@@ -143,7 +148,61 @@ for (const lane of lanes) {
         assert.deepEqual(after.iptables, [], `no iptables rule left: ${after.iptables.join('\n')}`);
         for (const id of innerIds) assert.deepEqual(hostCgroupsMatching(new RegExp(`^${id}$`)), [], `no cgroup of inner container ${id.slice(0, 12)} left`);
       } finally {
-        rmSync(lib, { recursive: true, force: true });
+        emptyDir.remove();
+      }
+    });
+
+    // The combination the product was first tried with: hostPID and hostNetwork mean the
+    // vNode's, so docker's bridge, NAT rules and containers land in the vNode, not the host.
+    it('runs dockerd in a privileged hostPID + hostNetwork pod: docker0 and its NAT in the vNode\'s network, its containers among the vNode\'s processes', { timeout: 600_000 }, async () => {
+      const image = await importDebianImage(suite.ctd.ctr, 'docker');
+      const emptyDir = kubeletEmptyDir('docker-lib');
+      const lib = emptyDir.dir;
+      const before = hostSnapshot();
+      try {
+        await withPod(suite.env, { namespace: 'dind-host', privileged: true, hostNetwork: true, hostPID: true }, async (pod) => {
+          const cid = await pod.runContainer({
+            name: 'dockerd', image, privileged: true,
+            args: ['dockerd', '--host=unix:///var/run/docker.sock'],
+            mounts: [{ container_path: '/var/lib/docker', host_path: lib } as never],
+            resources: { memory_limit_in_bytes: 768 * MiB },
+          });
+          await waitFor('dockerd answers', async () => (await sh(suite.env, cid, 'docker version >/dev/null 2>&1 && echo up', 10)).out === 'up', 60_000, 500);
+          const pid1 = await sh(suite.env, cid, 'cat /proc/1/comm');
+          assert.notEqual(pid1.out, 'dockerd', 'hostPID: dockerd is not PID 1 of its PID namespace (the vNode\'s)');
+          assert.match((await sh(suite.env, cid, 'docker load -i /usr/share/vnode/images/busybox.tar')).out, /Loaded image: busybox:latest/);
+          const hello = await sh(suite.env, cid, 'docker run --rm busybox echo hello from docker in a vNode');
+          assert.equal(hello.out, 'hello from docker in a vNode', hello.err);
+
+          const detached = await sh(suite.env, cid, 'docker run -d --name web -p 8080:80 busybox httpd -f -p 80 -h /etc');
+          assert.equal(detached.code, 0, detached.err);
+          const seen = await sh(suite.env, cid, [
+            'ip=$(ip -4 -o addr show eth0 | awk \'{print $4}\' | cut -d/ -f1)',
+            'for i in $(seq 50); do busybox wget -qO- http://127.0.0.1:8080/hostname >/dev/null 2>&1 && break; sleep 0.1; done',
+            'echo "dnat=$(busybox wget -qO- http://$ip:8080/hostname)"',
+            'echo "web=$(docker inspect -f {{.Config.Hostname}} web)"',
+            'echo "docker0=$(cat /sys/class/net/docker0/bridge/bridge_id 2>/dev/null)"',
+            'echo "httpd=$(pgrep -x httpd)"',
+            'echo "webpid=$(docker inspect -f {{.State.Pid}} web)"',
+          ].join('\n'));
+          const kv = Object.fromEntries(seen.out.split('\n').filter((l) => l.includes('=')).map((l) => l.split('=') as [string, string]));
+          assert.equal(kv['dnat'], kv['web'], `the published port answers on the vNode's own address\n${seen.out}\n${seen.err}`);
+          assert.ok(kv['docker0'], `docker0 exists in the vNode's network namespace\n${seen.out}`);
+          assert.equal(kv['httpd'], kv['webpid'], `the inner container's process is one of the vNode's processes, as docker sees it\n${seen.out}`);
+
+          const now = gained(before, hostSnapshot());
+          assert.ok(!existsSync('/sys/class/net/docker0') || before.links.includes('docker0'), 'docker0 is not on the host');
+          assert.deepEqual(now.links.filter((l) => /^(docker0|br-)/.test(l) || (/^veth/.test(l) && !/^veth[0-9a-f]{8}$/.test(l))), [], `no inner docker link on the host: ${now.links.join(' ')}`);
+          assert.deepEqual(now.iptables.filter((r) => /DOCKER|172\.1[78]\./.test(r)), [], `no docker rule in the host's iptables\n${now.iptables.join('\n')}`);
+          assert.deepEqual(now.mounts.filter((m) => /overlay2|\/docker|moby/.test(m) && !m.startsWith(`${lib} `)), [], `no inner docker mount on the host\n${now.mounts.join('\n')}`);
+        });
+        const after = gained(before, hostSnapshot());
+        const managerMount = `/ ${join(instanceDir(suite.ctd), 'vnodefs')}`;
+        assert.deepEqual(after.mounts.filter((m) => m !== managerMount), [], `no mount left: ${after.mounts.join('\n')}`);
+        assert.deepEqual(after.links.filter((l) => !isBridge(l)), [], `no link left: ${after.links.join(' ')}`);
+        assert.deepEqual(after.iptables, [], `no iptables rule left: ${after.iptables.join('\n')}`);
+      } finally {
+        emptyDir.remove();
       }
     });
   });

@@ -6,7 +6,6 @@
 // root (crictl is not packaged in Debian). Nothing of the inner pod shows on the host.
 // containerd 2.x with a vNode per namespace, 1.7 with a vNode per pod (VNODE_PER_POD).
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { hostCgroupLayout } from '../../../src/cgroup/index.js';
@@ -15,7 +14,7 @@ import { INNER_BUSYBOX_ARCHIVE, INNER_BUSYBOX_REF, INNER_PAUSE_ARCHIVE, INNER_PA
 import { TestPod, withPod, waitFor, type CriEnv } from '../../support/cri.js';
 import { containerPid } from '../../support/flows.js';
 import { vnodeSuite } from '../../support/vnode-host.js';
-import { execSh, gained, hostSnapshot, importDebianImage, workloadLanes } from '../../support/workloads.js';
+import { execSh, gained, hostSnapshot, importDebianImage, kubeletEmptyDir, workloadLanes } from '../../support/workloads.js';
 
 const lanes = workloadLanes();
 
@@ -47,8 +46,8 @@ for (const lane of lanes) {
 
     it('runs a pod of its own through the inner CRI, with the inner CNI', { timeout: 300_000 }, async () => {
       const image = await importDebianImage(suite.ctd.ctr, 'docker');
-      const lib = mkdtempSync('/var/tmp/vnode-nested-lib-');
-      chmodSync(lib, 0o777);
+      const emptyDir = kubeletEmptyDir('containerd-lib');
+      const lib = emptyDir.dir;
       const before = hostSnapshot();
       try {
         await withPod(suite.env, { namespace: 'k8s-in-k8s', privileged: true }, async (pod) => {
@@ -101,7 +100,7 @@ for (const lane of lanes) {
         const after = gained(before, hostSnapshot());
         assert.deepEqual(after.mounts.filter((m) => /containerd\/io\.containerd|nested/.test(m)), [], `no inner mount left: ${after.mounts.join('\n')}`);
       } finally {
-        rmSync(lib, { recursive: true, force: true });
+        emptyDir.remove();
       }
     });
   });
