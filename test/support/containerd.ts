@@ -199,7 +199,7 @@ export async function startContainerd(opts: StartContainerdOptions): Promise<Con
     for (const d of [root, state, wrapperDir, cniConfDir, runcRoot, join(dir, 'cni', 'ipam')]) mkdirSync(d, { recursive: true });
     writeInstanceRecord(rec);
 
-    if (opts.runcWrapper !== false) writeRuncWrapper(join(wrapperDir, 'runc'));
+    if (opts.runcWrapper !== false) writeRuntimeWrapper(join(wrapperDir, 'runc'));
     const subnet = freeSubnet();
     if (!subnet) throw new Error('no free 10.2xx.y.0/24 subnet');
     const cni = writeCniConfig(dirname(cniConfDir), '10-vnode-test.conflist', bridgeConflist({ name: `vnode-test-${rec.id}`, bridge: rec.bridge, subnet, ipamDir: join(rec.dir, 'cni', 'ipam') }), helperPath('vnode-cni'));
@@ -323,10 +323,18 @@ export function buildConfig(version: ContainerdVersion, p: ContainerdConfigPaths
  * containerd asks for a negative oom_score_adj (restrict_oom_score_adj does not cover the
  * sandbox of 2.x) and root lacks CAP_SYS_RESOURCE here; runc 1.1.5 then fails with "can't get
  * final child's PID from pipe: EOF". Zero it in the bundle's config.json / exec process.json.
+ * `runtime`: the binary run in the end (default runc; the benchmarks also wrap crun).
+ * `hideFiles`: files /dev/null is bound over, in a private mount namespace, for the runtime
+ * (bench/pod-start.ts: hybrid cgroup.controllers for a plain crun handler, which vnode's
+ * manager does itself, docs/runtime.md).
  */
-function writeRuncWrapper(path: string) {
+export function writeRuntimeWrapper(path: string, runtime = '/usr/sbin/runc', o: { hideFiles?: string[] } = {}) {
+  const hide = o.hideFiles ?? [];
+  const exec = hide.length === 0
+    ? `exec ${runtime} "$@"`
+    : `exec /usr/bin/unshare --mount --propagation private /bin/sh -c '${hide.map((f) => `mount --bind /dev/null ${f} && `).join('')}exec "$0" "$@"' ${runtime} "$@"`;
   writeFileSync(path, `#!/bin/sh
-# vnode test harness: zero a negative process.oomScoreAdj, then run the real runc.
+# vnode test harness: zero a negative process.oomScoreAdj, then run the real ${runtime.split('/').pop()}.
 bundle=""; process=""; prev=""
 for a in "$@"; do
   case "$prev" in --bundle|-b) bundle="$a" ;; --process|-p) process="$a" ;; esac
@@ -336,7 +344,7 @@ done
 fix() { [ -f "$1" ] && grep -q '"oomScoreAdj": *-' "$1" && sed -i -E 's/"oomScoreAdj": *-[0-9]+/"oomScoreAdj":0/' "$1"; return 0; }
 [ -n "$bundle" ] && fix "$bundle/config.json"
 [ -n "$process" ] && fix "$process"
-exec /usr/sbin/runc "$@"
+${exec}
 `);
   chmodSync(path, 0o755);
 }
