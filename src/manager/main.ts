@@ -16,6 +16,7 @@ import { helperPath } from './helpers.js';
 import { jsonLogger, logFunction } from '../log/index.js';
 import { startObservability } from './observability.js';
 import { networkOptionsFromEnv } from './task/pod-network.js';
+import { tmpfsIdmapMode, type TmpfsIdmapMode } from './pod-tmpfs/fallback.js';
 
 export const DEFAULT_POD_FILE_PREFIXES = ['/var/lib/kubelet/pods', '/var/lib/containerd', '/run/containerd', '/var/run/containerd'];
 
@@ -58,7 +59,14 @@ export async function main(argv: string[]): Promise<number> {
   mkdirSync(pendingDir, { recursive: true, mode: 0o700 });
   const supervisor = new Supervisor({ logger: logger.child({ component: 'seccomp' }), mountHelper: helperPath('vnode-mount'), notifyHelper: helperPath('vnode-notify'), keeper: holder, pendingDir });
   const network = networkOptionsFromEnv(env);
-  const service = new TaskService({ paths, events, perPod: env.VNODE_PER_POD === 'true', logger, podFilePrefixes: prefixes, procView, supervisor, network });
+  let tmpfsIdmap: TmpfsIdmapMode;
+  try {
+    tmpfsIdmap = tmpfsIdmapMode(env.VNODE_TMPFS_IDMAP);
+  } catch (e) {
+    process.stderr.write(`vnode-manager: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const service = new TaskService({ paths, events, perPod: env.VNODE_PER_POD === 'true', logger, podFilePrefixes: prefixes, procView, supervisor, network, tmpfsIdmap });
   service.reload();
   await service.recoverNetworks().catch((e: Error) => logger.warn({ component: 'net', err: e }, `recovering pod networks: ${e.message}`));
   setInterval(() => service.persistSysctls(), 3000).unref();

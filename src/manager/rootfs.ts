@@ -6,6 +6,8 @@ import { chownSync, existsSync, mkdirSync, rmSync, statfsSync, statSync, writeFi
 import { join } from 'node:path';
 import { SyscallError } from '../sys/index.js';
 import { idmapBind, mount, MS_BIND, MS_REC, unmountAllUnder } from '../sys/index.js';
+import { placeTmpfsPodFile, stopMirrorsUnder, type TmpfsFallbackKind, type TmpfsFallbackOptions, type TmpfsIdmapMode } from './pod-tmpfs/fallback.js';
+import type { MirrorRecord } from './pod-tmpfs/mirror.js';
 
 export interface RootfsMount {
   type: string;
@@ -71,6 +73,8 @@ export function mountRootfs(mounts: RootfsMount[], p: RootfsPlan): void {
 
 export function unmountRootfs(p: Pick<RootfsPlan, 'target' | 'scratch'>): void {
   unmountAllUnder(p.target);
+  // a mirror's watch must not outlive the tmpfs it writes to
+  stopMirrorsUnder(p.scratch);
   if (existsSync(p.scratch)) {
     unmountAllUnder(p.scratch);
     rmSync(p.scratch, { recursive: true, force: true });
@@ -81,17 +85,32 @@ const TMPFS_MAGIC = 0x01021994;
 const EINVAL = 22;
 
 /**
- * Linux before 6.3 cannot ID-map tmpfs (mount_setattr says EINVAL): there a pod file
- * on tmpfs (/dev/shm, secrets, projected tokens) is bind-mounted as it is, so its
- * host-root files show as nobody:nogroup and are reachable through their "other"
- * permission bits (/dev/shm is 1777, secrets 0644 by default).
+ * Linux before 6.3 cannot ID-map tmpfs (mount_setattr says EINVAL): there a pod file on
+ * tmpfs (/dev/shm, secrets, projected tokens, emptyDir medium Memory) is given to the
+ * container another way (pod-tmpfs/fallback.ts).
  */
 export function plainBindInstead(err: unknown, fsType: number | bigint): boolean {
   return err instanceof SyscallError && err.syscall === 'mount_setattr' && err.errno === EINVAL && Number(fsType) === TMPFS_MAGIC;
 }
 
-/** An ID-mapped clone of a kubelet/containerd pod file or directory at `target`. Returns how it was mounted. */
-export function idmapPodFile(source: string, target: string, usernsFile: string): 'idmapped' | 'plain' {
+export function isTmpfs(path: string): boolean {
+  return Number(statfsSync(path).type) === TMPFS_MAGIC;
+}
+
+/** How a pod file on tmpfs is placed where ID-mapping it fails or is turned off. */
+export interface PodFileFallback extends TmpfsFallbackOptions {
+  mode: TmpfsIdmapMode;
+}
+
+export type PodFileMount = 'idmapped' | 'plain' | TmpfsFallbackKind;
+
+/**
+ * An ID-mapped clone of a kubelet/containerd pod file or directory at `target`. Where
+ * tmpfs cannot be ID-mapped: with `fallback`, mirrored, chowned or copied so the vNode's
+ * root owns what host root owns; without, bound as it is (host root's files then show as
+ * nobody). Returns how it was mounted, and a mirror to watch again after a restart.
+ */
+export function idmapPodFile(source: string, target: string, usernsFile: string, fallback?: PodFileFallback): { how: PodFileMount; mirror?: MirrorRecord } {
   let isDir: boolean;
   try {
     isDir = statSync(source).isDirectory();
@@ -100,13 +119,21 @@ export function idmapPodFile(source: string, target: string, usernsFile: string)
   }
   if (isDir) mkdirSync(target, { recursive: true });
   else writeFileSync(target, '', { flag: 'a' });
+  if (fallback?.mode === 'off' && isTmpfs(source)) {
+    const r = placeTmpfsPodFile(source, target, fallback);
+    return { how: r.kind, ...(r.mirror ? { mirror: r.mirror } : {}) };
+  }
   try {
     idmapBind(source, target, usernsFile);
-    return 'idmapped';
+    return { how: 'idmapped' };
   } catch (e) {
     if (!plainBindInstead(e, statfsSync(source).type)) throw e;
+    if (fallback) {
+      const r = placeTmpfsPodFile(source, target, fallback);
+      return { how: r.kind, ...(r.mirror ? { mirror: r.mirror } : {}) };
+    }
     mount(source, target, null, MS_BIND | MS_REC);
-    return 'plain';
+    return { how: 'plain' };
   }
 }
 

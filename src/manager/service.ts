@@ -30,6 +30,7 @@ import { persistSysctls, viewsOnDisk } from './task/sysctls.js';
 import { updateTask } from './task/update.js';
 import { detachHostNetwork, recoverNetworks } from './task/pod-network.js';
 import { waitProcess } from './task/wait.js';
+import { resumeMirror } from './pod-tmpfs/fallback.js';
 
 export type { ServiceOptions } from './task/deps.js';
 export { namespaceOfBundle } from './task/create.js';
@@ -74,6 +75,7 @@ export class TaskService implements TaskApi {
   reload(): void {
     this.store.load();
     this.vnodes.reload();
+    for (const t of this.store.all()) for (const m of t.mirrors ?? []) resumeMirror(m, (msg) => this.o.logger.warn({ task: t.id }, msg));
     this.reapDeadVnodes();
   }
 
@@ -116,7 +118,7 @@ export class TaskService implements TaskApi {
   }
 
   kill(req: { id: string; execId: string; signal: number; all: boolean }, ctx: CallContext) {
-    return killProcess(this.d, req, ctx);
+    return killProcess(this.d, this.exits, req, ctx);
   }
 
   wait(req: { id: string; execId: string }, ctx: CallContext) {

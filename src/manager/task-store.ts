@@ -41,6 +41,8 @@ export interface TaskRecord {
   scratch: string;
   /** Mount points of ID-mapped pod files, unmounted on delete. */
   idmaps: string[];
+  /** Mirrors of kubelet's atomic-writer tmpfs volumes (no ID-mapped tmpfs), watched again after a restart. */
+  mirrors?: import('./pod-tmpfs/mirror.js').MirrorRecord[];
   /** The derived bundle the OCI runtime runs. */
   runtimeBundle: string;
   runtime: string;

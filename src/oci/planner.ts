@@ -76,6 +76,8 @@ export interface PlanInput {
 export interface IdmapStep {
   source: string;
   target: string;
+  /** The container mounts it read-only (where tmpfs cannot be ID-mapped, a read-only file may be copied). */
+  readonly: boolean;
 }
 
 export interface Plan {
@@ -221,7 +223,7 @@ export function planSpec(input: PlanInput): Plan {
     const source = posix.normalize(m.source);
     if (input.podFilePrefixes.some((p) => under(source, p)) || (input.podFileMarkers ?? []).some((mk) => source.includes(`/${mk}/`))) {
       const target = posix.join(input.idmapDir, String(n++));
-      idmaps.push({ source, target });
+      idmaps.push({ source, target, readonly: (m.options ?? []).includes('ro') });
       const locked = (input.mountOptionsOf?.(source) ?? []).filter((o) => LOCKED_FLAGS.has(o));
       mounts.push(locked.length > 0 ? { ...m, source: target, options: [...new Set([...(m.options ?? []), ...locked])] } : { ...m, source: target });
     } else {

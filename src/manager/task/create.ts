@@ -73,7 +73,7 @@ export async function createTask(d: TaskDeps, exits: ExitBook, req: CreateTaskRe
     if (who.kind === 'sandbox') requirePodNetwork(d.o.network ?? {}, req.id, podLabel(who), plan);
     if (plan.hostNetwork && who.kind === 'sandbox') await attachHostNetwork(d.o.network ?? {}, v, who.podNamespace);
     mountTaskRootfs(dirs, v, req.rootfs, bundle, spec.root!.path);
-    const idmaps = placePodFiles(dirs, v, plan);
+    const { idmaps, mirrors } = placePodFiles(dirs, v, plan, { mode: d.o.tmpfsIdmap ?? 'auto', warn: (msg) => d.o.logger.warn({ task: req.id }, msg) });
     writeFileSync(join(dirs.runtimeBundle, 'config.json'), JSON.stringify(plan.spec), { mode: 0o600 });
 
     const init: ProcessRecord = { execId: '', status: 'created', vnodePid: 0, hostPid: 0, terminal: req.terminal, stdin: req.stdin, stdout: req.stdout, stderr: req.stderr };
@@ -88,6 +88,7 @@ export async function createTask(d: TaskDeps, exits: ExitBook, req: CreateTaskRe
       rootfs: dirs.rootfs,
       scratch: dirs.scratch,
       idmaps,
+      ...(mirrors.length > 0 ? { mirrors } : {}),
       runtimeBundle: dirs.runtimeBundle,
       runtime: runtimeBinary,
       paused: false,

@@ -15,6 +15,7 @@ import { PreconditionError, TaskNotFoundError } from './errors.js';
 import type { ProcessTable } from './processes.js';
 import type { LogFields, Logger } from '../../log/index.js';
 import type { NetworkOptions } from './pod-network.js';
+import type { TmpfsIdmapMode } from '../pod-tmpfs/fallback.js';
 
 export interface ServiceOptions {
   paths: InstancePaths;
@@ -30,6 +31,8 @@ export interface ServiceOptions {
   supervisor?: Supervisor;
   /** The vnode runtime's CNI chain and vnode-cni's markers (pod-network.ts); absent = defaults, no hostNetwork attachment. */
   network?: NetworkOptions;
+  /** VNODE_TMPFS_IDMAP: ID-map pod files on tmpfs where the kernel can (auto, default) or never (off: the < 6.3 path). */
+  tmpfsIdmap?: TmpfsIdmapMode;
 }
 
 /** Namespace and cancellation of a call, as the verbs use them. */

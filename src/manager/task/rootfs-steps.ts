@@ -8,6 +8,8 @@ import type { Plan } from '../../oci/index.js';
 import { mountTable } from '../../sys/index.js';
 import { ensureHostPath, idmapPodFile, mountRootfs, type RootfsMount } from '../rootfs.js';
 import type { Vnode } from '../vnode.js';
+import type { TmpfsIdmapMode } from '../pod-tmpfs/fallback.js';
+import type { MirrorRecord } from '../pod-tmpfs/mirror.js';
 
 /** Where a task's files live: scratch/{rootfs,bundle,layers,files}. */
 export interface TaskDirs {
@@ -35,17 +37,24 @@ export function mountTaskRootfs(dirs: TaskDirs, v: Vnode, rootfsMounts: RootfsMo
   }
 }
 
-/** The plan's ID-mapped clones and private hostPath locations; returns the clones' mount points. */
-export function placePodFiles(dirs: TaskDirs, v: Vnode, plan: Plan): string[] {
+/**
+ * The plan's ID-mapped clones (or, for tmpfs the kernel cannot ID-map, their mirrors and
+ * chowned binds) and private hostPath locations; returns the clones' mount points and
+ * the mirrors to watch again after a restart.
+ */
+export function placePodFiles(dirs: TaskDirs, v: Vnode, plan: Plan, tmpfs: { mode: TmpfsIdmapMode; warn: (msg: string) => void }): { idmaps: string[]; mirrors: MirrorRecord[] } {
   const userns = v.nsFile('user');
   const idmaps: string[] = [];
+  const mirrors: MirrorRecord[] = [];
+  const range = { start: v.record.range.start, size: v.record.range.size };
   for (const step of plan.idmaps) {
     mkdirSync(dirs.files, { recursive: true, mode: 0o711 });
-    idmapPodFile(step.source, step.target, userns);
+    const placed = idmapPodFile(step.source, step.target, userns, { mode: tmpfs.mode, range, readonly: step.readonly, warn: tmpfs.warn });
+    if (placed.mirror) mirrors.push(placed.mirror);
     idmaps.push(step.target);
   }
   for (const hp of plan.hostPaths) ensureHostPath(v.hostPathRoot, hp.path, hp.hostSource, v.record.range.start);
-  return idmaps;
+  return { idmaps, mirrors };
 }
 
 /**

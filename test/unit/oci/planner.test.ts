@@ -119,7 +119,7 @@ describe('planSpec', () => {
 
   it('ID-maps pod files and redirects hostPath mounts into the vNode private root', () => {
     const plan = planSpec(input(spec()));
-    assert.deepEqual(plan.idmaps, [{ source: '/var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes/s1/hosts', target: '/run/vnode/i1/idmap/c1/0' }]);
+    assert.deepEqual(plan.idmaps, [{ source: '/var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes/s1/hosts', target: '/run/vnode/i1/idmap/c1/0', readonly: false }]);
     const hosts = plan.spec.mounts!.find((m) => m.destination === '/etc/hosts')!;
     assert.equal(hosts.source, '/run/vnode/i1/idmap/c1/0');
     const data = plan.spec.mounts!.find((m) => m.destination === '/data')!;
