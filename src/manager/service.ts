@@ -118,7 +118,7 @@ export class TaskService implements TaskApi {
   }
 
   kill(req: { id: string; execId: string; signal: number; all: boolean }, ctx: CallContext) {
-    return killProcess(this.d, this.exits, req, ctx);
+    return killProcess(this.d, req, ctx);
   }
 
   wait(req: { id: string; execId: string }, ctx: CallContext) {
