@@ -57,11 +57,10 @@ export function kernelVersion(rel: string): [number, number] | undefined {
 export function checkKernel(rel = release()): CheckResult {
   const v = kernelVersion(rel);
   if (!v) return warn('kernel', `cannot parse kernel release "${rel}"`, 'vnode needs Linux ≥ 6.1');
-  if (v[0] > 6 || (v[0] === 6 && v[1] >= 3)) return ok('kernel', `Linux ${rel} (≥ 6.3)`);
-  if (v[0] === 6 && v[1] >= 1) {
-    return warn('kernel', `Linux ${rel}`, 'works; before 6.3 tmpfs cannot be ID-mapped, so pod files on tmpfs (/dev/shm, secrets) show as nobody:nogroup inside vNodes');
-  }
-  return fail('kernel', `Linux ${rel}`, 'upgrade to Linux ≥ 6.1 (ID-mapped mounts of overlayfs lower layers); ≥ 6.3 also ID-maps tmpfs');
+  if (v[0] > 6 || (v[0] === 6 && v[1] >= 3)) return ok('kernel', `Linux ${rel} (≥ 6.3); tmpfs pod files: ID-mapped`);
+  // 6.1 and 6.2 cannot ID-map tmpfs; the manager takes another path (docs/kernel-6.1.md)
+  if (v[0] === 6 && v[1] >= 1) return ok('kernel', `Linux ${rel} (≥ 6.1, < 6.3); tmpfs pod files: mirrored (secrets, projected tokens) / chowned (emptyDir Memory, /dev/shm)`);
+  return fail('kernel', `Linux ${rel}`, 'upgrade to Linux ≥ 6.1 (ID-mapped mounts of overlayfs lower layers)');
 }
 
 function checkUserns(): CheckResult {

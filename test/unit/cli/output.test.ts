@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { doctorTable, hasCapSysResource, kernelVersion } from '../../../src/cli/doctor.js';
+import { checkKernel, doctorTable, hasCapSysResource, kernelVersion } from '../../../src/cli/doctor.js';
 import { LogFollower, parseCriLogLine } from '../../../src/cli/logs.js';
 import { formatAge, formatTable, parseDuration } from '../../../src/cli/output.js';
 import { psJson, psTable } from '../../../src/cli/ps.js';
@@ -88,6 +88,16 @@ describe('doctor helpers', () => {
   it('kernel version and CAP_SYS_RESOURCE', () => {
     assert.deepEqual(kernelVersion('6.18.44-fc-v857'), [6, 18]);
     assert.equal(kernelVersion('weird'), undefined);
+    // 6.1 is enough; below 6.3 the check says tmpfs pod files take the mirrored / chowned path
+    assert.deepEqual(checkKernel('6.18.44-fc-v857'), { name: 'kernel', status: 'OK', detail: 'Linux 6.18.44-fc-v857 (≥ 6.3); tmpfs pod files: ID-mapped' });
+    assert.deepEqual(checkKernel('6.3.0'), { name: 'kernel', status: 'OK', detail: 'Linux 6.3.0 (≥ 6.3); tmpfs pod files: ID-mapped' });
+    for (const rel of ['6.1.0-56-amd64', '6.2.16']) {
+      const r = checkKernel(rel);
+      assert.equal(r.status, 'OK', rel);
+      assert.match(r.detail, /tmpfs pod files: mirrored \(secrets, projected tokens\) \/ chowned \(emptyDir Memory, \/dev\/shm\)$/);
+    }
+    assert.equal(checkKernel('5.15.0').status, 'FAIL');
+    assert.equal(checkKernel('weird').status, 'WARN');
     assert.equal(hasCapSysResource('CapEff:\t000001fffeffffff\n'), false);
     assert.equal(hasCapSysResource('CapEff:\t000001ffffffffff\n'), true);
   });
