@@ -2,10 +2,11 @@
 // lower layer gets an ID-mapped clone, the (fresh, empty) upper and work directories
 // are handed to the vNode's root, and overlay is mounted over them by host root.
 // Image layers are never chowned or copied.
+import { rm } from 'node:fs/promises';
 import { chownSync, existsSync, mkdirSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SyscallError } from '../sys/index.js';
-import { idmapBind, mount, MS_BIND, MS_REC, unmountAllUnder } from '../sys/index.js';
+import { idmapBind, mount, MS_BIND, MS_REC, unmountAllUnder, unmountAllUnderAsync } from '../sys/index.js';
 import { placeTmpfsPodFile, stopMirrorsUnder, type TmpfsFallbackKind, type TmpfsFallbackOptions, type TmpfsIdmapMode } from './pod-tmpfs/fallback.js';
 import type { MirrorRecord } from './pod-tmpfs/mirror.js';
 
@@ -78,6 +79,16 @@ export function unmountRootfs(p: Pick<RootfsPlan, 'target' | 'scratch'>): void {
   if (existsSync(p.scratch)) {
     unmountAllUnder(p.scratch);
     rmSync(p.scratch, { recursive: true, force: true });
+  }
+}
+
+/** unmountRootfs for a task's delete: the unmounts and the removal run off the event loop (umountAsync says why). */
+export async function unmountRootfsAsync(p: Pick<RootfsPlan, 'target' | 'scratch'>): Promise<void> {
+  await unmountAllUnderAsync(p.target);
+  stopMirrorsUnder(p.scratch);
+  if (existsSync(p.scratch)) {
+    await unmountAllUnderAsync(p.scratch);
+    await rm(p.scratch, { recursive: true, force: true });
   }
 }
 

@@ -125,3 +125,34 @@ export function unmountAllUnder(dir: string): void {
     for (const mp of mps) umount(mp);
   }
 }
+
+/**
+ * umount2 on a thread of koffi's pool. Taking down the last mount of an overlayfs
+ * syncs its whole upper file system (overlayfs' sync_fs, in the unmounting thread):
+ * with much dirty data on that disk this takes seconds to minutes, during which a
+ * synchronous call would stop the manager from answering anyone. errno is per thread,
+ * so a failure is repeated synchronously to learn it (a failing umount2 is quick).
+ */
+export function umountAsync(target: string, flags = MNT_DETACH | UMOUNT_NOFOLLOW): Promise<boolean> {
+  const call = f().umount2 as unknown as { async(t: string, fl: number, cb: (err: unknown, rc: number) => void): void };
+  return new Promise((resolve, reject) => {
+    call.async(target, flags, (err, rc) => {
+      if (err) return reject(err as Error);
+      if (rc === 0) return resolve(true);
+      try {
+        resolve(umount(target, flags));
+      } catch (e) {
+        reject(e as Error);
+      }
+    });
+  });
+}
+
+/** unmountAllUnder, each umount2 off the event loop (see umountAsync). */
+export async function unmountAllUnderAsync(dir: string): Promise<void> {
+  for (let round = 0; round < 8; round++) {
+    const mps = mountsUnder(dir);
+    if (mps.length === 0) return;
+    for (const mp of mps) await umountAsync(mp);
+  }
+}

@@ -3,7 +3,7 @@
 // serves the shim's `delete` when the manager is not answering (cleanup.ts).
 import { encode } from '../../proto/index.js';
 import { RuntimeError } from '../oci-runtime.js';
-import { unmountRootfs } from '../rootfs.js';
+import { unmountRootfsAsync } from '../rootfs.js';
 import { taskKey, type TaskRecord } from '../task-store.js';
 import type { CallContext, TaskDeps } from './deps.js';
 import type { ExitBook } from './exits.js';
@@ -30,12 +30,27 @@ export async function deleteProcess(d: TaskDeps, exits: ExitBook, req: { id: str
     stopTtyRelay(p);
     return { pid: p.hostPid, exitStatus: p.exitStatus ?? 0, exitedAt: p.exitedAt ? new Date(p.exitedAt) : undefined };
   }
+  // containerd gives a Delete 10 s, then tries again: the retry joins the delete still running
+  const key = taskKey(t.namespace, t.id);
+  const running = deletesInFlight.get(key);
+  if (running) return running;
   d.processes.check(t, p, 'delete', 'kill it first');
-  const result = await destroyTask(d, exits, t);
-  d.tombstones.write(t.namespace, t.id, encode('containerd.task.v2.DeleteResponse', result));
-  d.o.events.publish('/tasks/delete', t.namespace, { containerId: t.id, pid: result.pid, exitStatus: result.exitStatus, exitedAt: result.exitedAt, id: '' });
-  return result;
+  const deleting = (async () => {
+    const result = await destroyTask(d, exits, t);
+    d.tombstones.write(t.namespace, t.id, encode('containerd.task.v2.DeleteResponse', result));
+    d.o.events.publish('/tasks/delete', t.namespace, { containerId: t.id, pid: result.pid, exitStatus: result.exitStatus, exitedAt: result.exitedAt, id: '' });
+    return result;
+  })();
+  deletesInFlight.set(key, deleting);
+  try {
+    return await deleting;
+  } finally {
+    deletesInFlight.delete(key);
+  }
 }
+
+/** Task deletes under way, by task key: a task's delete can outlast containerd's deadline for it (an overlay's unmount syncs its disk). */
+const deletesInFlight = new Map<string, Promise<DeleteResult>>();
 
 /** Removes a task's runtime state, mounts, terminal relays and vNode membership. */
 export async function destroyTask(d: TaskDeps, exits: ExitBook, t: TaskRecord): Promise<DeleteResult> {
@@ -65,7 +80,7 @@ export async function destroyTask(d: TaskDeps, exits: ExitBook, t: TaskRecord): 
   steps.mark('systemd scope');
   for (const p of [t.init, ...Object.values(t.execs)]) stopTtyRelay(p);
   if (t.view) d.o.procView?.remove(t.view.id);
-  unmountRootfs({ target: t.rootfs, scratch: t.scratch });
+  await unmountRootfsAsync({ target: t.rootfs, scratch: t.scratch });
   steps.mark('rootfs unmount');
   // containerd's CNI DEL and netns removal undo the adoption itself; only its record is ours
   if (t.kind === 'sandbox') forgetSandboxNetwork(d.o.paths, t.namespace, t.id);
