@@ -3,8 +3,8 @@
 // pod's /dev/shm shared by two containers. Once with ID-mapped tmpfs where the kernel has
 // it (≥ 6.3) and once with VNODE_TMPFS_IDMAP=off, the path a 6.1 kernel takes (mirrors of
 // the atomic-writer volumes, chowned binds of the writable ones; docs/kernel-6.1.md).
-// In both, root in the pod reads the 0400 token, a `..data` swap is seen, and nothing is
-// left mounted once the pod is gone.
+// In both, root in the pod reads the 0400 token, a `..data` swap is seen (also after a
+// manager restart), and nothing is left mounted once the pod is gone.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { availableContainerdVersions } from '../../support/containerd.js';
 import { waitFor, withPod, type CriEnv } from '../../support/cri.js';
-import { instanceDir, mountsBelow, vnodeRecords, vnodeSuite } from '../../support/vnode-host.js';
+import { instanceDir, managerPid, mountsBelow, vnodeRecords, vnodeSuite } from '../../support/vnode-host.js';
+import { isAlive } from '../../../src/sys/index.js';
 
 const version = (process.env.VNODE_TEST_CONTAINERD_VERSIONS?.split(',')[0] ?? (availableContainerdVersions().includes('2') ? '2' : '1.7')) as '2' | '1.7';
 const SLEEP = ['sleep', '3600'];
@@ -134,6 +135,16 @@ for (const mode of ['auto', 'off'] as const) {
             assert.deepEqual([top.uid, top.gid, f.uid, f.gid, d.uid], [0, 0, 0, 0, 1000]);
           }
           assert.ok(await fails(suite.env, b, ['cat', '/cache/nope']), 'sanity: a missing file fails');
+
+          // a restarted manager watches the mirrors' sources again (their record is in the task's)
+          const before = managerPid(suite.ctd);
+          process.kill(before, 'SIGKILL');
+          await waitFor('a new manager', () => {
+            const p = managerPid(suite.ctd);
+            return p !== before && isAlive(p) ? p : undefined;
+          }, 15_000, 100);
+          writeAtomic(projected, { token: { text: 'token-3\n', mode: 0o600 }, 'ca.crt': { text: 'CA\n', mode: 0o644 }, namespace: { text: 'default\n', mode: 0o644 } });
+          await waitFor('the swap after a manager restart seen in the pod', async () => (await exec(suite.env, b, ['cat', `${sa}/token`])) === 'token-3\n', 15_000, 200);
         });
 
         // nothing is left: no mirror, no clone, no scratch directory of the pod's tasks
