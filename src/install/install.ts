@@ -257,9 +257,11 @@ export async function install(o: InstallOptions = {}): Promise<InstallResult> {
     if (rp.kind === 'none') {
       steps.push({ what: 'containerd', action: 'skipped', detail: `${rp.why}: start it to load the vnode runtime` });
     } else {
-      const pid = await restartContainerd(rp, progress);
+      const started = await restartContainerd(rp, progress);
       await waitForHandler(local, 'vnode', true, o.timeoutMs ?? 60_000, progress);
-      steps.push({ what: 'containerd', action: 'restarted', detail: `${pid ? `pid ${p.proc?.pid} → ${pid}; ` : ''}CRI reports runtime handler vnode` });
+      // systemctl and a restart command do not say which process they started: the one that reads the config now
+      const pid = started ?? findContainerd(p.config, p.h)?.pid;
+      steps.push({ what: 'containerd', action: 'restarted', detail: `${pid && p.proc ? `pid ${p.proc.pid} → ${pid}; ` : ''}CRI reports runtime handler vnode` });
     }
   }
   const newProc = findContainerd(p.config, p.h);

@@ -156,9 +156,10 @@ export async function uninstall(o: UninstallOptions = {}): Promise<InstallResult
     if (rp.kind === 'none') {
       steps.push({ what: 'containerd', action: 'skipped', detail: rp.why });
     } else {
-      const pid = await restartContainerd(rp, progress);
+      const started = await restartContainerd(rp, progress);
       await waitForHandler(h.path(address), 'vnode', false, o.timeoutMs ?? 60_000, progress);
-      steps.push({ what: 'containerd', action: 'restarted', detail: `${pid ? `pid ${proc?.pid} → ${pid}; ` : ''}runtime handler vnode gone` });
+      const pid = started ?? findContainerd(config, h)?.pid;
+      steps.push({ what: 'containerd', action: 'restarted', detail: `${pid && proc ? `pid ${proc.pid} → ${pid}; ` : ''}runtime handler vnode gone` });
     }
   }
   steps.push(removePrefix(h, prefix));

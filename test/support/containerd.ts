@@ -67,6 +67,14 @@ export interface StartContainerdOptions {
    * gives pods systemd slices; it needs a host booted with systemd (the VM lane's guest).
    */
   cgroupDriver?: CgroupDriver;
+  /**
+   * Run containerd as this transient systemd unit (systemd-run, e.g.
+   * "vnode-test-containerd-ab12cd34.service") the way a node's containerd.service runs it:
+   * Type=notify, KillMode=process, Delegate=yes, a minimal environment (PATH, the VNODE_*
+   * variables, the instance marker), output appended to the log. stop() stops the unit and
+   * resets it. Needs systemd as PID 1.
+   */
+  systemdUnit?: string;
 }
 
 export type CgroupDriver = 'cgroupfs' | 'systemd';
@@ -156,8 +164,10 @@ interface InstanceRecord {
   cgroupParent: string;
   cgroupDriver?: CgroupDriver;
   address: string;
-  /** containerd's pid. */
+  /** containerd's pid (the first one: a unit's restart gives it another). */
   pid?: number;
+  /** The transient systemd unit containerd runs in (StartContainerdOptions.systemdUnit). */
+  unit?: string;
   /** The process that started the instance, and its start time (to recognise pid reuse). */
   owner: { pid: number; start: string };
 }
@@ -178,8 +188,9 @@ export async function startContainerd(opts: StartContainerdOptions): Promise<Con
   const dir = mkdtempSync(join(tmpdir(), `${DIR_PREFIX}${id}-`));
   const cgroupDriver = opts.cgroupDriver ?? testCgroupDriver();
   if (cgroupDriver === 'systemd' && !existsSync('/run/systemd/system')) throw new Error('the systemd cgroup driver needs a host booted with systemd (/run/systemd/system)');
+  if (opts.systemdUnit && !existsSync('/run/systemd/system')) throw new Error('a containerd systemd unit needs a host booted with systemd (/run/systemd/system)');
   const rec: InstanceRecord = {
-    id, dir, bridge: `vnt${id}`, cgroupDriver, address: join(dir, 'containerd.sock'),
+    id, dir, bridge: `vnt${id}`, cgroupDriver, address: join(dir, 'containerd.sock'), unit: opts.systemdUnit,
     cgroupParent: cgroupDriver === 'systemd' ? `vnode_test_${id}.slice` : `/vnode-test-${id}`,
     owner: { pid: process.pid, start: procStartTime(process.pid) },
   };
@@ -225,30 +236,49 @@ export async function startContainerd(opts: StartContainerdOptions): Promise<Con
 
     const fullVersion = execFileSync(containerdPath, ['--version'], { encoding: 'utf8' }).trim().split(/\s+/)[2] ?? 'unknown';
 
-    const logFd = openSync(logPath, 'a');
     const runtime = testRuntime();
-    child = spawn(containerdPath, ['--config', configPath], {
-      // the vnode runtime's CNI chain, for the manager's attachment of a vNode's own netns, and
-      // hostNetwork pods allowed (tests never port-forward to one; docs/networking.md)
-      env: { ...process.env, VNODE_CNI_CONF_DIR: cni.vnodeCniConfDir, VNODE_CNI_BIN_DIRS: cni.cniBinDir, VNODE_ALLOW_HOST_NETWORK: 'true', ...(runtime ? { VNODE_RUNTIME: runtime } : {}), ...opts.env, PATH: pathEnv, [INSTANCE_ENV]: id, TMPDIR: process.env['TMPDIR'] ?? '/tmp' },
-      stdio: ['ignore', logFd, logFd],
-      detached: true, // own process group: a Ctrl-C of the test runner does not kill it before cleanup
-    });
-    closeSync(logFd);
-    const pid = child.pid;
-    if (pid === undefined) throw new Error('containerd did not start');
+    // the vnode runtime's CNI chain, for the manager's attachment of a vNode's own netns, and
+    // hostNetwork pods allowed (tests never port-forward to one; docs/networking.md)
+    const ctdEnv: Record<string, string> = { VNODE_CNI_CONF_DIR: cni.vnodeCniConfDir, VNODE_CNI_BIN_DIRS: cni.cniBinDir, VNODE_ALLOW_HOST_NETWORK: 'true', ...(runtime ? { VNODE_RUNTIME: runtime } : {}), ...opts.env, PATH: pathEnv, [INSTANCE_ENV]: id, TMPDIR: process.env['TMPDIR'] ?? '/tmp' };
+    let pid: number;
+    let exited: () => string | undefined;
+    if (opts.systemdUnit) {
+      const unit = opts.systemdUnit;
+      // a unit's environment is its own (not the test runner's): the VNODE_* settings only
+      const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k, v]) => k.startsWith('VNODE_') && v !== undefined)) as Record<string, string>, ...ctdEnv };
+      const props = ['Type=notify', 'KillMode=process', 'Delegate=yes', 'Restart=no', 'LimitNOFILE=infinity', 'LimitNPROC=infinity', 'LimitCORE=infinity', 'TasksMax=infinity', `StandardOutput=append:${logPath}`, `StandardError=append:${logPath}`];
+      try {
+        execFileSync('systemd-run', [`--unit=${unit}`, `--description=vnode test containerd ${id}`, ...props.flatMap((p) => ['-p', p]), ...Object.entries(env).map(([k, v]) => `--setenv=${k}=${v}`), containerdPath, '--config', configPath], { stdio: ['ignore', 'ignore', 'pipe'], timeout: opts.startTimeoutMs ?? 120_000, encoding: 'utf8' });
+      } catch (err) {
+        throw new Error(`systemd-run --unit=${unit} ${containerdPath}: ${((err as { stderr?: string }).stderr ?? '').trim() || (err as Error).message}`);
+      }
+      pid = unitMainPid(unit);
+      if (!(pid > 0)) throw new Error(`${unit} has no main pid after systemd-run (${unitProperty(unit, 'ActiveState')})`);
+      exited = () => { const st = unitProperty(unit, 'ActiveState'); return st === 'active' || st === 'activating' || st === 'reloading' ? undefined : `containerd's unit ${unit} is ${st}`; };
+    } else {
+      const logFd = openSync(logPath, 'a');
+      child = spawn(containerdPath, ['--config', configPath], {
+        env: { ...process.env, ...ctdEnv },
+        stdio: ['ignore', logFd, logFd],
+        detached: true, // own process group: a Ctrl-C of the test runner does not kill it before cleanup
+      });
+      closeSync(logFd);
+      if (child.pid === undefined) throw new Error('containerd did not start');
+      pid = child.pid;
+      let exit: string | undefined;
+      child.on('exit', (code, sig) => { exit = `containerd exited (code ${code}, signal ${sig})`; });
+      child.unref();
+      exited = () => exit;
+    }
     rec.pid = pid;
     writeInstanceRecord(rec);
-    let exited: string | undefined;
-    child.on('exit', (code, sig) => { exited = `containerd exited (code ${code}, signal ${sig})`; });
-    child.unref();
 
     // VNODE_TEST_CTR_TIMEOUT_MS: importing a 350 MB image takes minutes under the VM lane's TCG
     const ctrTimeout = Number(process.env['VNODE_TEST_CTR_TIMEOUT_MS'] ?? 60_000);
     const ctr = (...args: string[]) => run(ctrPath, ['--address', rec.address, ...args], ctrTimeout);
     const log = () => { try { return readFileSync(logPath, 'utf8'); } catch { return ''; } };
 
-    await waitForCri(ctr, () => exited, log, opts.startTimeoutMs ?? 30_000);
+    await waitForCri(ctr, exited, log, opts.startTimeoutMs ?? 30_000);
     const client = await CriClient.connect(rec.address, { waitMs: opts.startTimeoutMs ?? 30_000 });
     cri = client;
 
@@ -263,9 +293,10 @@ export async function startContainerd(opts: StartContainerdOptions): Promise<Con
       async stop() {
         if (stopped) return;
         stopped = true;
-        if (opts.removePodsOnStop !== false && !exited) await removeAllPods(client, id, 20_000);
+        if (opts.removePodsOnStop !== false && !exited()) await removeAllPods(client, id, 20_000);
         client.close();
-        await terminate(pid, 5_000);
+        if (rec.unit) stopUnit(rec.unit);
+        else await terminate(pid, 5_000);
         killInstanceProcesses(rec);
         for (const fn of cleanups.reverse()) {
           try { await fn(); } catch (err) { console.error(`containerd ${id}: cleanup hook failed:`, err); }
@@ -278,6 +309,7 @@ export async function startContainerd(opts: StartContainerdOptions): Promise<Con
     return instance;
   } catch (err) {
     if (child?.pid) await terminate(child.pid, 3_000);
+    if (rec.unit) stopUnit(rec.unit);
     cri?.close();
     const logText = (() => { try { return readFileSync(join(dir, 'containerd.log'), 'utf8'); } catch { return ''; } })();
     killInstanceProcesses(rec);
@@ -400,6 +432,22 @@ async function removeAllPods(cri: CriClient, id: string, budgetMs: number) {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A property of a systemd unit (`systemctl show -p NAME --value`), '' when systemctl fails. */
+export function unitProperty(unit: string, name: string): string {
+  try { return execFileSync('systemctl', ['show', '-p', name, '--value', unit], { encoding: 'utf8', timeout: 30_000 }).trim(); } catch { return ''; }
+}
+
+/** The unit's MainPID (0 when it has none). */
+export function unitMainPid(unit: string): number {
+  return Number(unitProperty(unit, 'MainPID')) || 0;
+}
+
+/** Stops a unit (KillMode=process: its main process only; the rest is the caller's) and forgets a failed state. */
+function stopUnit(unit: string) {
+  try { execFileSync('systemctl', ['stop', unit], { stdio: 'ignore', timeout: 60_000 }); } catch { /* not loaded */ }
+  try { execFileSync('systemctl', ['reset-failed', unit], { stdio: 'ignore', timeout: 30_000 }); } catch { /* not failed, not loaded */ }
+}
+
 function alive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch { return false; }
 }
@@ -521,6 +569,7 @@ function removeCgroupTree(path: string) {
 
 /** Removes the instance's cgroups, mounts, bridge and directory. Processes must already be dead. */
 function cleanupInstance(rec: InstanceRecord) {
+  if (rec.unit) stopUnit(rec.unit);
   // systemd owns the slices of the systemd driver: stopping the instance's slice stops every
   // pod slice and scope below it (and what is left of them is removed below)
   if (rec.cgroupDriver === 'systemd') {
@@ -560,7 +609,8 @@ function installExitHandler() {
   const cleanupAll = () => {
     for (const rec of [...live]) {
       live.delete(rec);
-      if (rec.pid) { try { process.kill(rec.pid, 'SIGKILL'); } catch { /* gone */ } }
+      if (rec.unit) stopUnit(rec.unit); // its main pid may be another one than rec.pid by now
+      else if (rec.pid) { try { process.kill(rec.pid, 'SIGKILL'); } catch { /* gone */ } }
       killInstanceProcesses(rec);
       cleanupInstance(rec);
     }
@@ -593,7 +643,8 @@ export function reapStaleInstances() {
     try { rec = JSON.parse(readFileSync(join(dir, 'instance.json'), 'utf8')) as InstanceRecord; } catch { continue; }
     if ([...live].some((l) => l.id === rec.id) || !rec.owner) continue;
     if (alive(rec.owner.pid) && procStartTime(rec.owner.pid) === rec.owner.start) continue;
-    if (rec.pid && alive(rec.pid)) { try { process.kill(rec.pid, 'SIGKILL'); } catch { /* gone */ } }
+    if (rec.unit) stopUnit(rec.unit);
+    else if (rec.pid && alive(rec.pid)) { try { process.kill(rec.pid, 'SIGKILL'); } catch { /* gone */ } }
     killInstanceProcesses(rec);
     cleanupInstance(rec);
   }

@@ -1,9 +1,13 @@
 // Realistic, hand-written containerd configs for the install tests: what a kubeadm node's
 // config looks like (comments, the runc runtime with its cgroup driver, an extra runtime,
 // registry mirrors), with the private instance's paths filled in from the harness's
-// config object. No vnode runtime: install adds it.
+// config object (and runc's SystemdCgroup: the harness's cgroup driver). No vnode runtime:
+// install adds it.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+
+/** runc's SystemdCgroup in the harness's config object (true under the systemd driver). */
+const sc = (runc: { options?: { SystemdCgroup?: unknown } }): boolean => runc.options?.SystemdCgroup === true;
 
 /** Version 2 (containerd 1.6 / 1.7). */
 export function kubeadmV2(c: Record<string, any>): string {
@@ -42,8 +46,8 @@ oom_score = 0
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
         runtime_type = "io.containerd.runc.v2"
         [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-          # kubelet's cgroupDriver: cgroupfs on this test machine (no systemd); kubeadm's default is systemd
-          SystemdCgroup = false
+          ${sc(runc) ? "# kubelet's cgroupDriver: systemd (kubeadm's default)" : "# kubelet's cgroupDriver: cgroupfs on this test machine (no systemd); kubeadm's default is systemd"}
+          SystemdCgroup = ${sc(runc)}
           Root = "${runc.options.Root}"
       # crun for batch nodes, with the systemd cgroup driver
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun]
@@ -109,8 +113,8 @@ state = '${c['state']}'
         runtime_type = 'io.containerd.runc.v2'
 
         [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
-          # cgroupfs on this test machine (no systemd); kubeadm's default is systemd
-          SystemdCgroup = false
+          ${sc(runc) ? "# kubelet's cgroupDriver: systemd (kubeadm's default)" : "# cgroupfs on this test machine (no systemd); kubeadm's default is systemd"}
+          SystemdCgroup = ${sc(runc)}
           Root = '${runc.options.Root}'
 
       # crun for batch nodes, with the systemd cgroup driver

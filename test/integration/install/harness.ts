@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { managerInstance } from '../../../src/shim/index.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startContainerd, type ContainerdInstance, type ContainerdVersion } from '../../support/containerd.js';
+import { startContainerd, type ContainerdInstance, type ContainerdVersion, type StartContainerdOptions } from '../../support/containerd.js';
 import { CriClient, TestPod, criEnv, type CriEnv } from '../../support/cri.js';
 import { kubeadmV2, kubeadmV3 } from './configs.js';
 
@@ -13,13 +13,13 @@ export type Cleanups = (() => Promise<void> | void)[];
 
 
 /** A private containerd from a kubeadm-like config; containerd's PATH has no vnode shim. */
-export async function kubeadmContainerd(cleanups: Cleanups, version: ContainerdVersion, configPath?: string): Promise<ContainerdInstance> {
+export async function kubeadmContainerd(cleanups: Cleanups, version: ContainerdVersion, configPath?: string, more: Pick<StartContainerdOptions, 'cgroupDriver' | 'systemdUnit'> = {}): Promise<ContainerdInstance> {
   const emptyBin = mkdtempSync(join(tmpdir(), 'vnode-nobin-'));
   cleanups.push(() => rmSync(emptyBin, { recursive: true, force: true }));
   const certs = mkdtempSync(join(tmpdir(), 'vnode-certs-'));
   cleanups.push(() => rmSync(certs, { recursive: true, force: true }));
   const ctd = await startContainerd({
-    version, vnodeBinDir: emptyBin, configPath,
+    version, vnodeBinDir: emptyBin, configPath, ...more,
     renderConfig: (c) => (version === '2' ? kubeadmV3(c, certs) : kubeadmV2(c)),
   });
   cleanups.push(() => ctd.stop());
