@@ -101,6 +101,14 @@ export function syncMirror(source: string, mirror: string, r: IdRange): SyncOp[]
   return ops;
 }
 
+function isEmpty(dir: string): boolean {
+  try {
+    return readdirSync(dir).length === 0;
+  } catch {
+    return true;
+  }
+}
+
 /** A running mirror: the watch on its source and the periodic catch-up. */
 export class Mirror {
   private watcher: FSWatcher | undefined;
@@ -144,9 +152,9 @@ export class Mirror {
       syncMirror(this.rec.source, this.rec.target, this.rec.range);
       if (!this.watcher) this.rewatch();
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      // kubelet tearing the volume down before containerd deletes the container
-      if (code === 'ENOENT') return;
+      // kubelet tearing the volume down (unmounted: an empty directory, or gone) before
+      // containerd deletes the container: the mirror keeps the last content, quietly
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e instanceof MirrorError && isEmpty(this.rec.source))) return;
       this.warn(`tmpfs mirror ${this.rec.target} of ${this.rec.source}: ${(e as Error).message}`);
     }
   }
