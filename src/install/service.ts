@@ -38,6 +38,8 @@ Environment=${ManagerEnv.containerdTtrpcAddress}=${i.ttrpcAddress}
 Environment=TTRPC_ADDRESS=${i.ttrpcAddress}
 Environment=GRPC_ADDRESS=${i.address}
 Environment=UV_THREADPOOL_SIZE=8
+# systemd restarts a manager that died (Restart=always); vnode-hold does not start one beside it
+Environment=VNODE_MANAGER_RESPAWN=false
 # /metrics and /healthz where the DaemonSet's probes and doctor look (the default is a socket)
 Environment=VNODE_METRICS_ADDRESS=${HEALTHZ_ADDRESS}
 # VNODE_PER_POD=true (one vNode per pod instead of per namespace) and the like:

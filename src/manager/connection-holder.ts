@@ -5,7 +5,7 @@
 // are kept the same way (ids starting with LISTENER_ID_PREFIX), so the next manager
 // answers their notifications instead of the kernel failing them.
 import { spawn } from 'node:child_process';
-import { closeSync, fstatSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { writeFifoLine } from '../sys/index.js';
@@ -139,6 +139,22 @@ export class ConnectionHolder {
   release(socket: Socket): void {
     const id = this.ids.get(socket);
     if (id) this.send(`drop ${id}`);
+  }
+
+  /**
+   * No task is left, so there is nothing to keep: the holder exits (its copies of
+   * containerd's connections close with it; containerd calls the shim's `start` for the
+   * next task anyway). A stopping service then leaves no process behind in its cgroup,
+   * and no manager is respawned for a containerd that has no vNode task.
+   */
+  async stop(timeoutMs = 2_000): Promise<void> {
+    const pid = this.running();
+    if (!pid) return;
+    try { process.kill(pid, 'SIGTERM'); } catch { return; }
+    const deadline = Date.now() + timeoutMs;
+    while (this.running() === pid && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    if (this.running() === pid) { this.log(`vnode-hold ${pid} did not exit within ${timeoutMs} ms of SIGTERM`); return; }
+    rmSync(this.files.pid, { force: true });
   }
 
   private send(line: string): void {

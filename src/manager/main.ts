@@ -49,9 +49,12 @@ export async function main(argv: string[]): Promise<number> {
   }
   // After a crash, vnode-hold starts the next manager through the shim's `start` (its lock
   // keeps two managers from starting) instead of waiting for containerd's next shim call.
+  // Not for a manager that is a systemd service (VNODE_MANAGER_RESPAWN=false in the unit
+  // vnode install --service writes): systemd restarts it, and a second manager the shim
+  // spawned meanwhile would serve beside it (each takes the socket path over at start).
   const containerdAddress = env[ManagerEnv.containerdAddress];
   const shimLauncher = process.argv[1] ? join(dirname(process.argv[1]), 'containerd-shim-vnode-v2') : '';
-  const respawn = containerdAddress && shimLauncher && existsSync(shimLauncher)
+  const respawn = env.VNODE_MANAGER_RESPAWN !== 'false' && containerdAddress && shimLauncher && existsSync(shimLauncher)
     ? { address: containerdAddress, command: [process.execPath, shimLauncher, '-namespace', 'vnode', '-address', containerdAddress, '-id', 'vnode-manager-restart', 'start'] }
     : undefined;
   const holder = new ConnectionHolder(holderFiles(paths.dir), logFunction(logger.child({ component: 'connection-holder' })), respawn);
@@ -100,10 +103,11 @@ export async function main(argv: string[]): Promise<number> {
     // over. With none, nothing will take it over: a mount nobody serves would make every
     // host tool that stats mount points (df, mkfs's mounted check) wait forever.
     const idle = service.store.all().length === 0;
-    log(`${sig}: stopping (${idle ? 'no task left: vnodefs unmounted' : 'containers keep running'})`);
+    log(`${sig}: stopping (${idle ? 'no task left: vnodefs unmounted, vnode-hold stopped' : 'containers keep running'})`);
     await server.close?.();
     await observability?.close();
     if (idle) await procView?.fs.close().catch((e: Error) => logger.warn({ component: 'vnodefs', err: e }, `vnodefs close: ${e.message}`));
+    if (idle) await holder.stop();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
