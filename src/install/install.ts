@@ -217,7 +217,7 @@ function systemctl(p: Plan, args: string[]): void {
 }
 
 function installService(p: Plan, filesChanged: boolean, env: Record<string, string>): Step {
-  const unit = serviceUnit({ prefix: p.prefix, address: p.address, ttrpcAddress: p.ttrpcAddress, containerdUnit: p.defaultRuntimeUnit });
+  const unit = serviceUnit({ prefix: p.prefix, address: p.address, ttrpcAddress: p.ttrpcAddress, containerdUnit: p.defaultRuntimeUnit, cni: { confDir: p.vnodeCniDir, binDirs: [p.cniBinDir] } });
   const envText = `# written by vnode install: the vnode-manager service's environment\n${Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join('')}`;
   const envChanged = writeIfChanged(p.h.path(join(p.prefix, 'etc', 'vnode-manager.env')), envText, 0o644);
   const changed = writeIfChanged(p.h.path(SERVICE_PATH), unit, 0o644);

@@ -19,6 +19,8 @@ export interface ServiceInput {
   ttrpcAddress: string;
   /** The containerd unit to start after (e.g. containerd.service). */
   containerdUnit: string;
+  /** The vnode runtime's cni_conf_dir and containerd's CNI bin dir: a hostNetwork pod's vNode joins the pod network with them. */
+  cni?: { confDir: string; binDirs: string[] };
 }
 
 export function serviceUnit(i: ServiceInput): string {
@@ -40,7 +42,10 @@ Environment=GRPC_ADDRESS=${i.address}
 Environment=UV_THREADPOOL_SIZE=8
 # systemd restarts a manager that died (Restart=always); vnode-hold does not start one beside it
 Environment=VNODE_MANAGER_RESPAWN=false
-# /metrics and /healthz where the DaemonSet's probes and doctor look (the default is a socket)
+${i.cni ? `# the vnode runtime's CNI chain, for the vNode of a hostNetwork pod (VNODE_ALLOW_HOST_NETWORK=true in the EnvironmentFile allows those)
+Environment=VNODE_CNI_CONF_DIR=${i.cni.confDir}
+Environment=VNODE_CNI_BIN_DIRS=${i.cni.binDirs.join(':')}
+` : ''}# /metrics and /healthz where the DaemonSet's probes and doctor look (the default is a socket)
 Environment=VNODE_METRICS_ADDRESS=${HEALTHZ_ADDRESS}
 # VNODE_PER_POD=true (one vNode per pod instead of per namespace) and the like:
 EnvironmentFile=-${i.prefix}/etc/vnode-manager.env

@@ -74,5 +74,9 @@ describe('install: the node', () => {
     assert.match(u, /^Environment=VNODE_MANAGER_SOCKET=\/run\/vnode\/[0-9a-f]{12}\/manager\.sock$/m);
     assert.match(u, /^After=containerd\.service$/m);
     assert.match(u, /^Environment=VNODE_METRICS_ADDRESS=127\.0\.0\.1:9465$/m, 'the DaemonSet probes /healthz there');
+    assert.match(u, /^Environment=VNODE_MANAGER_RESPAWN=false$/m, 'systemd restarts the manager, vnode-hold does not start another');
+    assert.doesNotMatch(u, /VNODE_CNI_/);
+    const c = serviceUnit({ prefix: '/opt/vnode', address: '/run/containerd/containerd.sock', ttrpcAddress: '/run/containerd/containerd.sock.ttrpc', containerdUnit: 'containerd.service', cni: { confDir: '/opt/vnode/etc/cni/net.d', binDirs: ['/opt/cni/bin'] } });
+    assert.match(c, /^Environment=VNODE_CNI_CONF_DIR=\/opt\/vnode\/etc\/cni\/net\.d\nEnvironment=VNODE_CNI_BIN_DIRS=\/opt\/cni\/bin$/m, 'a hostNetwork pod\'s vNode joins the pod network with the vnode runtime\'s CNI chain');
   });
 });
