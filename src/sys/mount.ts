@@ -148,11 +148,44 @@ export function umountAsync(target: string, flags = MNT_DETACH | UMOUNT_NOFOLLOW
   });
 }
 
-/** unmountAllUnder, each umount2 off the event loop (see umountAsync). */
-export async function unmountAllUnderAsync(dir: string): Promise<void> {
+/** How many mounts sit on `path` in this process's mount namespace (stacked mounts count each). */
+function mountsAt(path: string): number {
+  let n = 0;
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const f = line.split(' ')[4];
+    if (f && f.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))) === path) n++;
+  }
+  return n;
+}
+
+/**
+ * Detaches the topmost mount on `target` and resolves once it has left the mount table,
+ * which a lazy umount2 does before it syncs anything. The rest of the call (an
+ * overlay's sync of its upper file system) goes on in the background; `background`
+ * gets its outcome. Waits for the whole call when the mount does not leave the table
+ * within `detachWaitMs` (a umount that failed, or a kernel that detaches late).
+ */
+export async function detachAsync(target: string, background: (done: Promise<boolean>) => void, detachWaitMs = 5000): Promise<void> {
+  const before = mountsAt(target);
+  const done = umountAsync(target);
+  background(done);
+  let settled = false;
+  void done.then(() => (settled = true), () => (settled = true));
+  for (const t0 = Date.now(); !settled && Date.now() - t0 < detachWaitMs; ) {
+    if (mountsAt(target) < before) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  await done;
+}
+
+/**
+ * unmountAllUnder without waiting for the syncs: each mount is detached off the event
+ * loop (detachAsync), deepest first. `background` gets every umount2's outcome.
+ */
+export async function unmountAllUnderAsync(dir: string, background: (done: Promise<boolean>) => void = () => undefined): Promise<void> {
   for (let round = 0; round < 8; round++) {
     const mps = mountsUnder(dir);
     if (mps.length === 0) return;
-    for (const mp of mps) await umountAsync(mp);
+    for (const mp of mps) await detachAsync(mp, background);
   }
 }

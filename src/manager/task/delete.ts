@@ -80,7 +80,14 @@ export async function destroyTask(d: TaskDeps, exits: ExitBook, t: TaskRecord): 
   steps.mark('systemd scope');
   for (const p of [t.init, ...Object.values(t.execs)]) stopTtyRelay(p);
   if (t.view) d.o.procView?.remove(t.view.id);
-  await unmountRootfsAsync({ target: t.rootfs, scratch: t.scratch });
+  const log = d.logFor(t);
+  await unmountRootfsAsync({ target: t.rootfs, scratch: t.scratch }, (done) => {
+    const t0 = performance.now();
+    done.then(
+      () => { const s = (performance.now() - t0) / 1000; if (s > 2) log.info(`delete ${t.id}: the rootfs unmount finished in the background after ${s.toFixed(1)}s (an overlay syncs its upper file system)`); },
+      (e: Error) => log.warn({ err: e }, `delete ${t.id}: unmounting the rootfs: ${e.message}`),
+    );
+  });
   steps.mark('rootfs unmount');
   // containerd's CNI DEL and netns removal undo the adoption itself; only its record is ours
   if (t.kind === 'sandbox') forgetSandboxNetwork(d.o.paths, t.namespace, t.id);

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { mount, mountsUnder, MS_BIND, SyscallError, umountAsync, unmountAllUnderAsync } from '../../../src/sys/index.js';
+import { detachAsync, mount, mountsUnder, MS_BIND, SyscallError, umountAsync, unmountAllUnderAsync } from '../../../src/sys/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'vnode-umount-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -22,6 +22,22 @@ describe('unmounting off the event loop', () => {
     mkdirSync(join(dir, 'merged', 'm', 'b'));
     mount(join(dir, 'lower'), join(dir, 'merged', 'm', 'b'), null, MS_BIND);
     assert.equal(mountsUnder(dir).length, 3);
+    const outcomes: Promise<boolean>[] = [];
+    await unmountAllUnderAsync(dir, (done) => outcomes.push(done));
+    assert.deepEqual(mountsUnder(dir), []);
+    assert.deepEqual(await Promise.all(outcomes), [true, true, true], 'each umount2 ends and says it unmounted');
+  });
+
+  it('detaches the topmost of two stacked mounts and leaves the one below', async () => {
+    const dir = join(root, 'stacked');
+    mkdirSync(dir);
+    mount('tmpfs', dir, 'tmpfs', 0, 'size=1m');
+    writeFileSync(join(dir, 'below'), '');
+    mount('tmpfs', dir, 'tmpfs', 0, 'size=1m');
+    let done: Promise<boolean> | undefined;
+    await detachAsync(dir, (d) => (done = d));
+    assert.equal(await done, true);
+    assert.deepEqual(mountsUnder(dir), [dir], 'the lower tmpfs is still mounted');
     await unmountAllUnderAsync(dir);
     assert.deepEqual(mountsUnder(dir), []);
   });
