@@ -30,6 +30,8 @@ for t in debootstrap mkfs.ext4 sha256sum; do command -v "$t" >/dev/null || die "
 for d in 1.7 2; do
   [ -x "$ROOT/.cache/containerd/$d/usr/bin/containerd" ] || die "missing .cache/containerd/$d (run scripts/setup-host.sh)"
 done
+[ -x "$ROOT/.cache/crun/bin/crun" ] || die "missing .cache/crun/bin/crun (run scripts/setup-host.sh)"
+command -v patchelf >/dev/null || die "missing patchelf (scripts/setup-host.sh installs it)"
 [ -x "$NODE_BIN" ] || die "missing $NODE_BIN"
 
 mapfile -t PKGS < <(sed 's/#.*//; s/[[:space:]]//g; /^$/d' "$PKGFILE")
@@ -39,6 +41,7 @@ mapfile -t PKGS < <(sed 's/#.*//; s/[[:space:]]//g; /^$/d' "$PKGFILE")
 KEY=$( {
   sha256sum "${BASH_SOURCE[0]}" "$PKGFILE" | cut -d' ' -f1
   (cd "$ROOT/.cache/containerd" && find 1.7/usr/bin 2/usr/bin -type f | sort | xargs sha256sum)
+  (cd "$ROOT/.cache/crun" && find . -type f | sort | xargs sha256sum)
   sha256sum "$NODE_BIN" | cut -d' ' -f1
 } | sha256sum | cut -c1-16)
 OUT="$VMCACHE/image-$KEY"
@@ -103,6 +106,12 @@ install -m 755 "$NODE_BIN" "$ROOTFS/usr/bin/node"
 # lane script links /opt/vnode/containerd into the tree's .cache.
 mkdir -p "$ROOTFS/opt/vnode/containerd"
 for d in 1.7 2; do cp -a "$ROOT/.cache/containerd/$d" "$ROOTFS/opt/vnode/containerd/$d"; done
+# trixie's crun (the guest's bookworm crun 1.8.1 refuses containerd 2.x's specs), as
+# setup-host.sh unpacks it into .cache/crun, its interpreter and rpath pointed at its new
+# place; the lane script links /opt/vnode/crun into the tree's .cache.
+cp -a "$ROOT/.cache/crun" "$ROOTFS/opt/vnode/crun"
+patchelf --set-interpreter /opt/vnode/crun/trixie/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 \
+  --set-rpath /opt/vnode/crun/trixie/usr/lib/x86_64-linux-gnu "$ROOTFS/opt/vnode/crun/bin/crun"
 
 # The lane's entry point: mount the tree disk (label vnodetree), run the tree's own
 # scripts/vm/guest-lane.sh with its output on the second serial port, power off. The

@@ -11,6 +11,8 @@ echo "@@GUEST-UP $(cut -d' ' -f1 /proc/uptime)"
 # The tests look for containerd 1.7 and 2.x in the tree's .cache; the image carries them.
 mkdir -p .cache
 ln -sfn /opt/vnode/containerd .cache/containerd
+# ... and trixie's crun (VNODE_TEST_RUNTIME=crun) in .cache/crun
+[ -d /opt/vnode/crun ] && ln -sfn /opt/vnode/crun .cache/crun
 
 # cgroup mode: v2 only means /sys/fs/cgroup is cgroup2 and no v1 hierarchy is mounted.
 fstype=$(stat -f -c %T /sys/fs/cgroup)
@@ -25,7 +27,7 @@ else
 fi
 
 [ -s .vm-lane/passes ] || { echo "vm lane: no passes in .vm-lane/passes"; exit 2; }
-echo "[guest] $(nproc) vCPU, $(awk '/MemTotal/ { printf "%d MiB", $2 / 1024 }' /proc/meminfo), node $(node --version), containerd $(/usr/bin/containerd --version | awk '{print $3}')/$(.cache/containerd/1.7/usr/bin/containerd --version | awk '{print $3}')/$(.cache/containerd/2/usr/bin/containerd --version | awk '{print $3}'), runc $(runc --version | awk 'NR == 1 {print $3}'), crun $(crun --version | awk 'NR == 1 {print $3}')"
+echo "[guest] $(nproc) vCPU, $(awk '/MemTotal/ { printf "%d MiB", $2 / 1024 }' /proc/meminfo), node $(node --version), containerd $(/usr/bin/containerd --version | awk '{print $3}')/$(.cache/containerd/1.7/usr/bin/containerd --version | awk '{print $3}')/$(.cache/containerd/2/usr/bin/containerd --version | awk '{print $3}'), runc $(runc --version | awk 'NR == 1 {print $3}'), crun $(crun --version | awk 'NR == 1 {print $3}') (trixie's $(.cache/crun/bin/crun --version 2>/dev/null | awk 'NR == 1 {print $3}'))"
 # Each pass (lane.sh writes "name|NAME=VALUE ...|filter ...|command" lines): its
 # environment, then the test runner on its filters (or its command). The counts of all passes are added up.
 t0=$(cut -d' ' -f1 /proc/uptime)
