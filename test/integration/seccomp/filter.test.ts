@@ -65,7 +65,7 @@ describe('vnode-runtime-exec --seccomp (the filter)', () => {
       }
     })();
     assert.equal(r.status, 125);
-    assert.match(r.stderr.toString(), /usage: vnode-runtime-exec \[--seccomp \| --seccomp-handoff-fd N\] \[--pid-ns-of PID\] -- COMMAND/);
+    assert.match(r.stderr.toString(), /usage: vnode-runtime-exec \[--seccomp \| --seccomp-handoff-fd N\] \[--pid-ns-of PID \[--read-empty FILE\]\.\.\.\] -- COMMAND/);
   });
 });
 
