@@ -101,14 +101,21 @@ export function umount(target: string, flags = MNT_DETACH | UMOUNT_NOFOLLOW): bo
  */
 export function mountTable(): Map<string, string[]> {
   const table = new Map<string, string[]>();
+  for (const [path, options] of mountEntries()) table.set(path, options);
+  return table;
+}
+
+/** /proc/self/mountinfo's entries in order: mount point (unescaped) and its per-mount options. */
+function mountEntries(): [string, string[]][] {
+  const out: [string, string[]][] = [];
   for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
     const f = line.split(' ');
     if (!f[4]) continue;
     // mountinfo escapes space, tab, newline and backslash as octal
     const path = f[4].replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-    table.set(path, (f[5] ?? '').split(','));
+    out.push([path, (f[5] ?? '').split(',')]);
   }
-  return table;
+  return out;
 }
 
 /** Mount points at or below `dir` in this process's mount namespace, deepest first. */
@@ -150,12 +157,7 @@ export function umountAsync(target: string, flags = MNT_DETACH | UMOUNT_NOFOLLOW
 
 /** How many mounts sit on `path` in this process's mount namespace (stacked mounts count each). */
 function mountsAt(path: string): number {
-  let n = 0;
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const f = line.split(' ')[4];
-    if (f && f.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))) === path) n++;
-  }
-  return n;
+  return mountEntries().filter(([p]) => p === path).length;
 }
 
 /**
