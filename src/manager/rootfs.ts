@@ -136,19 +136,17 @@ export function idmapPodFile(source: string, target: string, usernsFile: string,
   }
   if (isDir) mkdirSync(target, { recursive: true });
   else writeFileSync(target, '', { flag: 'a' });
-  if (fallback?.mode === 'off' && isTmpfs(source)) {
-    const r = placeTmpfsPodFile(source, target, fallback);
+  const placeInstead = (f: PodFileFallback) => {
+    const r = placeTmpfsPodFile(source, target, f);
     return { how: r.kind, ...(r.mirror ? { mirror: r.mirror } : {}) };
-  }
+  };
+  if (fallback?.mode === 'off' && isTmpfs(source)) return placeInstead(fallback);
   try {
     idmapBind(source, target, usernsFile);
     return { how: 'idmapped' };
   } catch (e) {
     if (!plainBindInstead(e, statfsSync(source).type)) throw e;
-    if (fallback) {
-      const r = placeTmpfsPodFile(source, target, fallback);
-      return { how: r.kind, ...(r.mirror ? { mirror: r.mirror } : {}) };
-    }
+    if (fallback) return placeInstead(fallback);
     mount(source, target, null, MS_BIND | MS_REC);
     return { how: 'plain' };
   }
