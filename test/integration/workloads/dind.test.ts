@@ -13,7 +13,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { hostCgroupLayout } from '../../../src/cgroup/index.js';
-import { withPod, waitFor, type CriEnv } from '../../support/cri.js';
+import { withPod, waitFor, type CriEnv, type TestPod } from '../../support/cri.js';
 import { containerPid } from '../../support/flows.js';
 import { instanceDir, vnodeSuite } from '../../support/vnode-host.js';
 import type { ContainerdInstance } from '../../support/containerd.js';
@@ -33,6 +33,18 @@ const isBridge = (link: string) => existsSync(`/sys/class/net/${link}/bridge`);
 
 const sh = (env: CriEnv, cid: string, script: string, timeoutSec = 120) => execSh(env, cid, script, timeoutSec);
 
+/** dockerd as the pod's privileged main process, /var/lib/docker on `lib`, 768 MiB; returns once it answers. */
+async function startDockerd(env: CriEnv, pod: TestPod, image: string, lib: string): Promise<string> {
+  const cid = await pod.runContainer({
+    name: 'dockerd', image, privileged: true,
+    args: ['dockerd', '--host=unix:///var/run/docker.sock'], // through the image's entrypoint (its cgroup v2 step)
+    mounts: [{ container_path: '/var/lib/docker', host_path: lib } as never],
+    resources: { memory_limit_in_bytes: 768 * MiB },
+  });
+  await waitFor('dockerd answers', async () => (await sh(env, cid, 'docker version >/dev/null 2>&1 && echo up', 10)).out === 'up', 60_000, 500);
+  return cid;
+}
+
 for (const lane of lanes) {
   describe(`Docker-in-Docker on containerd ${lane.version} (${lane.perPod ? 'a vNode per pod' : 'a vNode per namespace'}, ${hostCgroupLayout().mode})`, () => {
     const suite = vnodeSuite({ version: lane.version, env: lane.perPod ? { VNODE_PER_POD: 'true' } : {} });
@@ -45,13 +57,7 @@ for (const lane of lanes) {
       let innerIds: string[] = [];
       try {
         await withPod(suite.env, { namespace: 'dind', privileged: true }, async (pod) => {
-          const cid = await pod.runContainer({
-            name: 'dockerd', image, privileged: true,
-            args: ['dockerd', '--host=unix:///var/run/docker.sock'], // through the image's entrypoint (its cgroup v2 step)
-            mounts: [{ container_path: '/var/lib/docker', host_path: lib } as never],
-            resources: { memory_limit_in_bytes: 768 * MiB },
-          });
-          await waitFor('dockerd answers', async () => (await sh(suite.env, cid, 'docker version >/dev/null 2>&1 && echo up', 10)).out === 'up', 60_000, 500);
+          const cid = await startDockerd(suite.env, pod, image, lib);
 
           const info = await sh(suite.env, cid, `docker info --format '{{.Driver}} {{.CgroupDriver}}'`);
           assert.equal(info.out, 'overlay2 cgroupfs', `storage is overlay2, not vfs\n${info.err}`);
@@ -161,13 +167,7 @@ for (const lane of lanes) {
       const before = hostSnapshot();
       try {
         await withPod(suite.env, { namespace: 'dind-host', privileged: true, hostNetwork: true, hostPID: true }, async (pod) => {
-          const cid = await pod.runContainer({
-            name: 'dockerd', image, privileged: true,
-            args: ['dockerd', '--host=unix:///var/run/docker.sock'],
-            mounts: [{ container_path: '/var/lib/docker', host_path: lib } as never],
-            resources: { memory_limit_in_bytes: 768 * MiB },
-          });
-          await waitFor('dockerd answers', async () => (await sh(suite.env, cid, 'docker version >/dev/null 2>&1 && echo up', 10)).out === 'up', 60_000, 500);
+          const cid = await startDockerd(suite.env, pod, image, lib);
           const pid1 = await sh(suite.env, cid, 'cat /proc/1/comm');
           assert.notEqual(pid1.out, 'dockerd', 'hostPID: dockerd is not PID 1 of its PID namespace (the vNode\'s)');
           assert.match((await sh(suite.env, cid, 'docker load -i /usr/share/vnode/images/busybox.tar')).out, /Loaded image: busybox:latest/);
