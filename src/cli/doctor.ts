@@ -1,15 +1,15 @@
 // `vnode doctor [-o json]`: checks this machine for what vnode needs (DESIGN.md, "Host
 // requirements"), trying the risky ones for real (a user namespace, an ID-mapped mount),
 // and says exactly what to change. Exit 1 when a check FAILs; WARNs do not fail.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { accessSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { accessSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_PREFIX, installedNodeChecks } from '../install/index.js';
 import { helperPath } from '../manager/index.js';
 import { hasEffectiveCap } from '../sys/index.js';
-import { idmapBind, umount } from '../sys/index.js';
+import { idmapBind, throwawayUserns, umount, type ThrowawayUserns } from '../sys/index.js';
 import { containerdCandidates, containerdVersion, localPaths, runningPid } from './containerd-local.js';
 import { systemHasVnode, systemSocket } from './containerd-select.js';
 import { ExitCode, UsageError } from './errors.js';
@@ -94,28 +94,20 @@ async function checkIdmap(): Promise<CheckResult> {
   const HOST_BASE = 4_000_000_000;
   const base = nearestExisting(localPaths().dataDir);
   let tmp: string | undefined;
-  const sleeper = spawn('unshare', ['-U', 'sleep', '30'], { stdio: 'ignore' });
+  let userns: ThrowawayUserns | undefined;
   const dst = () => join(tmp!, 'dst');
   let mounted = false;
   try {
-    const pid = sleeper.pid;
-    if (pid === undefined) return fail(name, 'cannot start unshare -U', 'apt-get install util-linux');
-    // wait until the child has its own user namespace
-    const own = readlinkSync('/proc/self/ns/user');
-    for (let i = 0; i < 100; i++) {
-      let ns = '';
-      try { ns = readlinkSync(`/proc/${pid}/ns/user`); } catch { /* starting */ }
-      if (ns && ns !== own) break;
-      await new Promise((r) => setTimeout(r, 20));
+    try {
+      userns = await throwawayUserns([{ inside: 0, outside: HOST_BASE, size: 65536 }], [{ inside: 0, outside: HOST_BASE, size: 65536 }]);
+    } catch (e) {
+      return fail(name, (e as Error).message, 'apt-get install util-linux');
     }
-    writeFileSync(`/proc/${pid}/uid_map`, `0 ${HOST_BASE} 65536\n`);
-    writeFileSync(`/proc/${pid}/setgroups`, 'deny');
-    writeFileSync(`/proc/${pid}/gid_map`, `0 ${HOST_BASE} 65536\n`);
     tmp = mkdtempSync(join(base, '.vnode-doctor-'));
     mkdirSync(join(tmp, 'src'));
     mkdirSync(dst());
     writeFileSync(join(tmp, 'src', 'file'), 'x');
-    idmapBind(join(tmp, 'src'), dst(), `/proc/${pid}/ns/user`);
+    idmapBind(join(tmp, 'src'), dst(), userns.path);
     mounted = true;
     const st = statSync(join(dst(), 'file'));
     if (st.uid !== HOST_BASE) return fail(name, `a file owned by 0 shows as uid ${st.uid} through the ID-mapped mount (expected ${HOST_BASE})`, 'use Linux ≥ 6.1 with a filesystem that supports ID-mapped mounts (ext4, xfs, btrfs, tmpfs)');
@@ -125,7 +117,7 @@ async function checkIdmap(): Promise<CheckResult> {
     return fail(name, `on ${base}: ${(err as Error).message}`, 'use Linux ≥ 6.1 and put /var/lib/vnode (VNODE_DATA_DIR) on a filesystem with ID-mapped mount support (ext4, xfs, btrfs, tmpfs)');
   } finally {
     if (mounted) { try { umount(dst()); } catch { /* reported by rm below */ } }
-    try { sleeper.kill('SIGKILL'); } catch { /* gone */ }
+    userns?.close();
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   }
 }

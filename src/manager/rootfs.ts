@@ -28,6 +28,31 @@ export interface RootfsPlan {
   scratch: string;
   usernsFile: string;
   rootId: number;
+  /** Layers whose root is owned by `uid` (an image containerd 1.7 chowned) are mapped with `usernsFile` instead. */
+  chowned?: { uid: number; usernsFile: string };
+}
+
+/** The range a pod's own user namespace asked for (hostUsers: false): container root is host ID `uid`. */
+export interface AskedIdRange {
+  uid: number;
+  gid: number;
+  size: number;
+}
+
+/**
+ * containerd 1.7 gives a hostUsers: false pod an image chowned to the range kubelet chose
+ * (a copy of the layers, committed as their new top) where 2.x asks the shim to ID-map
+ * the layers instead (uidmap= options). The vNode's own mapping would show such files as
+ * nobody: returns the range when the rootfs is laid out that way, for its layers to be
+ * mapped from that range into the vNode's.
+ */
+export function chownedImageOf(mounts: RootfsMount[], asked: AskedIdRange | undefined): AskedIdRange | undefined {
+  if (!asked || asked.uid === 0 || mounts.length !== 1) return undefined;
+  const m = mounts[0]!;
+  if (m.options.some((o) => o.startsWith('uidmap=') || o.startsWith('gidmap='))) return undefined;
+  const roots = m.type === 'overlay' ? (optionValue(m.options, 'lowerdir') ?? '').split(':').filter(Boolean) : [m.source];
+  const ownedByAsked = (dir: string) => { try { return statSync(dir).uid === asked.uid; } catch { return false; } };
+  return roots.some(ownedByAsked) ? asked : undefined;
 }
 
 function optionValue(options: string[], key: string): string | undefined {
@@ -43,8 +68,9 @@ export function mountRootfs(mounts: RootfsMount[], p: RootfsPlan): void {
   mkdirSync(p.target, { recursive: true });
   mkdirSync(p.scratch, { recursive: true, mode: 0o700 });
   try {
+    const usernsOf = (layer: string) => (p.chowned && statSync(layer).uid === p.chowned.uid ? p.chowned.usernsFile : p.usernsFile);
     if (m.type === 'bind' || m.type === 'rbind') {
-      idmapBind(m.source, p.target, p.usernsFile);
+      idmapBind(m.source, p.target, usernsOf(m.source));
       if (m.options.includes('ro')) mount(null, p.target, null, 0x1000 | 0x20 | 0x1 /* MS_BIND|MS_REMOUNT|MS_RDONLY */);
       return;
     }
@@ -54,7 +80,7 @@ export function mountRootfs(mounts: RootfsMount[], p: RootfsPlan): void {
     const mapped = lowers.map((lower, i) => {
       const t = join(p.scratch, `l${i}`);
       mkdirSync(t, { recursive: true });
-      idmapBind(lower, t, p.usernsFile);
+      idmapBind(lower, t, usernsOf(lower));
       return t;
     });
     const upper = optionValue(m.options, 'upperdir');

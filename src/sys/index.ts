@@ -7,4 +7,5 @@ export { SyscallError, errno, errnoName, libc } from './libc.js';
 export { inNetns, netlinkRouteSocket, netlinkRouteSocketIn, recvDatagram, sendDatagram, sendDatagramAsync } from './netns.js';
 export { MNT_DETACH, MS_BIND, MS_REC, idmapBind, mount, mountTable, mountsUnder, umount, detachAsync, umountAsync, unmountAllUnder, unmountAllUnderAsync } from './mount.js';
 export { pidfdGetfd, pidfdOpen } from './pidfd.js';
+export { throwawayUserns, type IdMapLine, type ThrowawayUserns } from './userns.js';
 export { childrenOf, hasEffectiveCap, isAlive, livePidInFile, nsPids, startTimeOf } from './procfs.js';

@@ -20,7 +20,7 @@ import type { CallContext, TaskDeps } from './deps.js';
 import { BadRequestError, PreconditionError, TaskExistsError, UnsupportedError } from './errors.js';
 import type { ExitBook } from './exits.js';
 import { launch, type Undo } from './launch.js';
-import { hostMountOptions, mountTaskRootfs, placePodFiles, taskDirs, type TaskDirs } from './rootfs-steps.js';
+import { askedIdRangeOf, hostMountOptions, mountTaskRootfs, placePodFiles, taskDirs, type TaskDirs } from './rootfs-steps.js';
 import { runtimeBinaryFor } from './runtime-options.js';
 import { addSandboxEntry, addTaskEntry, placementOf } from './vnodefs-entry.js';
 import { delegateTaskCgroups } from './cgroup-delegation.js';
@@ -69,10 +69,11 @@ export async function createTask(d: TaskDeps, exits: ExitBook, req: CreateTaskRe
     const { view, entry } = pv ? vnodefsEntryOf(pv, v, ns, req.id, who, sandbox, spec, undo) : {};
 
     const scope = scopeOfSpec(spec);
+    const asked = askedIdRangeOf(spec);
     const plan = planSpec(planInput(d, v, dirs, spec, who.kind === 'sandbox', sandbox, pv && entry ? placementOf(pv, entry) : undefined));
     if (who.kind === 'sandbox') requirePodNetwork(d.o.network ?? {}, req.id, podLabel(who), plan);
     if (plan.hostNetwork && who.kind === 'sandbox') await attachHostNetwork(d.o.network ?? {}, v, who.podNamespace);
-    mountTaskRootfs(dirs, v, req.rootfs, bundle, spec.root!.path);
+    await mountTaskRootfs(dirs, v, req.rootfs, bundle, spec.root!.path, asked);
     const { idmaps, mirrors } = placePodFiles(dirs, v, plan, { mode: d.o.tmpfsIdmap ?? 'auto', warn: (msg) => d.o.logger.warn({ task: req.id }, msg) });
     writeFileSync(join(dirs.runtimeBundle, 'config.json'), JSON.stringify(plan.spec), { mode: 0o600 });
 

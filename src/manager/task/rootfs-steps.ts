@@ -4,9 +4,9 @@
 // table (which flags a clone's source mount has).
 import { mkdirSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { Plan } from '../../oci/index.js';
-import { mountTable } from '../../sys/index.js';
-import { ensureHostPath, idmapPodFile, mountRootfs, type RootfsMount } from '../rootfs.js';
+import type { OciSpec, Plan } from '../../oci/index.js';
+import { mountTable, throwawayUserns } from '../../sys/index.js';
+import { chownedImageOf, ensureHostPath, idmapPodFile, mountRootfs, type AskedIdRange, type RootfsMount } from '../rootfs.js';
 import type { Vnode } from '../vnode.js';
 import type { TmpfsIdmapMode } from '../pod-tmpfs/fallback.js';
 import type { MirrorRecord } from '../pod-tmpfs/mirror.js';
@@ -27,14 +27,42 @@ export function taskDirs(mounts: string, ns: string, id: string): TaskDirs {
   return { scratch, rootfs: join(scratch, 'rootfs'), runtimeBundle: join(scratch, 'bundle'), files: join(scratch, 'files') };
 }
 
-/** The ID-mapped root filesystem: containerd's snapshot mounts, or (`ctr run --rootfs`) the bundle's directory. */
-export function mountTaskRootfs(dirs: TaskDirs, v: Vnode, rootfsMounts: RootfsMount[], bundle: string, rootPath: string): void {
+/**
+ * The ID-mapped root filesystem: containerd's snapshot mounts, or (`ctr run --rootfs`)
+ * the bundle's directory. `asked` is the range of a hostUsers: false pod's own user
+ * namespace, whose image containerd 1.7 has chowned to it: that image is mapped from
+ * the range into the vNode's (its root files then show as root, as in any vNode pod).
+ */
+export async function mountTaskRootfs(dirs: TaskDirs, v: Vnode, rootfsMounts: RootfsMount[], bundle: string, rootPath: string, asked?: AskedIdRange): Promise<void> {
   const userns = v.nsFile('user');
-  if (rootfsMounts.length > 0) {
-    mountRootfs(rootfsMounts, { target: dirs.rootfs, scratch: join(dirs.scratch, 'layers'), usernsFile: userns, rootId: v.record.range.start });
-  } else {
+  if (rootfsMounts.length === 0) {
     idmapPodFile(resolve(bundle, rootPath), dirs.rootfs, userns);
+    return;
   }
+  const plan = { target: dirs.rootfs, scratch: join(dirs.scratch, 'layers'), usernsFile: userns, rootId: v.record.range.start };
+  const chowned = chownedImageOf(rootfsMounts, asked);
+  if (!chowned) {
+    mountRootfs(rootfsMounts, plan);
+    return;
+  }
+  const size = Math.min(chowned.size, v.record.range.size);
+  const from = await throwawayUserns([{ inside: chowned.uid, outside: v.record.range.start, size }], [{ inside: chowned.gid, outside: v.record.range.start, size }]);
+  try {
+    mountRootfs(rootfsMounts, { ...plan, chowned: { uid: chowned.uid, usernsFile: from.path } });
+  } finally {
+    from.close();
+  }
+}
+
+/** The ID range a spec's own user namespace asks for (CRI's userns_options, hostUsers: false), if any. */
+export function askedIdRangeOf(spec: OciSpec): AskedIdRange | undefined {
+  const linux = spec.linux;
+  // the sandbox makes the namespace, its containers join it by path: both carry the mappings
+  const ownUserns = linux?.namespaces?.some((n) => n.type === 'user');
+  const uid = linux?.uidMappings?.find((m) => m.containerID === 0);
+  const gid = linux?.gidMappings?.find((m) => m.containerID === 0);
+  if (!ownUserns || !uid || !gid) return undefined;
+  return { uid: uid.hostID, gid: gid.hostID, size: Math.min(uid.size, gid.size) };
 }
 
 /**
