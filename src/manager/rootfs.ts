@@ -3,10 +3,10 @@
 // are handed to the vNode's root, and overlay is mounted over them by host root.
 // Image layers are never chowned or copied.
 import { rm } from 'node:fs/promises';
-import { chownSync, existsSync, mkdirSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chownSync, existsSync, mkdirSync, realpathSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { SyscallError } from '../sys/index.js';
-import { idmapBind, mount, MS_BIND, MS_REC, unmountAllUnder, unmountAllUnderAsync } from '../sys/index.js';
+import { idmapBind, mount, MS_BIND, MS_REC, overlayMountOf, unmountAllUnder, unmountAllUnderAsync } from '../sys/index.js';
 import { placeTmpfsPodFile, stopMirrorsUnder, type TmpfsFallbackKind, type TmpfsFallbackOptions, type TmpfsIdmapMode } from './pod-tmpfs/fallback.js';
 import type { MirrorRecord } from './pod-tmpfs/mirror.js';
 
@@ -145,7 +145,53 @@ export interface PodFileFallback extends TmpfsFallbackOptions {
   mode: TmpfsIdmapMode;
 }
 
-export type PodFileMount = 'idmapped' | 'plain' | TmpfsFallbackKind;
+export type PodFileMount = 'idmapped' | 'plain' | 'layers' | TmpfsFallbackKind;
+
+const OVERLAYFS_MAGIC = 0x794c7630;
+const MS_RDONLY = 0x1;
+const MS_REMOUNT = 0x20;
+
+/**
+ * A pod file on an overlay (containerd 2.1's image volumes: an image's layers) for the
+ * container, read-only. An overlay cannot be ID-mapped (EINVAL), so each
+ * layer gets an ID-mapped clone next to `target` and a read-only overlay of the clones is
+ * mounted there; with one layer, or a file, the topmost layer that has it is bound.
+ * A subdirectory of the overlay (image_sub_path) is taken from each layer that has it,
+ * down to one where it is a whiteout (an opaque directory in a layer is not honoured).
+ */
+function idmapOverlayLayers(source: string, target: string, isDir: boolean, usernsFile: string, readonly: boolean): void {
+  const real = realpathSync(source);
+  const o = overlayMountOf(real);
+  if (!o || o.lowers.length === 0) throw new RootfsError(`mount source ${source} is on an overlay whose layers cannot be read from the mount table`);
+  if (o.upper && !o.readonly && !readonly) throw new RootfsError(`mount source ${source} is a writable overlay (upperdir ${o.upper}); vnode can give a container an overlay's layers read-only (an image volume), not writable: mount it read-only or use a directory instead`);
+  const rel = relative(o.mountPoint, real);
+  const layers: string[] = [];
+  // containerd 2.1 mounts an image volume as an active snapshot (writable, and never
+  // written) and gives the container a read-only bind: its empty upper is one more layer
+  for (const lower of o.upper ? [o.upper, ...o.lowers] : o.lowers) {
+    const p = join(lower, rel);
+    let st;
+    try { st = statSync(p); } catch { continue; }
+    if (st.isCharacterDevice() && st.rdev === 0) break; // a whiteout: deleted in this layer
+    layers.push(p);
+    if (!isDir) break;
+  }
+  if (layers.length === 0) throw new RootfsError(`mount source ${source}: no layer of its overlay has ${rel || '/'}`);
+  if (layers.length === 1) {
+    idmapBind(layers[0]!, target, usernsFile);
+    mount(null, target, null, MS_BIND | MS_REMOUNT | MS_RDONLY);
+    return;
+  }
+  const scratch = `${target}.layers`;
+  mkdirSync(scratch, { mode: 0o700 });
+  const clones = layers.map((layer, i) => {
+    const t = join(scratch, `l${i}`);
+    mkdirSync(t);
+    idmapBind(layer, t, usernsFile);
+    return t;
+  });
+  mount('overlay', target, 'overlay', MS_RDONLY, `lowerdir=${clones.join(':')}`);
+}
 
 /**
  * An ID-mapped clone of a kubelet/containerd pod file or directory at `target`. Where
@@ -167,6 +213,10 @@ export function idmapPodFile(source: string, target: string, usernsFile: string,
     return { how: r.kind, ...(r.mirror ? { mirror: r.mirror } : {}) };
   };
   if (fallback?.mode === 'off' && isTmpfs(source)) return placeInstead(fallback);
+  if (Number(statfsSync(source).type) === OVERLAYFS_MAGIC) {
+    idmapOverlayLayers(source, target, isDir, usernsFile, fallback?.readonly ?? false);
+    return { how: 'layers' };
+  }
   try {
     idmapBind(source, target, usernsFile);
     return { how: 'idmapped' };

@@ -5,7 +5,7 @@ export { pipe, setBlocking, writeFifoLine } from './fd.js';
 export { ioctlU32Ptr, readNoThrow } from './fuse-dev.js';
 export { SyscallError, errno, errnoName, libc } from './libc.js';
 export { inNetns, netlinkRouteSocket, netlinkRouteSocketIn, recvDatagram, sendDatagram, sendDatagramAsync } from './netns.js';
-export { MNT_DETACH, MS_BIND, MS_REC, idmapBind, mount, mountTable, mountsUnder, umount, detachAsync, umountAsync, unmountAllUnder, unmountAllUnderAsync } from './mount.js';
+export { MNT_DETACH, MS_BIND, MS_REC, idmapBind, mount, mountTable, mountsUnder, overlayMountOf, type OverlayMount, umount, detachAsync, umountAsync, unmountAllUnder, unmountAllUnderAsync } from './mount.js';
 export { pidfdGetfd, pidfdOpen } from './pidfd.js';
 export { throwawayUserns, type IdMapLine, type ThrowawayUserns } from './userns.js';
 export { childrenOf, hasEffectiveCap, isAlive, livePidInFile, nsPids, startTimeOf } from './procfs.js';

@@ -118,6 +118,39 @@ function mountEntries(): [string, string[]][] {
   return out;
 }
 
+const unescapeOctal = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+
+/** An overlay mount: where it is, and its layers as its superblock options name them. */
+export interface OverlayMount {
+  mountPoint: string;
+  lowers: string[];
+  upper?: string;
+  /** Mounted read-only (the per-mount "ro"): its upper layer then changes no more than a lower. */
+  readonly: boolean;
+}
+
+/**
+ * The overlay mount `path` is on (the mount at `path`, else the nearest above it), from
+ * this process's mountinfo; undefined when that mount is not an overlay.
+ */
+export function overlayMountOf(path: string): OverlayMount | undefined {
+  let best: { mountPoint: string; options: string[]; fstype: string; superOptions: string } | undefined;
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const f = line.split(' ');
+    const sep = f.indexOf('-', 6);
+    if (!f[4] || sep < 0) continue;
+    const mountPoint = unescapeOctal(f[4]);
+    const covers = path === mountPoint || path.startsWith(mountPoint === '/' ? '/' : `${mountPoint}/`);
+    // stacked mounts: the later (topmost) entry wins
+    if (covers && (!best || mountPoint.length >= best.mountPoint.length)) best = { mountPoint, options: (f[5] ?? '').split(','), fstype: f[sep + 1] ?? '', superOptions: f[sep + 3] ?? '' };
+  }
+  if (best?.fstype !== 'overlay') return undefined;
+  const opt = (key: string) => best.superOptions.split(',').find((o) => o.startsWith(`${key}=`))?.slice(key.length + 1);
+  const lowers = unescapeOctal(opt('lowerdir') ?? '').split(':').filter(Boolean);
+  const upper = opt('upperdir');
+  return { mountPoint: best.mountPoint, lowers, ...(upper ? { upper: unescapeOctal(upper) } : {}), readonly: best.options.includes('ro') };
+}
+
 /** Mount points at or below `dir` in this process's mount namespace, deepest first. */
 export function mountsUnder(dir: string): string[] {
   const prefix = dir.replace(/\/$/, '');

@@ -289,6 +289,9 @@ export interface Mount {
   uidMappings: IDMapping[];
   gidMappings: IDMapping[];
   recursive_read_only: boolean;
+  /** An image volume (KEP-4639; containerd 2.1+): the image's filesystem, read-only, at container_path. */
+  image?: ImageSpec | undefined;
+  image_sub_path: string;
 }
 
 export interface UserNamespace {
@@ -1563,6 +1566,8 @@ function createBaseMount(): Mount {
     uidMappings: [],
     gidMappings: [],
     recursive_read_only: false,
+    image: undefined,
+    image_sub_path: "",
   };
 }
 
@@ -1591,6 +1596,12 @@ export const Mount: MessageFns<Mount> = {
     }
     if (message.recursive_read_only !== false) {
       writer.uint32(64).bool(message.recursive_read_only);
+    }
+    if (message.image !== undefined) {
+      ImageSpec.encode(message.image, writer.uint32(74).fork()).join();
+    }
+    if (message.image_sub_path !== "") {
+      writer.uint32(82).string(message.image_sub_path);
     }
     return writer;
   },
@@ -1672,6 +1683,22 @@ export const Mount: MessageFns<Mount> = {
             message.recursive_read_only = reader.bool();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.image = ImageSpec.decode(reader, reader.uint32());
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.image_sub_path = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1716,6 +1743,12 @@ export const Mount: MessageFns<Mount> = {
         : isSet(object.recursive_read_only)
         ? globalThis.Boolean(object.recursive_read_only)
         : false,
+      image: isSet(object.image) ? ImageSpec.fromJSON(object.image) : undefined,
+      image_sub_path: isSet(object.imageSubPath)
+        ? globalThis.String(object.imageSubPath)
+        : isSet(object.image_sub_path)
+        ? globalThis.String(object.image_sub_path)
+        : "",
     };
   },
 
@@ -1732,6 +1765,10 @@ export const Mount: MessageFns<Mount> = {
     message.uidMappings = object.uidMappings?.map((e) => IDMapping.fromPartial(e)) || [];
     message.gidMappings = object.gidMappings?.map((e) => IDMapping.fromPartial(e)) || [];
     message.recursive_read_only = object.recursive_read_only ?? false;
+    message.image = (object.image !== undefined && object.image !== null)
+      ? ImageSpec.fromPartial(object.image)
+      : undefined;
+    message.image_sub_path = object.image_sub_path ?? "";
     return message;
   },
 };
