@@ -51,7 +51,7 @@ export function runtimeDrivers(configText: string): RuntimeDriver[] {
   const runtimes = (plugins['io.containerd.cri.v1.runtime']?.containerd?.runtimes ?? plugins['io.containerd.grpc.v1.cri']?.containerd?.runtimes ?? {}) as Record<string, any>;
   return Object.entries(runtimes).map(([runtime, r]) => {
     const sc = r?.options?.SystemdCgroup;
-    return { runtime, systemdCgroup: typeof sc === 'boolean' ? sc : undefined, vnode: runtime === 'vnode' || r?.runtime_type === 'io.containerd.vnode.v2' };
+    return { runtime, systemdCgroup: typeof sc === 'boolean' ? sc : undefined, vnode: runtime === 'vnode' || r?.runtime_type === 'io.containerd.vnode.v2' || /(^|\/)containerd-shim-vnode-v2$/.test(String(r?.runtime_path ?? '')) };
   });
 }
 

@@ -41,7 +41,8 @@ export interface ContainerdConfigInput {
 export function containerdConfig(i: ContainerdConfigInput): Record<string, any> {
   const runc = { runtime_type: 'io.containerd.runc.v2', options: { SystemdCgroup: false, ...(i.runcRoot ? { Root: i.runcRoot } : {}) } };
   // containerd 2.1-2.3 read runtime features (CRI Status) only of handlers typed
-  // io.containerd.runc.v2: vnode's own 2.x containerd declares the vnode shim that way.
+  // io.containerd.runc.v2: on 2.x vnode's own containerd declares the vnode shim that way,
+  // as vnode install and the test harness do.
   const vnode = vnodeRuntime({ cniConfDir: i.vnodeCniConfDir, ...(i.major >= 2 && i.vnodeShim ? { runcTypedShim: i.vnodeShim } : {}) });
   const bin = i.cniBinDir ?? '/usr/lib/cni';
   const runtimes = { vnode, runc };

@@ -124,7 +124,12 @@ function plan(o: InstallOptions): Plan {
   }
   const primary = requirePrimaryNetwork(settings.cniConfDir, h);
   const vnodeCniDir = join(prefix, 'etc', 'cni', 'net.d');
-  const table: Record<string, unknown> = vnodeRuntime({ cniConfDir: vnodeCniDir, runtimePath: join(prefix, 'bin', 'containerd-shim-vnode-v2'), systemdCgroup: settings.systemdCgroup });
+  // containerd 2.1-2.3 read a handler's features (CRI Status, which kubelet 1.36 checks for
+  // hostUsers: false and recursiveReadOnly pods) only when it is typed io.containerd.runc.v2:
+  // on 2.x the vnode shim is declared that way, by its path. 1.6 ignores runtime_path.
+  const shim = join(prefix, 'bin', 'containerd-shim-vnode-v2');
+  const major = v?.major ?? (format === 3 ? 2 : 1);
+  const table: Record<string, unknown> = vnodeRuntime({ cniConfDir: vnodeCniDir, ...(major >= 2 ? { runcTypedShim: shim } : { runtimePath: shim }), systemdCgroup: settings.systemdCgroup });
   const newText = applyBlock(text ?? `version = ${format}\n`, renderBlock(format, table));
   verifyEdit(baseData, newText, format, table, config);
   const { address, ttrpcAddress } = addresses(data);

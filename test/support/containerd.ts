@@ -5,8 +5,9 @@
 // Config version 2 for 1.6/1.7, version 3 for 2.x, written with smol-toml. CRI is set up as
 // ENVIRONMENT.md describes: restrict_oom_score_adj, a local pause image as sandbox image,
 // a bridge + host-local CNI conflist, cgroupfs, runtimes `runc` (through a wrapper that
-// zeroes negative oomScoreAdj) and `vnode` (io.containerd.vnode.v2 → containerd-shim-vnode-v2
-// from the repo's bin/ in containerd's PATH).
+// zeroes negative oomScoreAdj) and `vnode`: on 1.x io.containerd.vnode.v2 → containerd-shim-vnode-v2
+// from the repo's bin/ in containerd's PATH; on 2.x, as vnode install writes it, io.containerd.runc.v2
+// with runtime_path naming that shim (CRI 2.1–2.3 read features only of that type).
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
@@ -220,7 +221,7 @@ export async function startContainerd(opts: StartContainerdOptions): Promise<Con
       .filter((p, i, a) => a.indexOf(p) === i)
       .join(':');
 
-    const config = buildConfig(version, { root, state, address: rec.address, ttrpcAddress, cniConfDir, runcRoot, dir, logLevel: opts.logLevel ?? 'info', cni });
+    const config = buildConfig(version, { root, state, address: rec.address, ttrpcAddress, cniConfDir, runcRoot, dir, logLevel: opts.logLevel ?? 'info', cni, vnodeShim: join(vnodeBinDir, 'containerd-shim-vnode-v2') });
     const runtimes = runtimesOf(config, majorOf(version));
     if (cgroupDriver === 'systemd') {
       for (const name of ['runc', 'vnode']) {
@@ -328,6 +329,8 @@ export interface ContainerdConfigPaths {
   root: string; state: string; address: string; ttrpcAddress: string; cniConfDir: string; runcRoot: string; dir: string; logLevel: string;
   /** vnode's CNI setup (writeCniConfig); without it every runtime uses cniConfDir and /usr/lib/cni. */
   cni?: CniFiles;
+  /** containerd-shim-vnode-v2: on 2.x the vnode handler is declared as io.containerd.runc.v2 with this runtime_path, as vnode install does. */
+  vnodeShim?: string;
 }
 
 const majorOf = (version: ContainerdVersion): number => (version === '2' ? 2 : 1);
@@ -348,6 +351,7 @@ export function buildConfig(version: ContainerdVersion, p: ContainerdConfigPaths
     runcRoot: p.runcRoot,
     logLevel: p.logLevel,
     netnsUnderStateDir: true,
+    ...(p.vnodeShim ? { vnodeShim: p.vnodeShim } : {}),
   });
 }
 

@@ -62,6 +62,12 @@ describe('vnode install / uninstall on a node', { skip: !isRoot ? 'needs root (c
 
       const env = await freshEnv(ctd, 'vnode');
       assert.ok((await liveRuntimeHandlers(env.cri)).includes('vnode'));
+      if (version === '2') {
+        // declared as io.containerd.runc.v2 + runtime_path, so CRI 2.1-2.3 list its features (kubelet 1.36 needs them for hostUsers: false)
+        assert.match(installed.toString(), /runtime_type = ["']io\.containerd\.runc\.v2["']\n\s*runtime_path = ["'][^"']*\/bin\/containerd-shim-vnode-v2["']/);
+        const features = (await env.cri.status()).runtime_handlers?.find((h) => h.name === 'vnode')?.features;
+        assert.deepEqual(features, { recursive_read_only_mounts: true, user_namespaces: true });
+      }
       const st = await env.cri.containerStatus(runcCid);
       assert.equal(st.status?.state, 'CONTAINER_RUNNING', 'the runc pod survived the restart');
       assert.ok(alive(runcPid), 'its process is the same one');

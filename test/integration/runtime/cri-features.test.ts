@@ -2,13 +2,15 @@
 // of one containerd, and recursive read-only mounts (recursiveReadOnly: Enabled) with the
 // refusals CRI specifies. containerd 2.1–2.3 introspect only handlers whose runtime_type
 // is io.containerd.runc.v2 (2.4 drops that check), so on 2.x the vnode handler is
-// declared that way, with runtime_path naming the vnode shim (docs/runtime.md). On 1.7
+// declared that way, with runtime_path naming the vnode shim, by the harness as by vnode
+// install (docs/runtime.md). On 1.7
 // CRI has neither runtime handler features nor recursive read-only mounts.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { parse } from 'smol-toml';
 import { availableContainerdVersions, startContainerd, type ContainerdInstance } from '../../support/containerd.js';
 import { CriError, criEnv, withPod, type CriEnv } from '../../support/cri.js';
 import { repoBinDir } from '../../support/paths.js';
@@ -18,6 +20,13 @@ const HANDLERS = ['runc', 'vnode'] as const;
 
 /** The vnode handler as containerd 2.1–2.3 introspect it (features.ts). */
 const VNODE_AS_RUNC_TYPE = { runtime_type: 'io.containerd.runc.v2', runtime_path: join(repoBinDir, 'containerd-shim-vnode-v2') };
+
+/** The vnode handler's type and path in the config the harness wrote. */
+function runtimeTableOf(ctd: ContainerdInstance): { runtime_type: unknown; runtime_path: unknown } {
+  const c = parse(readFileSync(ctd.configPath, 'utf8')) as Record<string, any>;
+  const t = c['plugins']['io.containerd.cri.v1.runtime']['containerd']['runtimes']['vnode'];
+  return { runtime_type: t.runtime_type, runtime_path: t.runtime_path };
+}
 
 async function sh(env: CriEnv, cid: string, script: string): Promise<{ code: number; out: string }> {
   const r = await env.cri.execSync(cid, ['sh', '-c', script], 15);
@@ -42,7 +51,8 @@ for (const version of versions) {
     const vol = join(podDir, 'volumes/kubernetes.io~empty-dir/data');
     const shared = join(podDir, 'volumes/kubernetes.io~empty-dir/shared');
     before(async () => {
-      ctd = await startContainerd({ version, ...(version === '2' ? { vnodeRuntime: VNODE_AS_RUNC_TYPE } : {}) });
+      ctd = await startContainerd({ version });
+      if (version === '2') assert.deepEqual(runtimeTableOf(ctd), VNODE_AS_RUNC_TYPE, 'the harness declares the vnode handler as vnode install does');
       // a volume with a mount below it, and one on a shared mount (for the propagation refusal)
       mkdirSync(join(vol, 'sub'), { recursive: true });
       mkdirSync(shared, { recursive: true });
