@@ -5,7 +5,8 @@
 // Unmasked), seccomp RuntimeDefault and Unconfined. Where vnode differs by design
 // (docs/runtime.md, Differences from runc) the vnode behaviour is asserted.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ContainerConfig, LinuxContainerSecurityContext } from '../../../src/k8s/cri/index.js';
 import { availableContainerdVersions, startContainerd, type ContainerdInstance } from '../../support/containerd.js';
@@ -69,6 +70,38 @@ for (const version of versions) {
           assert.equal(statusField(await sh(env, def, 'cat /proc/self/status'), 'NoNewPrivs'), '0', env.label);
         });
       }
+    });
+
+    it('fsGroup as kubelet applies it (group-owned setgid volume, the group among the supplementary ones): the container writes with that group, and the host sees the same owners as under runc', async () => {
+      const hostOwners: Record<string, string> = {};
+      for (const handler of HANDLERS) {
+        const env = criEnv(ctd, handler);
+        const uid = `fsgroup-${handler}-${process.pid}-${Date.now()}`;
+        const podDir = join('/var/lib/kubelet/pods', uid);
+        const vol = join(podDir, 'volumes/kubernetes.io~empty-dir/data');
+        mkdirSync(vol, { recursive: true });
+        // kubelet's SetVolumeOwnership for fsGroup 2000: group 2000, g+rw, setgid on directories
+        chownSync(vol, 0, 2000);
+        chmodSync(vol, 0o2775);
+        try {
+          await withPod(env, { namespace: 'fsgroup', uid }, async (pod) => {
+            const c = await runWith(env, pod, 'writer', (sc, cfg) => {
+              sc.run_as_user = { value: 1000 };
+              sc.run_as_group = { value: 3000 };
+              sc.supplemental_groups = ['2000'];
+              cfg.mounts = [{ container_path: '/data', host_path: vol } as never];
+            });
+            const out = await sh(env, c, 'stat -c "%u:%g %A" /data; echo x > /data/new && stat -c "%u:%g" /data/new');
+            assert.equal(out.trim(), '0:2000 drwxrwsr-x\n1000:2000', `${env.label}: ${out}`);
+          });
+          const st = statSync(join(vol, 'new'));
+          hostOwners[handler] = `${st.uid}:${st.gid}`;
+        } finally {
+          rmSync(podDir, { recursive: true, force: true });
+        }
+      }
+      // an ID-mapped mount maps the IDs back on write: the host sees 1000:2000 under both
+      assert.deepEqual(hostOwners, { runc: '1000:2000', vnode: '1000:2000' });
     });
 
     it('namespaced sysctls of the pod are set in its namespaces', async () => {
