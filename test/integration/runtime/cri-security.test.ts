@@ -5,7 +5,8 @@
 // Unmasked), seccomp RuntimeDefault and Unconfined. Where vnode differs by design
 // (docs/runtime.md, Differences from runc) the vnode behaviour is asserted.
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ContainerConfig, LinuxContainerSecurityContext } from '../../../src/k8s/cri/index.js';
@@ -138,6 +139,35 @@ for (const version of versions) {
           assert.match(u, /^sys-writable$/m, `${env.label}: /proc/sys writable when unmasked: ${u}`);
         });
       }
+    });
+
+    it('seccomp Localhost: the pod\'s own profile applies under both, and under vnode on top of vnode\'s filter', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'vnode-seccomp-'));
+      const profile = join(dir, 'deny-mkdir.json');
+      // everything allowed but mkdir/mkdirat, which fail with EACCES (13)
+      writeFileSync(profile, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }] }));
+      const filters: Record<string, number> = {};
+      try {
+        for (const handler of HANDLERS) {
+          const env = criEnv(ctd, handler);
+          await withPod(env, { namespace: 'sec-seccomp-local' }, async (pod) => {
+            const lh = await runWith(env, pod, 'lh', (sc) => { sc.seccomp = { profile_type: 'Localhost', localhost_ref: profile } as never; });
+            const un = await runWith(env, pod, 'un', (sc) => { sc.seccomp = { profile_type: 'Unconfined', localhost_ref: '' } as never; });
+            const out = await sh(env, lh, 'mkdir /tmp/d 2>&1; echo rc=$?; touch /tmp/f && echo touched');
+            assert.match(out, /mkdir: can't create directory '\/tmp\/d': Permission denied\nrc=1\ntouched/, `${env.label}: ${out}`);
+            const n = Number(statusField(await sh(env, lh, 'cat /proc/self/status'), 'Seccomp_filters'));
+            const base = Number(statusField(await sh(env, un, 'cat /proc/self/status'), 'Seccomp_filters'));
+            filters[handler] = n - base;
+            assert.equal(n - base, 1, `${env.label}: the profile is one filter more than an Unconfined container has (${n} vs ${base})`);
+            filters[`${handler} unconfined`] = base;
+          });
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      // an Unconfined container has no filter under runc, vnode's own under vnode
+      assert.equal(filters['runc unconfined'], 0);
+      assert.ok(filters['vnode unconfined']! >= 1, JSON.stringify(filters));
     });
 
     it('seccomp RuntimeDefault filters under both; Unconfined has no filter under runc and vnode\'s own under vnode', async () => {
