@@ -27,7 +27,7 @@ Flags:
   --service                  also write, enable and start a systemd unit for vnode-manager
                              (VNODE_PER_POD in the environment goes to its EnvironmentFile)
   --timeout DURATION         how long to wait for containerd after the restart (default 60s)
-  --force                    uninstall: even while vNode pods run
+  --force                    uninstall: stop and remove the vNode pods first
   -o, --output json          the result as JSON
   -q, --quiet                no progress lines
 `;

@@ -46,7 +46,7 @@ export interface InstallOptions {
   progress?: Progress;
 }
 
-export type Action = 'created' | 'configured' | 'unchanged' | 'removed' | 'restored' | 'restarted' | 'skipped';
+export type Action = 'created' | 'configured' | 'unchanged' | 'removed' | 'restored' | 'restarted' | 'stopped' | 'skipped';
 
 export interface Step {
   what: string;

@@ -142,6 +142,26 @@ export async function waitForHandler(address: string, handler: string, present: 
 }
 
 /** Ready vNode pods (runtime handler vnode) of the containerd at `address`; undefined when it does not answer. */
+/**
+ * For `uninstall --force`: stops and removes every pod of the vnode handler through CRI
+ * (as kubelet would when it deletes them), so that nothing of them outlives the runtime.
+ * Returns how many it removed.
+ */
+export async function removeVnodePods(address: string, progress: Progress): Promise<number> {
+  const cri = await CriClient.connect(address, { waitMs: 2_000, timeoutMs: 130_000 });
+  try {
+    const pods = (await cri.listPodSandbox()).filter((p) => p.runtime_handler === 'vnode');
+    for (const [i, p] of pods.entries()) {
+      progress(`removing vNode pod ${p.metadata?.namespace ?? ''}/${p.metadata?.name ?? p.id} (${i + 1}/${pods.length})`);
+      await cri.stopPodSandbox(p.id);
+      await cri.removePodSandbox(p.id);
+    }
+    return pods.length;
+  } finally {
+    cri.close();
+  }
+}
+
 export async function runningVnodePods(address: string): Promise<{ id: string; name: string; namespace: string }[] | undefined> {
   let cri: CriClient | undefined;
   try {

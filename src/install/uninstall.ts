@@ -13,7 +13,7 @@ import { readIfExists, sha256Hex, writeAtomic } from './files.js';
 import { addresses, DEFAULT_CONFIG, DEFAULT_PREFIX, type Action, type InstallResult, type Step } from './install.js';
 import { checkContainerdVersion, containerdVersion, findContainerd, hostRoot, type HostRoot } from './node.js';
 import { readRecord, recordPath } from './record.js';
-import { restartContainerd, restartPlan, runningVnodePods, sameMountNamespace, systemdRunning, waitForHandler, type Progress } from './restart.js';
+import { removeVnodePods, restartContainerd, restartPlan, runningVnodePods, sameMountNamespace, systemdRunning, waitForHandler, type Progress } from './restart.js';
 import { SERVICE_PATH, SERVICE_UNIT } from './service.js';
 
 export interface UninstallOptions {
@@ -22,7 +22,7 @@ export interface UninstallOptions {
   hostRoot?: string;
   restart?: boolean;
   restartCommand?: string;
-  /** Uninstall even while vNode pods run (they lose their runtime). */
+  /** Uninstall even while vNode pods run: they are stopped and removed first (through CRI). */
   force?: boolean;
   timeoutMs?: number;
   progress?: Progress;
@@ -114,6 +114,23 @@ function removeService(h: HostRoot): Step | undefined {
   return { what: 'service', path: SERVICE_PATH, action: 'removed' };
 }
 
+/**
+ * The manager of this containerd, once no vNode pod is left, is stopped (SIGTERM: with no
+ * task left it unmounts vnodefs and stops vnode-hold), before its files go. One that still
+ * serves tasks (a forced uninstall whose pods could not be listed) is left running.
+ */
+async function stopIdleManager(h: HostRoot, address: string, progress: Progress): Promise<Step | undefined> {
+  const pid = managerAlive(h, address);
+  if (!pid) return undefined;
+  const pods = await runningVnodePods(h.path(address));
+  if (pods === undefined || pods.length > 0) return { what: 'manager', action: 'skipped', detail: `pid ${pid} still serves vNode pods` };
+  progress(`stopping vnode-manager (pid ${pid})`);
+  try { process.kill(pid, 'SIGTERM'); } catch { return undefined; }
+  for (let i = 0; i < 100 && existsSync(`/proc/${pid}`); i++) await new Promise((r) => setTimeout(r, 100));
+  const alive = existsSync(`/proc/${pid}`);
+  return { what: 'manager', action: alive ? 'skipped' : 'stopped', detail: alive ? `pid ${pid} did not stop within 10 s` : `pid ${pid}, no vNode pod left` };
+}
+
 /** Removes what install put in the prefix (and the prefix when that leaves it empty). */
 function removePrefix(h: HostRoot, prefix: string): Step {
   const dir = h.path(prefix);
@@ -138,9 +155,17 @@ export async function uninstall(o: UninstallOptions = {}): Promise<InstallResult
   if (!existsSync(h.path(recordPath(prefix))) && !(text && findBlock(text))) {
     throw new InstallError('NOT_INSTALLED', `vnode is not installed here (no ${recordPath(prefix)}, no vnode block in ${config})`);
   }
-  if (!o.force) await refuseWhilePodsRun(h, address, proc !== undefined);
-
   const steps: Step[] = [];
+  if (!o.force) {
+    await refuseWhilePodsRun(h, address, proc !== undefined);
+  } else if (proc) {
+    const pods = await runningVnodePods(h.path(address));
+    if (pods?.length) {
+      const n = await removeVnodePods(h.path(address), progress);
+      steps.push({ what: 'pods', action: 'removed', detail: `${n} vNode pod(s) stopped and removed (--force)` });
+    }
+  }
+
   const cfg = restoreConfig(h, config, prefix);
   steps.push(cfg.step);
   steps.push(...removeLinks(h, prefix));
@@ -162,6 +187,8 @@ export async function uninstall(o: UninstallOptions = {}): Promise<InstallResult
       steps.push({ what: 'containerd', action: 'restarted', detail: `${pid && proc ? `pid ${proc.pid} → ${pid}; ` : ''}runtime handler vnode gone` });
     }
   }
+  const stopped = await stopIdleManager(h, address, progress);
+  if (stopped) steps.push(stopped);
   steps.push(removePrefix(h, prefix));
   const newProc = findContainerd(config, h);
   return { changed: steps.some((s) => s.action !== 'unchanged'), containerd: { version: v?.text, pid: newProc?.pid ?? proc?.pid, format, config, address }, steps };

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { availableContainerdVersions } from '../../support/containerd.js';
 import { TestPod } from '../../support/cri.js';
+import { managerInstance } from '../../../src/shim/index.js';
 import { containerPid } from '../../support/flows.js';
 import { describeResult, isBuilt, startVnode, type VnodeResult } from '../cli/helpers.js';
 import { liveRuntimeHandlers } from '../../../src/install/index.js';
@@ -98,11 +99,19 @@ describe('vnode install / uninstall on a node', { skip: !isRoot ? 'needs root (c
       assert.equal(refused.code, 1, describeResult(refused));
       assert.match(refused.stderr, /1 vNode pod\(s\) still run \(tenant-a\/pod-\w+\).*--force \[PODS_RUNNING\]/);
       assert.ok(readFileSync(ctd.configPath).equals(installed), 'a refused uninstall changes nothing');
-      await pod.remove();
       pod.env.cri.close();
 
-      const un = await vnode(['uninstall', ...flags]);
+      // --force: the vNode pod is stopped and removed through CRI first, then the idle manager stops
+      const manager = managerInstance(ctd.address, {});
+      const managerPid = Number(readFileSync(manager.pidFile, 'utf8').trim().split(/\s+/)[0]);
+      assert.ok(alive(managerPid), 'the manager serves the pod');
+      const un = await vnode(['uninstall', ...flags, '--force']);
       assert.equal(un.code, 0, describeResult(un));
+      assert.match(un.stdout, /^pods removed \(1 vNode pod\(s\) stopped and removed \(--force\)\)$/m);
+      assert.match(un.stderr, /^removing vNode pod tenant-a\/pod-\w+ \(1\/1\)$/m);
+      assert.match(un.stdout, new RegExp(`^manager stopped \\(pid ${managerPid}, no vNode pod left\\)$`, 'm'));
+      assert.ok(!alive(managerPid), 'the manager is gone');
+      assert.doesNotMatch(readFileSync('/proc/self/mountinfo', 'utf8'), new RegExp(manager.dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), 'no mount of the manager (vnodefs, rootfs) is left');
       assert.match(un.stdout, /^config \S+ restored \(from \S+\.vnode-backup/m);
       assert.match(un.stdout, /^containerd restarted \(pid \d+ → \d+; runtime handler vnode gone\)$/m);
       assert.equal(sha(ctd.configPath), originalSha, 'uninstall gives back the same bytes');
