@@ -25,7 +25,7 @@ Flags:
   --no-restart               do not restart containerd (it loads the change on its next start)
   --restart-command CMD      restart containerd with CMD (sh -c) instead of systemctl / re-exec
   --service                  also write, enable and start a systemd unit for vnode-manager
-                             (VNODE_PER_POD in the environment goes to its EnvironmentFile)
+                             (VNODE_PER_POD, VNODE_ALLOW_HOST_NETWORK in the environment go to its EnvironmentFile)
   --timeout DURATION         how long to wait for containerd after the restart (default 60s)
   --force                    uninstall: stop and remove the vNode pods first
   -o, --output json          the result as JSON
@@ -34,7 +34,7 @@ Flags:
 
 /** What the manager service takes from install's environment (the DaemonSet sets it on the init container). */
 export function managerEnvFrom(env: NodeJS.ProcessEnv): Record<string, string> {
-  return Object.fromEntries(['VNODE_PER_POD'].filter((k) => env[k] !== undefined && env[k] !== '').map((k) => [k, env[k]!]));
+  return Object.fromEntries(['VNODE_PER_POD', 'VNODE_ALLOW_HOST_NETWORK'].filter((k) => env[k] !== undefined && env[k] !== '').map((k) => [k, env[k]!]));
 }
 
 export function formatResult(r: InstallResult, verb: 'install' | 'uninstall'): string {

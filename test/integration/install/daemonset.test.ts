@@ -44,7 +44,10 @@ describe('the DaemonSet', { skip: !isRoot ? 'needs root' : !isBuilt() ? 'npm run
 
     // The init container's command, with the stand-in host root and a prefix the test may use.
     const argv = [...args.slice(0, hostIdx + 1), host, ...args.slice(hostIdx + 2), '--prefix', prefix];
-    const r = await run(argv, { VNODE_PER_POD: perPod === 'false' ? 'true' : perPod });
+    // the init container's environment: the ConfigMap's keys (VNODE_PER_POD flipped, to see it arrive)
+    const config = objs.find((o) => o['kind'] === 'ConfigMap')!['data'] as Record<string, string>;
+    assert.deepEqual(Object.keys(config).sort(), ['VNODE_ALLOW_HOST_NETWORK', 'VNODE_PER_POD']);
+    const r = await run(argv, { VNODE_PER_POD: perPod === 'false' ? 'true' : perPod, VNODE_ALLOW_HOST_NETWORK: config['VNODE_ALLOW_HOST_NETWORK']! });
     assert.equal(r.code, 0, `${BIN_VNODE} ${argv.join(' ')}\n${describeResult(r)}`);
     assert.match(r.stdout, /^config \/etc\/containerd\/config\.toml configured \(runtime vnode added, backup \/etc\/containerd\/config\.toml\.vnode-backup\)$/m);
     assert.match(r.stdout, /^service \/etc\/systemd\/system\/vnode-manager\.service created \(systemd is not running here: the unit is written, not enabled\)$/m);
@@ -53,6 +56,7 @@ describe('the DaemonSet', { skip: !isRoot ? 'needs root' : !isBuilt() ? 'npm run
     assert.match(unit, new RegExp(`^ExecStart=${prefix}/bin/vnode-manager$`, 'm'));
     assert.match(unit, new RegExp(`^Environment=VNODE_CONTAINERD_ADDRESS=${ctd.address}$`, 'm'));
     assert.equal(readFileSync(join(prefix, 'etc/vnode-manager.env'), 'utf8').split('\n')[1], 'VNODE_PER_POD=true', 'the ConfigMap\'s setting reaches the manager service');
+    assert.match(readFileSync(join(prefix, 'etc/vnode-manager.env'), 'utf8'), /^VNODE_ALLOW_HOST_NETWORK=false$/m, 'so does VNODE_ALLOW_HOST_NETWORK');
     assert.ok(existsSync(join(host, 'etc/containerd/config.toml.vnode-backup')));
 
     const env = await freshEnv(ctd, 'vnode');
