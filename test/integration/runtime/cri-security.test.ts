@@ -170,6 +170,24 @@ for (const version of versions) {
       assert.ok(filters['vnode unconfined']! >= 1, JSON.stringify(filters));
     });
 
+    it('AppArmor on a host without it: containerd refuses RuntimeDefault and Localhost profiles before any runtime, the same under runc and vnode', async (t) => {
+      if (existsSync('/sys/module/apparmor')) return t.skip('this host has AppArmor: the profiles would apply (not run here)');
+      for (const handler of HANDLERS) {
+        const env = criEnv(ctd, handler);
+        await withPod(env, { namespace: 'sec-apparmor' }, async (pod) => {
+          for (const profile of [{ profile_type: 'RuntimeDefault', localhost_ref: '' }, { profile_type: 'Localhost', localhost_ref: 'vnode-test-profile' }]) {
+            const cfg = containerConfig(env, pod.config, { name: `aa-${profile.profile_type.toLowerCase()}`, command: ['sleep', '3600'] }, pod.spec);
+            cfg.linux!.security_context!.apparmor = profile as never;
+            const refused = await env.cri.createContainer(pod.id, cfg, pod.config).then(() => 'created', (e: Error) => e.message);
+            assert.match(refused, /failed to generate apparmor spec opts: apparmor is not supported/, `${env.label} ${profile.profile_type}: ${refused}`);
+          }
+          // and the pod goes on: a container without a profile runs
+          const plain = await runWith(env, pod, 'plain', () => {});
+          assert.match(await sh(env, plain, 'echo ok'), /^ok/, env.label);
+        });
+      }
+    });
+
     it('seccomp RuntimeDefault filters under both; Unconfined has no filter under runc and vnode\'s own under vnode', async () => {
       for (const handler of HANDLERS) {
         const env = criEnv(ctd, handler);
