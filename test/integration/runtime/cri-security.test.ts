@@ -5,7 +5,8 @@
 // Unmasked), seccomp RuntimeDefault and Unconfined. Where vnode differs by design
 // (docs/runtime.md, Differences from runc) the vnode behaviour is asserted.
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -170,22 +171,51 @@ for (const version of versions) {
       assert.ok(filters['vnode unconfined']! >= 1, JSON.stringify(filters));
     });
 
-    it('AppArmor on a host without it: containerd refuses RuntimeDefault and Localhost profiles before any runtime, the same under runc and vnode', async (t) => {
-      if (existsSync('/sys/module/apparmor')) return t.skip('this host has AppArmor: the profiles would apply (not run here)');
-      for (const handler of HANDLERS) {
-        const env = criEnv(ctd, handler);
-        await withPod(env, { namespace: 'sec-apparmor' }, async (pod) => {
-          for (const profile of [{ profile_type: 'RuntimeDefault', localhost_ref: '' }, { profile_type: 'Localhost', localhost_ref: 'vnode-test-profile' }]) {
-            const cfg = containerConfig(env, pod.config, { name: `aa-${profile.profile_type.toLowerCase()}`, command: ['sleep', '3600'] }, pod.spec);
-            cfg.linux!.security_context!.apparmor = profile as never;
-            const refused = await env.cri.createContainer(pod.id, cfg, pod.config).then(() => 'created', (e: Error) => e.message);
-            assert.match(refused, /failed to generate apparmor spec opts: apparmor is not supported/, `${env.label} ${profile.profile_type}: ${refused}`);
-          }
-          // and the pod goes on: a container without a profile runs
-          const plain = await runWith(env, pod, 'plain', () => {});
-          assert.match(await sh(env, plain, 'echo ok'), /^ok/, env.label);
-        });
+    it('AppArmor: on a host without it containerd refuses the profiles before any runtime; with it RuntimeDefault and a Localhost profile confine the container, under runc and vnode', async (t) => {
+      const enabled = '/sys/module/apparmor/parameters/enabled';
+      const hostHasAppArmor = existsSync(enabled) && readFileSync(enabled, 'utf8').trim() === 'Y';
+      if (!hostHasAppArmor) {
+        for (const handler of HANDLERS) {
+          const env = criEnv(ctd, handler);
+          await withPod(env, { namespace: 'sec-apparmor' }, async (pod) => {
+            for (const profile of [{ profile_type: 'RuntimeDefault', localhost_ref: '' }, { profile_type: 'Localhost', localhost_ref: 'vnode-test-profile' }]) {
+              const cfg = containerConfig(env, pod.config, { name: `aa-${profile.profile_type.toLowerCase()}`, command: ['sleep', '3600'] }, pod.spec);
+              cfg.linux!.security_context!.apparmor = profile as never;
+              const refused = await env.cri.createContainer(pod.id, cfg, pod.config).then(() => 'created', (e: Error) => e.message);
+              assert.match(refused, /failed to generate apparmor spec opts: apparmor is not supported/, `${env.label} ${profile.profile_type}: ${refused}`);
+            }
+            // and the pod goes on: a container without a profile runs
+            const plain = await runWith(env, pod, 'plain', () => {});
+            assert.match(await sh(env, plain, 'echo ok'), /^ok/, env.label);
+          });
+        }
+        return;
       }
+      if (!existsSync('/sbin/apparmor_parser')) return t.skip('AppArmor is on but apparmor_parser is missing (apt-get install apparmor)');
+      const dir = mkdtempSync(join(tmpdir(), 'vnode-apparmor-'));
+      const profileFile = join(dir, 'vnode-test-profile');
+      // everything but writing /etc/aa-denied
+      writeFileSync(profileFile, 'profile vnode-test-profile flags=(attach_disconnected,mediate_deleted) {\n  file,\n  capability,\n  network,\n  signal,\n  ptrace,\n  unix,\n  mount,\n  umount,\n  pivot_root,\n  deny /etc/aa-denied w,\n}\n');
+      execFileSync('/sbin/apparmor_parser', ['-r', profileFile]);
+      const seen: Record<string, string> = {};
+      try {
+        for (const handler of HANDLERS) {
+          const env = criEnv(ctd, handler);
+          await withPod(env, { namespace: 'sec-apparmor' }, async (pod) => {
+            const rd = await runWith(env, pod, 'rd', (sc) => { sc.apparmor = { profile_type: 'RuntimeDefault', localhost_ref: '' } as never; });
+            const lh = await runWith(env, pod, 'lh', (sc) => { sc.apparmor = { profile_type: 'Localhost', localhost_ref: 'vnode-test-profile' } as never; });
+            const rdOut = (await sh(env, rd, 'cat /proc/self/attr/current')).trim();
+            const lhOut = await sh(env, lh, 'cat /proc/self/attr/current; echo x > /etc/aa-denied 2>&1; echo x > /etc/aa-ok && echo wrote');
+            seen[handler] = `${rdOut} | ${lhOut.trim().split('\n').join(' | ')}`;
+          });
+        }
+      } finally {
+        try { execFileSync('/sbin/apparmor_parser', ['-R', profileFile]); } catch { /* still in use */ }
+        rmSync(dir, { recursive: true, force: true });
+      }
+      console.log(`${version} AppArmor: ${JSON.stringify(seen)}`);
+      assert.match(seen['runc']!, /^cri-containerd\.apparmor\.d \(enforce\) \| vnode-test-profile \(enforce\) \| .*\/etc\/aa-denied: Permission denied \| wrote$/, JSON.stringify(seen));
+      assert.equal(seen['vnode'], seen['runc']);
     });
 
     it('seccomp RuntimeDefault filters under both; Unconfined has no filter under runc and vnode\'s own under vnode', async () => {
