@@ -72,6 +72,16 @@ export class Vnode {
     return isAlive(this.record.initPid, this.record.initStartTime);
   }
 
+  /** Whether a host process is in the vNode's own namespace of this type (a hostNetwork pod shares its UTS and network). */
+  sharesNamespace(hostPid: number, type: 'uts' | 'net' | 'pid' | 'ipc'): boolean {
+    if (!(hostPid > 0)) return false;
+    try {
+      return readlinkSync(`/proc/${hostPid}/ns/${type}`) === readlinkSync(this.nsFile(type));
+    } catch {
+      return false;
+    }
+  }
+
   /** Host PID of a process the vNode's init adopted, by its PID inside the vNode. */
   hostPidOf(vnodePid: number): number | undefined {
     for (const child of childrenOf(this.record.initPid)) {
@@ -315,10 +325,13 @@ export function vnodeName(key: string, taken: (n: string) => boolean): string {
   return name;
 }
 
-/** The vNode's init, in namespaces of its own; its hostname (hostNetwork pods see it) is the vNode's name. */
+/** A vNode's hostname (its UTS namespace's, which hostNetwork pods see): its name, cut to the kernel's 64 bytes. */
+export const vnodeHostname = (name: string): string => name.slice(0, 64);
+
+/** The vNode's init, in namespaces of its own; its hostname is vnodeHostname(name). */
 function spawnInit(range: IdRange, logFd: number, name: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const args = ['--uid-base', String(range.start), '--gid-base', String(range.start), '--size', String(range.size), '--hostname', name.slice(0, 64)];
+    const args = ['--uid-base', String(range.start), '--gid-base', String(range.start), '--size', String(range.size), '--hostname', vnodeHostname(name)];
     const child = spawn(helperPath('vnode-init'), args, {
       stdio: ['ignore', 'pipe', 'pipe', logFd],
     });

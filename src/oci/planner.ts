@@ -21,6 +21,8 @@ export interface VnodeView {
   nsPath(type: 'user' | 'pid' | 'network' | 'ipc' | 'uts'): string;
   /** Host directory standing for the vNode's "/" for hostPath volumes. */
   hostPathRoot: string;
+  /** The vNode's hostname (its UTS namespace's), which pods sharing that namespace see. */
+  hostname: string;
 }
 
 /** A vnodefs file the runtime will not bind (below /proc): the vnode-bind hook does. */
@@ -71,6 +73,8 @@ export interface PlanInput {
   mountOptionsOf?(path: string): readonly string[] | undefined;
   /** The vnode-bind helper (for recursive read-only mounts); default: the vnodefs placement's. */
   bindHelper?: string;
+  /** The UTS namespace the spec joins by path (a pod container joining its sandbox's) is the vNode's: a hostNetwork pod's. */
+  joinsVnodeUts?: boolean;
 }
 
 export interface IdmapStep {
@@ -96,6 +100,8 @@ export interface Plan {
   containerdNetns?: string;
   /** A sandbox without a network namespace of its own (hostNetwork): it joins the vNode's. */
   hostNetwork: boolean;
+  /** Files to write (owned by the vNode's root, 0644) before the runtime runs: mount sources the plan made. */
+  files: { path: string; content: string }[];
 }
 
 const DEFAULT_DEVICES = new Set(['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty', '/dev/ptmx', '/dev/console']);
@@ -156,6 +162,9 @@ export function planSpec(input: PlanInput): Plan {
     out.push(ns ? translate(ns) : { type, path: vnode.nsPath(vnodeType) });
   }
   const net = given.get('network');
+  // hostNetwork pods share the host's UTS namespace in Kubernetes terms: here the vNode's,
+  // whose hostname containerd's /etc/hostname and HOSTNAME (the host's name) must match.
+  const vnodeUts = given.get('uts')?.path ? input.joinsVnodeUts === true : !given.get('uts');
   if (!net) {
     out.push({ type: 'network', path: vnode.nsPath('network') });
   } else if (!net.path) {
@@ -197,6 +206,7 @@ export function planSpec(input: PlanInput): Plan {
 
   // --- process --------------------------------------------------------------------
   if (spec.process) clampOomScoreAdj(spec.process);
+  if (vnodeUts && spec.process?.env) spec.process.env = withHostname(spec.process.env, vnode.hostname);
 
   // --- sysctls ---------------------------------------------------------------------
   const sysctl = linux.sysctl as Record<string, string> | undefined;
@@ -212,9 +222,16 @@ export function planSpec(input: PlanInput): Plan {
   // --- root and mounts ------------------------------------------------------------
   spec.root = { ...(spec.root ?? { path: '' }), path: input.rootfsPath };
   const mounts: OciMount[] = [];
+  const files: Plan['files'] = [];
   let n = 0;
   for (const given of spec.mounts ?? []) {
     const m = withoutIdMapping(given);
+    if (vnodeUts && m.destination === '/etc/hostname' && isBind(m)) {
+      const path = posix.join(input.idmapDir, 'hostname');
+      files.push({ path, content: `${vnode.hostname}\n` });
+      mounts.push({ ...m, source: path });
+      continue;
+    }
     if (!isBind(m) || !m.source) {
       mounts.push(m);
       continue;
@@ -263,7 +280,7 @@ export function planSpec(input: PlanInput): Plan {
   planRecursiveReadOnly(spec, input.rootfsPath, input.bindHelper ?? input.vnodefs?.bindHelper);
 
   const hostNetwork = input.isSandbox && !net;
-  return { spec, idmaps, hostPaths, newPodNetwork, hostNetwork, ...(containerdNetns ? { containerdNetns } : {}) };
+  return { spec, idmaps, hostPaths, newPodNetwork, hostNetwork, files, ...(containerdNetns ? { containerdNetns } : {}) };
 }
 
 const LOCKED_FLAGS = new Set(['nosuid', 'nodev', 'noexec']);
@@ -308,11 +325,15 @@ function placeVnodefs(spec: OciSpec, v: VnodefsPlacement, rootfsPath: string): v
  * terminal the request asked for and oomScoreAdj clamped like the container's.
  * Throws InvalidSpecError when it names no program.
  */
-export function planExecProcess(given: unknown, terminal: boolean): Record<string, unknown> {
+export function planExecProcess(given: unknown, terminal: boolean, vnodeHostname?: string): Record<string, unknown> {
   if (typeof given !== 'object' || given === null || Array.isArray(given)) throw new InvalidSpecError('the process spec must be a JSON object');
   const args = (given as { args?: unknown }).args;
   if (!Array.isArray(args) || args.length === 0) throw new InvalidSpecError('the process spec has no args');
-  const spec = { ...(structuredClone(given) as Record<string, unknown>), terminal };
+  const spec: Record<string, unknown> = { ...(structuredClone(given) as Record<string, unknown>), terminal };
   clampOomScoreAdj(spec as { oomScoreAdj?: number });
+  // an exec into a container in the vNode's UTS namespace (hostNetwork): containerd copies the host's name
+  if (vnodeHostname !== undefined && Array.isArray(spec['env'])) spec['env'] = withHostname(spec['env'] as string[], vnodeHostname);
   return spec;
 }
+
+const withHostname = (env: string[], hostname: string) => env.map((e) => (e.startsWith('HOSTNAME=') ? `HOSTNAME=${hostname}` : e));

@@ -14,7 +14,7 @@ import { hostDeviceNode } from '../devices.js';
 import { helperPath } from '../helpers.js';
 import type { ProcView } from '../proc-view.js';
 import { unmountRootfs } from '../rootfs.js';
-import type { Vnode } from '../vnode.js';
+import { vnodeHostname, type Vnode } from '../vnode.js';
 import { taskKey, type ProcessRecord, type TaskRecord } from '../task-store.js';
 import type { CallContext, TaskDeps } from './deps.js';
 import { BadRequestError, PreconditionError, TaskExistsError, UnsupportedError } from './errors.js';
@@ -151,6 +151,7 @@ function planInput(d: TaskDeps, v: Vnode, dirs: TaskDirs, spec: OciSpec, isSandb
       size: v.record.range.size,
       nsPath: (type) => `/proc/1/ns/${type === 'network' ? 'net' : type}`,
       hostPathRoot: v.hostPathRoot,
+      hostname: vnodeHostname(v.name),
     },
     rootfsPath: dirs.rootfs,
     podFilePrefixes: d.o.podFilePrefixes,
@@ -163,6 +164,7 @@ function planInput(d: TaskDeps, v: Vnode, dirs: TaskDirs, spec: OciSpec, isSandb
     vnodefs,
     mountOptionsOf: hostMountOptions(),
     bindHelper: helperPath('vnode-bind'),
+    joinsVnodeUts: sandbox !== undefined && v.sharesNamespace(sandbox.init.hostPid, 'uts'),
   };
 }
 

@@ -2,6 +2,7 @@
 // planner); Start runs it.
 import type { Any } from '../../proto/index.js';
 import { planExecProcess } from '../../oci/index.js';
+import { vnodeHostname } from '../vnode.js';
 import type { CallContext, TaskDeps } from './deps.js';
 import { BadRequestError, PreconditionError, TaskExistsError } from './errors.js';
 
@@ -27,6 +28,8 @@ export function addExec(d: TaskDeps, req: ExecRequest, ctx: CallContext): void {
   }
   // refused now rather than at Start
   planExecProcess(spec, req.terminal);
+  const v = d.vnodes.get(t.vnode);
+  if (v?.sharesNamespace(t.init.hostPid, 'uts')) spec = planExecProcess(spec, req.terminal, vnodeHostname(v.name));
   t.execs[req.execId] = { execId: req.execId, status: 'created', vnodePid: 0, hostPid: 0, terminal: req.terminal, stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, spec };
   d.store.save(t);
   d.o.events.publish('/tasks/exec-added', t.namespace, { containerId: t.id, execId: req.execId });

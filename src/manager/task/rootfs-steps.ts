@@ -2,7 +2,7 @@
 // ID-mapped root filesystem, the ID-mapped clones of pod files the plan lists, the
 // private hostPath locations, and the fact the planner needs from the host's mount
 // table (which flags a clone's source mount has).
-import { mkdirSync, realpathSync } from 'node:fs';
+import { chownSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { OciSpec, Plan } from '../../oci/index.js';
 import { mountTable, throwawayUserns } from '../../sys/index.js';
@@ -67,7 +67,7 @@ export function askedIdRangeOf(spec: OciSpec): AskedIdRange | undefined {
 
 /**
  * The plan's ID-mapped clones (or, for tmpfs the kernel cannot ID-map, their mirrors and
- * chowned binds) and private hostPath locations; returns the clones' mount points and
+ * chowned binds), private hostPath locations and the files it writes (the vNode's root's); returns the clones' mount points and
  * the mirrors to watch again after a restart.
  */
 export function placePodFiles(dirs: TaskDirs, v: Vnode, plan: Plan, tmpfs: { mode: TmpfsIdmapMode; warn: (msg: string) => void }): { idmaps: string[]; mirrors: MirrorRecord[] } {
@@ -82,6 +82,11 @@ export function placePodFiles(dirs: TaskDirs, v: Vnode, plan: Plan, tmpfs: { mod
     idmaps.push(step.target);
   }
   for (const hp of plan.hostPaths) ensureHostPath(v.hostPathRoot, hp.path, hp.hostSource, v.record.range.start);
+  for (const f of plan.files) {
+    mkdirSync(dirs.files, { recursive: true, mode: 0o711 });
+    writeFileSync(f.path, f.content, { mode: 0o644 });
+    chownSync(f.path, v.record.range.start, v.record.range.start);
+  }
   return { idmaps, mirrors };
 }
 

@@ -198,7 +198,7 @@ for (const version of versions) {
       const host = new Set(hostLinks().filter((l) => l !== 'lo'));
       const pods: TestPod[] = [];
       try {
-        const seen: { ns: string; ip: string; links: string[]; hostname: string }[] = [];
+        const seen: { ns: string; ip: string; links: string[]; hostname: string; etcHostname: string }[] = [];
         for (const [i, namespace] of ['hn-a', 'hn-a', 'hn-b'].entries()) {
           const p = await TestPod.run(suite.env, { namespace, hostNetwork: true });
           pods.push(p);
@@ -206,7 +206,7 @@ for (const version of versions) {
           const cid = await p.runContainer({ name: 'c', image: NETTOOLS_IMAGE, command: i === 0 ? SERVERS : ['sleep', '3600'], env: { POD: namespace } });
           await p.waitForState(cid, 'CONTAINER_RUNNING');
           const links = (JSON.parse(await sh(suite.env, cid, 'ip -j link')) as { ifname: string }[]).map((l) => l.ifname);
-          seen.push({ ns: (await sh(suite.env, cid, 'readlink /proc/self/ns/net')).trim(), ip: (await eth0Addr(suite.env, cid)) ?? '', links, hostname: (await sh(suite.env, cid, 'hostname')).trim() });
+          seen.push({ ns: (await sh(suite.env, cid, 'readlink /proc/self/ns/net')).trim(), ip: (await eth0Addr(suite.env, cid)) ?? '', links, hostname: (await sh(suite.env, cid, 'hostname')).trim(), etcHostname: (await sh(suite.env, cid, 'cat /etc/hostname; echo "$HOSTNAME"; stat -c %u:%g /etc/hostname')).trim() });
           if (seen.length === 3) assert.deepEqual(await talk(suite.env, cid, seen[0]!.ip), { tcp: 'tcp-hn-a', udp: 'udp-hn-a' }, 'vNode hn-b reaches vNode hn-a on its IP');
         }
         const [p1, p2, p3] = seen as [(typeof seen)[0], (typeof seen)[0], (typeof seen)[0]];
@@ -222,6 +222,8 @@ for (const version of versions) {
         const names = Object.fromEntries(vnodeRecords(suite.ctd).map((r) => [r.key, r.name]));
         assert.equal(p1.hostname, names['ns/hn-a']);
         assert.equal(p3.hostname, names['ns/hn-b']);
+        // containerd writes the host's name into /etc/hostname and HOSTNAME of a hostNetwork pod: here the vNode's
+        for (const s of seen) assert.equal(s.etcHostname, `${s.hostname}\n${s.hostname}\n0:0`, `hostname, /etc/hostname and HOSTNAME agree: ${s.etcHostname}`);
       } finally {
         for (const p of pods) await p.remove();
       }

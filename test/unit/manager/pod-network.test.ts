@@ -7,7 +7,7 @@ import { networkOptionsFromEnv, requirePodNetwork } from '../../../src/manager/t
 import { NetError } from '../../../src/net/index.js';
 import type { Plan } from '../../../src/oci/index.js';
 
-const plan = (over: Partial<Plan>): Plan => ({ spec: {} as Plan['spec'], idmaps: [], hostPaths: [], newPodNetwork: false, hostNetwork: false, ...over });
+const plan = (over: Partial<Plan>): Plan => ({ spec: {} as Plan['spec'], idmaps: [], hostPaths: [], newPodNetwork: false, hostNetwork: false, files: [], ...over });
 
 describe('sandbox network checks', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vnode-marker-'));

@@ -9,6 +9,7 @@ const vnode: PlanInput['vnode'] = {
   size: 65536,
   nsPath: (t) => `/proc/1/ns/${t === 'network' ? 'net' : t}`,
   hostPathRoot: '/var/lib/vnode/i1/vnodes/ns-a/root',
+  hostname: 'ns-a',
 };
 
 function spec(over: Partial<OciSpec> = {}): OciSpec {
@@ -86,6 +87,26 @@ describe('planSpec', () => {
     // a pod container of such a pod is not itself a hostNetwork sandbox
     const c = planSpec(input(spec({ linux: { namespaces: [{ type: 'mount' }] } }), { isSandbox: false }));
     assert.equal(c.hostNetwork, false);
+  });
+
+  it('gives a container sharing the vNode\'s UTS namespace (hostNetwork) the vNode\'s hostname in /etc/hostname and HOSTNAME; leaves a pod with its own alone', () => {
+    const hostnameMount = { destination: '/etc/hostname', type: 'bind', source: '/var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes/s1/hostname', options: ['rbind', 'rw'] };
+    const withHostname = (namespaces: OciSpec['linux'] extends infer L ? L extends { namespaces?: infer N } ? N : never : never) =>
+      spec({ process: { user: { uid: 0, gid: 0 }, args: ['sh'], cwd: '/', env: ['PATH=/bin', 'HOSTNAME=the-host'] }, mounts: [hostnameMount], linux: { namespaces } });
+    const shared = planSpec(input(withHostname([{ type: 'mount' }]), { isSandbox: false, idmapDir: '/run/t/files' }));
+    assert.deepEqual(shared.files, [{ path: '/run/t/files/hostname', content: 'ns-a\n' }]);
+    assert.equal(shared.spec.mounts!.find((m) => m.destination === '/etc/hostname')!.source, '/run/t/files/hostname');
+    assert.deepEqual(shared.spec.process!.env, ['PATH=/bin', 'HOSTNAME=ns-a']);
+    assert.equal(shared.idmaps.length, 0, 'not an ID-mapped clone of containerd\'s file');
+    const own = planSpec(input(withHostname([{ type: 'mount' }, { type: 'uts' }, { type: 'network', path: '/var/run/netns/cni-1' }]), { idmapDir: '/run/t/files' }));
+    assert.deepEqual(own.files, []);
+    assert.deepEqual(own.spec.process!.env, ['PATH=/bin', 'HOSTNAME=the-host']);
+    assert.equal(own.idmaps.length, 1);
+    // a pod container joins its sandbox's UTS namespace by path: the manager says whether that is the vNode's
+    const joined = withHostname([{ type: 'mount' }, { type: 'uts', path: '/proc/42/ns/uts' }]);
+    const vnodePidOf = () => 7;
+    assert.deepEqual(planSpec(input(joined, { isSandbox: false, idmapDir: '/run/t/files', vnodePidOf, joinsVnodeUts: true })).files.length, 1);
+    assert.deepEqual(planSpec(input(withHostname([{ type: 'mount' }, { type: 'uts', path: '/proc/42/ns/uts' }]), { isSandbox: false, idmapDir: '/run/t/files', vnodePidOf })).files, []);
   });
 
   it('puts a pod container into its sandbox network namespace', () => {
@@ -279,6 +300,9 @@ describe('planSpec', () => {
     assert.equal(given.oomScoreAdj, -999, 'the input is not modified');
     assert.equal(planExecProcess({ args: ['x'], oomScoreAdj: 100 }, false).oomScoreAdj, 100);
     assert.equal(planExecProcess({ args: ['x'] }, false).oomScoreAdj, undefined);
+    // an exec into a container in the vNode's UTS namespace gets the vNode's HOSTNAME
+    assert.deepEqual(planExecProcess({ args: ['x'], env: ['A=1', 'HOSTNAME=the-host'] }, false, 'ns-a').env, ['A=1', 'HOSTNAME=ns-a']);
+    assert.deepEqual(planExecProcess({ args: ['x'], env: ['HOSTNAME=the-host'] }, false).env, ['HOSTNAME=the-host']);
     assert.throws(() => planExecProcess({ cwd: '/' }, false), (e: unknown) => e instanceof InvalidSpecError && /the process spec has no args/.test((e as Error).message));
     assert.throws(() => planExecProcess({ args: [] }, false), /has no args/);
     assert.throws(() => planExecProcess(null, false), InvalidSpecError);
