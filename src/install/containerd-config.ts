@@ -122,7 +122,7 @@ export function runtimesOf(config: Record<string, any>, major: number): Record<s
  * A CNI bridge network. Without ipMasq (tests) pod traffic stays on this machine; with
  * it (vnode's own containerd) the bridge plugin masquerades what leaves the subnet.
  */
-export function bridgeConflist(o: { name: string; bridge: string; subnet: string; ipamDir: string; ipMasq?: boolean }): Record<string, unknown> {
+export function bridgeConflist(o: { name: string; bridge: string; subnet: string; ipamDir: string; ipMasq?: boolean; ipv6Subnet?: string }): Record<string, unknown> {
   return {
     cniVersion: '0.4.0',
     name: o.name,
@@ -134,7 +134,13 @@ export function bridgeConflist(o: { name: string; bridge: string; subnet: string
         ipMasq: o.ipMasq ?? false,
         hairpinMode: true,
         // a default route through the bridge, as a cluster's pods have (Service IPs are routed, then DNATed, by the host)
-        ipam: { type: 'host-local', ranges: [[{ subnet: o.subnet }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: o.ipamDir },
+        // with ipv6Subnet: dual-stack, an address of each family and a default route for each
+        ipam: {
+          type: 'host-local',
+          ranges: [[{ subnet: o.subnet }], ...(o.ipv6Subnet ? [[{ subnet: o.ipv6Subnet }]] : [])],
+          routes: [{ dst: '0.0.0.0/0' }, ...(o.ipv6Subnet ? [{ dst: '::/0' }] : [])],
+          dataDir: o.ipamDir,
+        },
       },
     ],
   };

@@ -54,6 +54,8 @@ export interface StartContainerdOptions {
   importImages?: boolean;
   /** containerd log level (default 'info'). */
   logLevel?: string;
+  /** Dual-stack pod network: an IPv6 ULA /64 range beside the IPv4 /24 (ipv6Subnet on the instance). */
+  ipv6?: boolean;
   /** Last edits to the config object before it is written (keys as in the TOML file). */
   configure?: (config: Record<string, any>) => void;
   /** Writes the config file's text from the config object (default: smol-toml's stringify); for hand-written, commented configs. */
@@ -129,6 +131,8 @@ export interface ContainerdInstance {
   readonly cniConfDir: string;
   readonly bridge: string;
   readonly subnet: string;
+  /** The pod network's IPv6 range (options.ipv6), if any. */
+  readonly ipv6Subnet?: string;
   /**
    * Parent of this instance's pods: a cgroupfs path ("/vnode-test-ab12cd34") or, under the
    * systemd driver, a slice ("vnode_test_ab12cd34.slice"); flows put pods below it.
@@ -214,7 +218,9 @@ export async function startContainerd(opts: StartContainerdOptions): Promise<Con
     if (opts.runcWrapper !== false) writeRuntimeWrapper(join(wrapperDir, 'runc'));
     const subnet = freeSubnet();
     if (!subnet) throw new Error('no free 10.2xx.y.0/24 subnet');
-    const cni = writeCniConfig(dirname(cniConfDir), '10-vnode-test.conflist', bridgeConflist({ name: `vnode-test-${rec.id}`, bridge: rec.bridge, subnet, ipamDir: join(rec.dir, 'cni', 'ipam') }), helperPath('vnode-cni'));
+    // a ULA /64 per instance (RFC 4193), from the instance's random id: no two instances share one
+    const ipv6Subnet = opts.ipv6 ? `fd76:${rec.id.slice(0, 4)}:${rec.id.slice(4, 8)}::/64` : undefined;
+    const cni = writeCniConfig(dirname(cniConfDir), '10-vnode-test.conflist', bridgeConflist({ name: `vnode-test-${rec.id}`, bridge: rec.bridge, subnet, ipamDir: join(rec.dir, 'cni', 'ipam'), ...(ipv6Subnet ? { ipv6Subnet } : {}) }), helperPath('vnode-cni'));
 
     const vnodeBinDir = opts.vnodeBinDir ?? repoBinDir;
     const pathEnv = [wrapperDir, vnodeBinDir, binDir, dirname(process.execPath), '/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']
@@ -287,7 +293,7 @@ export async function startContainerd(opts: StartContainerdOptions): Promise<Con
     let stopped = false;
     const instance: ContainerdInstance = {
       version, fullVersion, id, dir, root, state, address: rec.address, ttrpcAddress, configPath, logPath, cniConfDir,
-      bridge: rec.bridge, subnet, cgroupParent: rec.cgroupParent, cgroupDriver, runcRoot, pathEnv, ctrPath, pid,
+      bridge: rec.bridge, subnet, ...(ipv6Subnet ? { ipv6Subnet } : {}), cgroupParent: rec.cgroupParent, cgroupDriver, runcRoot, pathEnv, ctrPath, pid,
       images: { busybox: BUSYBOX_IMAGE, pause: PAUSE_IMAGE },
       cri: client, ctr, log,
       onStop(fn) { cleanups.push(fn); },
