@@ -10,7 +10,8 @@ import { managerInstance, pingManager } from '../shim/index.js';
 import { parseConfig } from './config-edit.js';
 import { readIfExists } from './files.js';
 import { addresses, DEFAULT_PREFIX } from './install.js';
-import { hostRoot } from './node.js';
+import { hostRoot, type HostRoot } from './node.js';
+import { readConfDir, vnodeCniPlan } from './cni.js';
 import { readRecord } from './record.js';
 import { handlersAt } from './restart.js';
 
@@ -32,6 +33,16 @@ function healthz(address: string, timeoutMs = 1500): Promise<number | undefined>
     req.on('timeout', () => { req.destroy(); resolve(undefined); });
     req.on('error', () => resolve(undefined));
   });
+}
+
+/** A vnode conflist that no longer matches the primary network (the manager follows it: cni-follow.ts). */
+function staleness(h: HostRoot, primaryDir: string | undefined, vnodeDir: string): NodeCheck | undefined {
+  if (!primaryDir) return undefined;
+  const plan = vnodeCniPlan(primaryDir, readConfDir(h.path(primaryDir)), readConfDir(h.path(vnodeDir)));
+  if (plan.kind === 'current') return undefined;
+  const fix = 'the vnode manager rewrites it when the primary network changes: is it running (see its log)? Or run vnode install again';
+  if (plan.kind === 'keep') return { name: 'vnode CNI', status: 'WARN', detail: plan.warning, fix: `restore the node's CNI network in ${primaryDir}` };
+  return { name: 'vnode CNI', status: 'WARN', detail: `${join(vnodeDir, plan.name)} is stale (${plan.why}): it does not match ${join(primaryDir, plan.primary)} with vnode-cni appended`, fix };
 }
 
 /** The installed node's checks; [] when vnode install has not run with this prefix. */
@@ -66,7 +77,7 @@ export async function installedNodeChecks(prefix = DEFAULT_PREFIX, root = '/'): 
     const pluginTarget = realpathSync(h.path(rec.cniPlugin));
     if (plugins.at(-1)?.type !== 'vnode-cni') cni = { name: 'vnode CNI', status: 'FAIL', detail: `${rec.cniConfDir}: ${chain || 'no network'}`, fix: 'run vnode install again (it appends vnode-cni to the primary network)' };
     else if (!executable(pluginTarget)) cni = { name: 'vnode CNI', status: 'FAIL', detail: `${rec.cniPlugin} is not executable`, fix: 'run vnode install again' };
-    else cni = { name: 'vnode CNI', status: 'OK', detail: `${join(rec.cniConfDir, file!)}: ${chain}; ${rec.cniPlugin}` };
+    else cni = staleness(h, rec.primaryCniConfDir, rec.cniConfDir) ?? { name: 'vnode CNI', status: 'OK', detail: `${join(rec.cniConfDir, file!)}: ${chain}; ${rec.cniPlugin}` };
   } catch (err) {
     cni = { name: 'vnode CNI', status: 'FAIL', detail: (err as Error).message, fix: 'run vnode install again' };
   }

@@ -8,8 +8,8 @@ export { BLOCK_BEGIN, BLOCK_END, applyBlock, removeBlock, renderBlock, configFor
 export { hostRoot, findContainerd, parseContainerdVersion, unitOfCgroup, configOfArgv, refuseOtherRuntimes, type HostRoot } from './node.js';
 export { restartPlan, liveRuntimeHandlers, handlersAt, type RestartPlan, type Progress } from './restart.js';
 export { serviceUnit, SERVICE_PATH, SERVICE_UNIT } from './service.js';
-export { primaryNetwork, asConflist, vnodeNetwork } from './cni.js';
-export { readRecord, recordPath, type InstallRecord } from './record.js';
+export { primaryNetwork, asConflist, vnodeNetwork, vnodeConflistText, vnodeCniPlan, readConfDir, syncVnodeCni, type VnodeCniPlan } from './cni.js';
+export { readRecord, recordPath, installedCniDirs, type InstallRecord } from './record.js';
 export { buildVnodeImage, sharedLibraries, VNODE_IMAGE_REF, type VnodeImage } from './image.js';
 export { copyBuild } from './install.js';
 export { installedNodeChecks, HEALTHZ_ADDRESS, type NodeCheck } from './doctor.js';

@@ -12,7 +12,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } f
 import { join } from 'node:path';
 import { vnodeRuntime } from './containerd-config.js';
 import { MANAGER_NODE_FLAGS } from '../shim/index.js';
-import { asConflist, requirePrimaryNetwork, vnodeConflistName, vnodeNetwork } from './cni.js';
+import { asConflist, requirePrimaryNetwork, vnodeConflistName, vnodeConflistText, vnodeNetwork } from './cni.js';
 import { applyBlock, configFormat, findBlock, nodeCriSettings, parseConfig, removeBlock, renderBlock, verifyEdit, type ConfigFormat } from './config-edit.js';
 import { InstallError } from './errors.js';
 import { buildRoot, copyIfChanged, launcher, linkIfChanged, readIfExists, runtimePackages, sha256Hex, syncTree, writeAtomic, writeIfChanged } from './files.js';
@@ -79,6 +79,8 @@ interface Plan {
   address: string;
   ttrpcAddress: string;
   cniBinDir: string;
+  /** containerd's CRI conf_dir: the primary network the vnode conflist follows. */
+  primaryCniDir: string;
   vnodeCniDir: string;
   conflistName: string;
   conflist: Record<string, unknown>;
@@ -135,7 +137,7 @@ function plan(o: InstallOptions): Plan {
   const { address, ttrpcAddress } = addresses(data);
   return {
     h, config, prefix, text, newText, format, proc, version: v?.text, address, ttrpcAddress,
-    cniBinDir: settings.cniBinDirs[0]!, vnodeCniDir, conflistName: vnodeConflistName(primary.file), conflist: vnodeNetwork(asConflist(primary.conflist)),
+    cniBinDir: settings.cniBinDirs[0]!, primaryCniDir: settings.cniConfDir, vnodeCniDir, conflistName: vnodeConflistName(primary.file), conflist: vnodeNetwork(asConflist(primary.conflist)),
     defaultRuntimeUnit: proc?.unit ?? 'containerd.service',
     shimLink: shimLinkFor(proc, v?.major, v?.minor),
   };
@@ -177,7 +179,7 @@ function installFiles(p: Plan): Step {
 
 function installCni(p: Plan): Step[] {
   const dir = p.h.path(p.vnodeCniDir);
-  let changed = writeIfChanged(join(dir, p.conflistName), JSON.stringify(p.conflist, null, 2) + '\n', 0o644);
+  let changed = writeIfChanged(join(dir, p.conflistName), vnodeConflistText(p.conflist), 0o644);
   for (const n of readdirSync(dir)) if (n !== p.conflistName) { rmSync(join(dir, n), { force: true }); changed = true; }
   const link = join(p.cniBinDir, 'vnode-cni');
   const linked = linkIfChanged(p.h.path(link), join(p.prefix, 'dist', 'vnode-cni'));
@@ -208,7 +210,7 @@ function installConfig(p: Plan, record: InstallRecord | undefined): { step: Step
   if (changed) writeAtomic(local, p.newText);
   const next: InstallRecord = {
     kind: 'vnode-install', recordVersion: 1, prefix: p.prefix, config: p.config, format: p.format, backup: backupPath, originalSha256,
-    installedSha256: sha256Hex(p.newText), cniConfDir: p.vnodeCniDir, cniPlugin: join(p.cniBinDir, 'vnode-cni'), service: record?.service ?? false,
+    installedSha256: sha256Hex(p.newText), cniConfDir: p.vnodeCniDir, primaryCniConfDir: p.primaryCniDir, cniPlugin: join(p.cniBinDir, 'vnode-cni'), service: record?.service ?? false,
     ...(p.shimLink ? { shimLink: p.shimLink } : {}),
   };
   const step: Step = { what: 'config', path: p.config, action: !changed ? 'unchanged' : p.text === undefined ? 'created' : 'configured' };

@@ -2,8 +2,8 @@
 // give the original config back byte for byte and remove exactly what install added.
 import { join } from 'node:path';
 import type { ConfigFormat } from './config-edit.js';
-import { readIfExists } from './files.js';
-import type { HostRoot } from './node.js';
+import { buildRoot, readIfExists } from './files.js';
+import { hostRoot, type HostRoot } from './node.js';
 
 export interface InstallRecord {
   kind: 'vnode-install';
@@ -21,6 +21,8 @@ export interface InstallRecord {
   /** The vnode runtime's CNI conf dir and the vnode-cni link in the node's CNI bin dir. */
   cniConfDir: string;
   cniPlugin: string;
+  /** containerd's CRI conf_dir, whose primary network the vnode conflist follows (src/manager/cni-follow.ts); missing in records of older installs. */
+  primaryCniConfDir?: string;
   service: boolean;
   /** containerd 1.6 only: the link to the shim in containerd's PATH. */
   shimLink?: string;
@@ -37,4 +39,18 @@ export function readRecord(h: HostRoot, prefix: string): InstallRecord | undefin
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The CNI conf dirs the manager keeps in step, from the install record of the prefix this
+ * build runs from (the manager runs as <prefix>/bin/vnode-manager, as the service and
+ * when the shim spawns it): the primary conf dir and the vnode runtime's. Undefined when
+ * this build is not an installed one (a checkout, `vnode run`) or the record predates it.
+ */
+export function installedCniDirs(): { primary: string; vnode: string; record: string } | undefined {
+  let root: string;
+  try { root = buildRoot(); } catch { return undefined; }
+  const rec = readRecord(hostRoot('/'), root);
+  if (!rec?.primaryCniConfDir) return undefined;
+  return { primary: rec.primaryCniConfDir, vnode: rec.cniConfDir, record: recordPath(root) };
 }

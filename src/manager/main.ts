@@ -17,6 +17,7 @@ import { jsonLogger, logFunction } from '../log/index.js';
 import { startObservability } from './observability.js';
 import { networkOptionsFromEnv } from './task/pod-network.js';
 import { tmpfsIdmapMode, type TmpfsIdmapMode } from './pod-tmpfs/fallback.js';
+import { CniFollower, cniFollowDirs } from './cni-follow.js';
 
 export const DEFAULT_POD_FILE_PREFIXES = ['/var/lib/kubelet/pods', '/var/lib/containerd', '/run/containerd', '/var/run/containerd'];
 
@@ -68,6 +69,15 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     process.stderr.write(`vnode-manager: ${(e as Error).message}\n`);
     return 2;
+  }
+  // The vnode runtime's conflist follows the node's primary network (cni-follow.ts).
+  const cniDirs = cniFollowDirs(env);
+  const cniLog = logger.child({ component: 'cni-follow' });
+  if (cniDirs) {
+    cniLog.info(`following the primary CNI network in ${cniDirs.primary} into ${cniDirs.vnode} (from ${cniDirs.source})`);
+    new CniFollower(cniDirs, cniLog);
+  } else {
+    cniLog.debug('no install record with the primary CNI conf dir and no VNODE_CNI_PRIMARY_CONF_DIR: the vnode CNI conflist is not followed');
   }
   const service = new TaskService({ paths, events, perPod: env.VNODE_PER_POD === 'true', logger, podFilePrefixes: prefixes, procView, supervisor, network, tmpfsIdmap });
   service.reload();
