@@ -46,8 +46,9 @@ async function podIp(env: CriEnv, namespace: string, image: string): Promise<{ p
 }
 
 describe('the vnode CNI conflist follows the primary network', { skip: !isRoot ? 'needs root (containerd, runc, vNodes)' : !isBuilt() ? 'npm run build first' : !availableContainerdVersions().includes('2') ? 'containerd 2 missing: scripts/setup-host.sh' : false }, () => {
-  it('containerd 2: a rewritten primary conflist reaches the vnode copy and the next vnode pod; a removed one keeps the copy', { timeout: 240_000 }, async () => {
-    const ctd = await kubeadmContainerd(cleanups, '2');
+  // both reload a per-runtime cni_conf_dir when it changes
+  for (const version of (['2', '1.7'] as const).filter((v) => availableContainerdVersions().includes(v))) it(`containerd ${version}: a rewritten primary conflist reaches the vnode copy and the next vnode pod; a removed one keeps the copy`, { timeout: 240_000 }, async () => {
+    const ctd = await kubeadmContainerd(cleanups, version);
     const prefix = mkdtempSync(join(tmpdir(), 'vnode-prefix-'));
     cleanups.push(() => rmSync(prefix, { recursive: true, force: true }));
     const i = await vnode(['install', '--containerd-config', ctd.configPath, '--prefix', prefix]);
@@ -83,7 +84,9 @@ describe('the vnode CNI conflist follows the primary network', { skip: !isRoot ?
     assert.equal(followed.plugins[0]!.bridge, bridge);
     assert.equal(followed.name, primary.name, 'the same network name: the same IPAM store');
     assert.deepEqual(readdirSync(rec.cniConfDir), ['10-vnode-test.conflist'], 'one conflist, no temp file left');
-    assert.match(managerLog(), new RegExp(`"msg":"vnode CNI conflist ${copyFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} rewritten from ${primaryFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(changed\\)"`));
+    // the manager's log is written asynchronously: the line may come a moment after the file
+    const rewritten = new RegExp(`"msg":"vnode CNI conflist ${copyFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} rewritten from ${primaryFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(changed\\)"`);
+    await waitFor('the manager to log the rewrite', () => (rewritten.test(managerLog()) ? true : undefined), 10_000, diag);
     console.log(`# the copy followed in ${took} ms`);
 
     // containerd reloads the vnode runtime's conf dir itself (fsnotify): the next vnode pod is on the new subnet
