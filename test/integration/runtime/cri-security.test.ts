@@ -31,6 +31,12 @@ async function sh(env: CriEnv, cid: string, script: string): Promise<string> {
   return r.stdout.toString() + r.stderr.toString();
 }
 
+/** The kernel has AppArmor on (containerd then applies profiles, its default one included). */
+function appArmorEnabled(): boolean {
+  const enabled = '/sys/module/apparmor/parameters/enabled';
+  return existsSync(enabled) && readFileSync(enabled, 'utf8').trim() === 'Y';
+}
+
 const statusField = (out: string, field: string) => new RegExp(`^${field}:\\s+(\\S+)`, 'm').exec(out)?.[1];
 
 for (const version of versions) {
@@ -132,7 +138,13 @@ for (const version of versions) {
 
           // Unmasked (kubelet sends empty lists): runc leaves /proc as the kernel's; vnode
           // still masks the host-only files (vnodefs), by design.
-          const un = await runWith(env, pod, 'unmasked', (sc) => { sc.masked_paths = []; sc.readonly_paths = []; });
+          // On an AppArmor host containerd confines every container with its default profile,
+          // which denies these files too: an unmasked /proc comes with appArmorProfile Unconfined.
+          const un = await runWith(env, pod, 'unmasked', (sc) => {
+            sc.masked_paths = [];
+            sc.readonly_paths = [];
+            if (appArmorEnabled()) sc.apparmor = { profile_type: 'Unconfined', localhost_ref: '' } as never;
+          });
           const u = await sh(env, un, probe);
           const readable = masked.filter((f) => new RegExp(`^${f} [1-9]`, 'm').test(u));
           if (handler === 'runc') assert.ok(readable.length > 0, `${env.label}: unmasked host files readable: ${u}`);
@@ -172,8 +184,7 @@ for (const version of versions) {
     });
 
     it('AppArmor: on a host without it containerd refuses the profiles before any runtime; with it RuntimeDefault and a Localhost profile confine the container, under runc and vnode', async (t) => {
-      const enabled = '/sys/module/apparmor/parameters/enabled';
-      const hostHasAppArmor = existsSync(enabled) && readFileSync(enabled, 'utf8').trim() === 'Y';
+      const hostHasAppArmor = appArmorEnabled();
       if (!hostHasAppArmor) {
         for (const handler of HANDLERS) {
           const env = criEnv(ctd, handler);
