@@ -219,7 +219,9 @@ export async function startContainerd(opts: StartContainerdOptions): Promise<Con
     const subnet = freeSubnet();
     if (!subnet) throw new Error('no free 10.2xx.y.0/24 subnet');
     // a ULA /64 per instance (RFC 4193), from the instance's random id: no two instances share one
-    const ipv6Subnet = opts.ipv6 ? `fd76:${rec.id.slice(0, 4)}:${rec.id.slice(4, 8)}::/64` : undefined;
+    // (groups without leading zeros, as addresses are printed: fd76:278:… not fd76:0278:…)
+    const group = (hex: string) => parseInt(hex, 16).toString(16);
+    const ipv6Subnet = opts.ipv6 ? `fd76:${group(rec.id.slice(0, 4))}:${group(rec.id.slice(4, 8))}::/64` : undefined;
     const cni = writeCniConfig(dirname(cniConfDir), '10-vnode-test.conflist', bridgeConflist({ name: `vnode-test-${rec.id}`, bridge: rec.bridge, subnet, ipamDir: join(rec.dir, 'cni', 'ipam'), ...(ipv6Subnet ? { ipv6Subnet } : {}) }), helperPath('vnode-cni'));
 
     const vnodeBinDir = opts.vnodeBinDir ?? repoBinDir;
