@@ -141,7 +141,6 @@ export async function waitForHandler(address: string, handler: string, present: 
   }
 }
 
-/** Ready vNode pods (runtime handler vnode) of the containerd at `address`; undefined when it does not answer. */
 /**
  * For `uninstall --force`: stops and removes every pod of the vnode handler through CRI
  * (as kubelet would when it deletes them), so that nothing of them outlives the runtime.
@@ -162,6 +161,7 @@ export async function removeVnodePods(address: string, progress: Progress): Prom
   }
 }
 
+/** Ready vNode pods (runtime handler vnode) of the containerd at `address`; undefined when it does not answer. */
 export async function runningVnodePods(address: string): Promise<{ id: string; name: string; namespace: string }[] | undefined> {
   let cri: CriClient | undefined;
   try {

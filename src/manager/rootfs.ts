@@ -71,7 +71,7 @@ export function mountRootfs(mounts: RootfsMount[], p: RootfsPlan): void {
     const usernsOf = (layer: string) => (p.chowned && statSync(layer).uid === p.chowned.uid ? p.chowned.usernsFile : p.usernsFile);
     if (m.type === 'bind' || m.type === 'rbind') {
       idmapBind(m.source, p.target, usernsOf(m.source));
-      if (m.options.includes('ro')) mount(null, p.target, null, 0x1000 | 0x20 | 0x1 /* MS_BIND|MS_REMOUNT|MS_RDONLY */);
+      if (m.options.includes('ro')) mount(null, p.target, null, MS_BIND | MS_REMOUNT | MS_RDONLY);
       return;
     }
     if (m.type !== 'overlay') throw new RootfsError(`rootfs mount type "${m.type}" is not supported; use the overlayfs or native snapshotter`);

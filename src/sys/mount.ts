@@ -101,24 +101,32 @@ export function umount(target: string, flags = MNT_DETACH | UMOUNT_NOFOLLOW): bo
  */
 export function mountTable(): Map<string, string[]> {
   const table = new Map<string, string[]>();
-  for (const [path, options] of mountEntries()) table.set(path, options);
+  for (const e of mountEntries()) table.set(e.path, e.options);
   return table;
 }
 
-/** /proc/self/mountinfo's entries in order: mount point (unescaped) and its per-mount options. */
-function mountEntries(): [string, string[]][] {
-  const out: [string, string[]][] = [];
+/** mountinfo escapes space, tab, newline and backslash as octal. */
+const unescapeOctal = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+
+/** One line of /proc/self/mountinfo: mount point (unescaped), per-mount options, and, after the " - ", fstype and superblock options. */
+interface MountEntry {
+  path: string;
+  options: string[];
+  fstype: string;
+  superOptions: string;
+}
+
+/** /proc/self/mountinfo's entries, in order. */
+function mountEntries(): MountEntry[] {
+  const out: MountEntry[] = [];
   for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
     const f = line.split(' ');
     if (!f[4]) continue;
-    // mountinfo escapes space, tab, newline and backslash as octal
-    const path = f[4].replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-    out.push([path, (f[5] ?? '').split(',')]);
+    const sep = f.indexOf('-', 6);
+    out.push({ path: unescapeOctal(f[4]), options: (f[5] ?? '').split(','), fstype: sep < 0 ? '' : (f[sep + 1] ?? ''), superOptions: sep < 0 ? '' : (f[sep + 3] ?? '') });
   }
   return out;
 }
-
-const unescapeOctal = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 
 /** An overlay mount: where it is, and its layers as its superblock options name them. */
 export interface OverlayMount {
@@ -134,21 +142,17 @@ export interface OverlayMount {
  * this process's mountinfo; undefined when that mount is not an overlay.
  */
 export function overlayMountOf(path: string): OverlayMount | undefined {
-  let best: { mountPoint: string; options: string[]; fstype: string; superOptions: string } | undefined;
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const f = line.split(' ');
-    const sep = f.indexOf('-', 6);
-    if (!f[4] || sep < 0) continue;
-    const mountPoint = unescapeOctal(f[4]);
-    const covers = path === mountPoint || path.startsWith(mountPoint === '/' ? '/' : `${mountPoint}/`);
+  let best: MountEntry | undefined;
+  for (const e of mountEntries()) {
+    const covers = path === e.path || path.startsWith(e.path === '/' ? '/' : `${e.path}/`);
     // stacked mounts: the later (topmost) entry wins
-    if (covers && (!best || mountPoint.length >= best.mountPoint.length)) best = { mountPoint, options: (f[5] ?? '').split(','), fstype: f[sep + 1] ?? '', superOptions: f[sep + 3] ?? '' };
+    if (covers && (!best || e.path.length >= best.path.length)) best = e;
   }
   if (best?.fstype !== 'overlay') return undefined;
   const opt = (key: string) => best.superOptions.split(',').find((o) => o.startsWith(`${key}=`))?.slice(key.length + 1);
   const lowers = unescapeOctal(opt('lowerdir') ?? '').split(':').filter(Boolean);
   const upper = opt('upperdir');
-  return { mountPoint: best.mountPoint, lowers, ...(upper ? { upper: unescapeOctal(upper) } : {}), readonly: best.options.includes('ro') };
+  return { mountPoint: best.path, lowers, ...(upper ? { upper: unescapeOctal(upper) } : {}), readonly: best.options.includes('ro') };
 }
 
 /** Mount points at or below `dir` in this process's mount namespace, deepest first. */
@@ -190,7 +194,7 @@ export function umountAsync(target: string, flags = MNT_DETACH | UMOUNT_NOFOLLOW
 
 /** How many mounts sit on `path` in this process's mount namespace (stacked mounts count each). */
 function mountsAt(path: string): number {
-  return mountEntries().filter(([p]) => p === path).length;
+  return mountEntries().filter((e) => e.path === path).length;
 }
 
 /**
