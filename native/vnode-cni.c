@@ -12,8 +12,10 @@
  * network was not set up through the vnode runtime's chain) and adopts the pod's
  * links into the vNode's namespace when it creates the sandbox (docs/networking.md).
  * DEL removes the marker. CHECK verifies that the adopted interface is still in place
- * (check() below). The state dir is the network config's "stateDir", else
- * $VNODE_RUN_DIR/cni, else /run/vnode/cni.
+ * (check() below). With CNI 1.1.0, GC removes the markers of attachments the runtime no
+ * longer has and STATUS says whether ADD can write one (gc() and status() below). The
+ * state dir is the network config's "stateDir", else $VNODE_RUN_DIR/cni, else
+ * /run/vnode/cni.
  *
  * C, not Node.js: it runs for every pod sandbox, and Node.js's start-up alone would be
  * a tenth of a pod's start time.
@@ -27,7 +29,9 @@
 #include <linux/magic.h>
 #include <linux/nsfs.h>
 #include <net/if.h>
+#include <dirent.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -210,14 +214,14 @@ static int mkdirs(const char *path) {
 }
 
 /* <dir>/<id>.json, written whole (temp file + rename) so the manager never reads half of one. */
-static int write_marker(const char *dir, const char *id, const char *netns, const char *ifname, const char *ns, const char *pod) {
+static int write_marker(const char *dir, const char *id, const char *network, const char *netns, const char *ifname, const char *ns, const char *pod) {
   char path[768], tmp[800];
   snprintf(path, sizeof path, "%s/%s.json", dir, id);
   snprintf(tmp, sizeof tmp, "%s.%d.tmp", path, (int)getpid());
   if (mkdirs(dir)) return -1;
   FILE *f = fopen(tmp, "w");
   if (!f) return -1;
-  fprintf(f, "{\"version\":1,\"containerId\":\"%s\",\"netns\":\"%s\",\"ifname\":\"%s\",\"podNamespace\":\"%s\",\"podName\":\"%s\"}\n", id, netns, ifname, ns, pod);
+  fprintf(f, "{\"version\":1,\"containerId\":\"%s\",\"network\":\"%s\",\"netns\":\"%s\",\"ifname\":\"%s\",\"podNamespace\":\"%s\",\"podName\":\"%s\"}\n", id, network, netns, ifname, ns, pod);
   if (fclose(f) || rename(tmp, path)) {
     unlink(tmp);
     return -1;
@@ -421,6 +425,80 @@ static int check(const char *version, const char *conf, const char *dir, const c
   return 0;
 }
 
+/* ---- GC and STATUS (CNI 1.1.0) ---- */
+
+/* Whether "<major>.<minor>..." is at least 1.1 (GC and STATUS came with spec 1.1.0). */
+static int has_gc(const char *version) {
+  int major = 0, minor = 0;
+  sscanf(version, "%d.%d", &major, &minor);
+  return major > 1 || (major == 1 && minor >= 1);
+}
+
+/* Whether the runtime's cni.dev/valid-attachments lists (id, ifname). */
+static int listed(const char *valid, const char *id, const char *ifname) {
+  for (int i = 0; element(valid, i); i++) {
+    char cid[256], ifn[64];
+    string(member(element(valid, i), "containerID"), cid, sizeof cid);
+    string(member(element(valid, i), "ifname"), ifn, sizeof ifn);
+    if (!strcmp(cid, id) && (!ifn[0] || !strcmp(ifn, ifname))) return 1;
+  }
+  return 0;
+}
+
+/*
+ * GC: cni.dev/valid-attachments lists the attachments the runtime still has. Every
+ * marker of this network (by its "network"; a marker without one, from an older
+ * vnode-cni, counts as this network's) whose container and interface are not listed is
+ * removed: its DEL never came (a containerd that lost its state, a node that rebooted
+ * without tmpfs /run). So is a temporary file whose ADD process is gone. The manager
+ * refuses a sandbox without a marker, so a removed marker cannot let a pod in.
+ */
+static int gc(const char *version, const char *conf, const char *dir) {
+  const char *valid = member(conf, "cni.dev/valid-attachments");
+  if (!valid || *valid != '[') {
+    return fail(version, 7, "vnode-cni: GC without cni.dev/valid-attachments: the runtime must list the attachments it still has",
+                "pass the list (empty when no attachment is valid); vnode-cni removes nothing without it");
+  }
+  char network[256];
+  string(member(conf, "name"), network, sizeof network);
+  DIR *d = opendir(dir);
+  if (!d) return 0; /* no state directory: nothing was ever attached */
+  for (struct dirent *e; (e = readdir(d));) {
+    const char *name = e->d_name, *dot = strrchr(name, '.');
+    char path[768];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (dot && !strcmp(dot, ".tmp")) {
+      /* <id>.json.<pid>.tmp: an ADD that died between writing and renaming */
+      const char *pidp = dot;
+      while (pidp > name && isdigit((unsigned char)pidp[-1])) pidp--;
+      long pid = strtol(pidp, NULL, 10);
+      if (pid > 0 && kill((pid_t)pid, 0) && errno == ESRCH) unlink(path);
+      continue;
+    }
+    if (!dot || strcmp(dot, ".json")) continue;
+    FILE *f = fopen(path, "r");
+    char *marker = f ? read_all(f) : NULL;
+    if (f) fclose(f);
+    char id[256], ifname[64], owner[256];
+    string(member(marker, "containerId"), id, sizeof id);
+    string(member(marker, "ifname"), ifname, sizeof ifname);
+    string(member(marker, "network"), owner, sizeof owner);
+    int mine = member(marker, "network") == NULL || !strcmp(owner, network);
+    free(marker);
+    if (id[0] && mine && !listed(valid, id, ifname)) unlink(path);
+  }
+  closedir(d);
+  return 0;
+}
+
+/* STATUS: ready when ADD can write its marker (the manager refuses a sandbox without one). */
+static int status(const char *version, const char *dir) {
+  if (!mkdirs(dir) && !access(dir, W_OK | X_OK)) return 0;
+  char msg[768];
+  snprintf(msg, sizeof msg, "vnode-cni: cannot write its state directory %s: %s", json_safe(dir) ? dir : "(unprintable)", strerror(errno));
+  return fail(version, 50, msg, "vnode-cni records there each pod it attaches and the vnode manager refuses pods without that record; make it a directory containerd can write (the network configuration's stateDir, else $VNODE_RUN_DIR/cni, else /run/vnode/cni)");
+}
+
 int main(void) {
   const char *cmd = getenv("CNI_COMMAND");
   if (!cmd) {
@@ -428,7 +506,7 @@ int main(void) {
     return 1;
   }
   if (!strcmp(cmd, "VERSION")) {
-    printf("{\"cniVersion\":\"1.0.0\",\"supportedVersions\":[\"0.3.0\",\"0.3.1\",\"0.4.0\",\"1.0.0\"]}\n");
+    printf("{\"cniVersion\":\"1.1.0\",\"supportedVersions\":[\"0.3.0\",\"0.3.1\",\"0.4.0\",\"1.0.0\",\"1.1.0\"]}\n");
     return 0;
   }
   char *conf = read_all(stdin);
@@ -449,7 +527,19 @@ int main(void) {
     return 0;
   }
   if (!strcmp(cmd, "CHECK")) return check(version, conf, dir, id);
-  if (strcmp(cmd, "ADD")) return 0; /* GC, STATUS: nothing of vnode-cni's to collect or report */
+  if (!strcmp(cmd, "GC") || !strcmp(cmd, "STATUS")) {
+    if (!has_gc(version)) {
+      char msg[256];
+      snprintf(msg, sizeof msg, "vnode-cni: %s needs cniVersion 1.1.0 or later, the network configuration says %s", cmd, version);
+      return fail(version, 1, msg, "");
+    }
+    return !strcmp(cmd, "GC") ? gc(version, conf, dir) : status(version, dir);
+  }
+  if (strcmp(cmd, "ADD")) {
+    char msg[256];
+    snprintf(msg, sizeof msg, "vnode-cni: unknown CNI_COMMAND %.64s", json_safe(cmd) ? cmd : "(unprintable)");
+    return fail(version, 4, msg, "CNI commands are ADD, DEL, CHECK, GC, STATUS and VERSION");
+  }
 
   const char *mappings = member(member(conf, "runtimeConfig"), "portMappings");
   if (mappings && *mappings == '[') {
@@ -492,7 +582,9 @@ int main(void) {
   char ns[128], pod[256];
   cni_arg("K8S_POD_NAMESPACE", ns, sizeof ns);
   cni_arg("K8S_POD_NAME", pod, sizeof pod);
-  if (write_marker(dir, id, netns, ifname, ns, pod)) {
+  char network[256];
+  string(member(conf, "name"), network, sizeof network);
+  if (write_marker(dir, id, network, netns, ifname, ns, pod)) {
     char msg[768];
     snprintf(msg, sizeof msg, "vnode-cni: cannot write its marker below %s", json_safe(dir) ? dir : "its state directory");
     return fail(version, 5, msg, "the vnode manager refuses sandboxes without it; check that the directory is writable by containerd");

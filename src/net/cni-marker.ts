@@ -8,6 +8,8 @@ import { NetError } from './errors.js';
 export interface CniMarker {
   version: 1;
   containerId: string;
+  /** The network configuration's name (markers of vnode-cni before CNI GC have none). */
+  network?: string;
   netns: string;
   ifname: string;
   podNamespace: string;
