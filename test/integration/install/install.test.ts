@@ -101,14 +101,20 @@ describe('vnode install / uninstall on a node', { skip: !isRoot ? 'needs root (c
       assert.ok(readFileSync(ctd.configPath).equals(installed), 'a refused uninstall changes nothing');
       pod.env.cri.close();
 
-      // --force: the vNode pod is stopped and removed through CRI first, then the idle manager stops
+      // --force: every vNode pod (the running one, and one already stopped: NOTREADY) is
+      // stopped and removed through CRI first, then the idle manager stops
+      const stoppedEnv = await freshEnv(ctd, 'vnode');
+      const stopped = await TestPod.run(stoppedEnv, { namespace: 'tenant-b' });
+      await stoppedEnv.cri.stopPodSandbox(stopped.id);
+      stoppedEnv.close();
       const manager = managerInstance(ctd.address, {});
       const managerPid = Number(readFileSync(manager.pidFile, 'utf8').trim().split(/\s+/)[0]);
       assert.ok(alive(managerPid), 'the manager serves the pod');
       const un = await vnode(['uninstall', ...flags, '--force']);
       assert.equal(un.code, 0, describeResult(un));
-      assert.match(un.stdout, /^pods removed \(1 vNode pod\(s\) stopped and removed \(--force\)\)$/m);
-      assert.match(un.stderr, /^removing vNode pod tenant-a\/pod-\w+ \(1\/1\)$/m);
+      assert.match(un.stdout, /^pods removed \(2 vNode pod\(s\) stopped and removed \(--force\)\)$/m);
+      assert.match(un.stderr, /^removing vNode pod tenant-a\/pod-\w+ \([12]\/2\)$/m);
+      assert.match(un.stderr, /^removing vNode pod tenant-b\/pod-\w+ \([12]\/2\)$/m);
       assert.match(un.stdout, new RegExp(`^manager stopped \\(pid ${managerPid}, no vNode pod left\\)$`, 'm'));
       assert.ok(!alive(managerPid), 'the manager is gone');
       assert.doesNotMatch(readFileSync('/proc/self/mountinfo', 'utf8'), new RegExp(manager.dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), 'no mount of the manager (vnodefs, rootfs) is left');
