@@ -48,10 +48,23 @@ function run(cmd: string, args: string[], fd?: number): Promise<void> {
   });
 }
 
-/** Mounts the FUSE connection of `fd` at `mountpoint` (allow_other: every vNode user reads it). */
+/**
+ * Mounts the FUSE connection of `fd` at `mountpoint` (allow_other: every vNode user reads
+ * it), private. Under a shared parent (systemd makes / shared) it would be shared, and so
+ * would every bind and open_tree clone of its files: the containers' /proc and /sys files,
+ * and the copies vnode-mount gives a runtime inside a vNode. A mount a workload then made
+ * on one of them (runc masking /proc/kcore with /dev/null in a Docker-in-Docker container)
+ * would propagate to every peer: into the host's mount table, into every container of
+ * every vNode, and stay there after the pod is gone.
+ */
 export function mountFuse(fd: number, mountpoint: string): Promise<void> {
-  const opts = 'fd=3,rootmode=40000,user_id=0,group_id=0,allow_other';
+  const opts = 'fd=3,rootmode=40000,user_id=0,group_id=0,allow_other,private';
   return run('mount', ['-i', '-t', FS_TYPE, '-o', opts, 'vnodefs', mountpoint], fd);
+}
+
+/** Makes an existing mount private (a vnodefs mount that a holder kept from an older manager may be shared). */
+export function makePrivate(mountpoint: string): Promise<void> {
+  return run('mount', ['--make-private', mountpoint]);
 }
 
 /** Lazily unmounts (busy readers keep working until they close). */

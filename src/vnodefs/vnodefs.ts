@@ -6,7 +6,7 @@ import { closeSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../log/index.js';
 import { HOST_ROOTS, HostFiles, type HostRoots } from './context.js';
-import { VnodefsError, abortConnection, connectionId, isVnodefsMount, mountFuse, openFuseDevice, unmount } from './device.js';
+import { VnodefsError, abortConnection, connectionId, isVnodefsMount, makePrivate, mountFuse, openFuseDevice, unmount } from './device.js';
 import { Handler } from './handler.js';
 import { findHolders, reclaimFromHolder, startHolder, stopHolder } from './holder.js';
 import { SAMPLE_INTERVAL_MS } from './load.js';
@@ -94,6 +94,8 @@ export class VnodeFs {
     const fs = new VnodeFs(mp, master, handler, session, holderPid, recovered, scopes);
     for (const [id, v] of pending) fs.vnodes.set(id, v);
     session.start();
+    // mount(8) may stat the mount point: only once the session answers
+    if (recovered) void makePrivate(mp).catch((e: Error) => opts.log?.warn(`vnodefs: cannot make ${mp} private: ${e.message}`));
     opts.log?.info({ holder: holderPid }, recovered
       ? `vnodefs: took the FUSE connection of ${mp} back from holder pid ${holderPid} (${pending.length} vNodes)`
       : `vnodefs: mounted ${mp}${holderPid !== undefined ? ` (holder pid ${holderPid})` : ''}`);
