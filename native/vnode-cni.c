@@ -253,11 +253,11 @@ enum {
 
 #define RECREATE "the pod's network is no longer what CNI ADD set up; delete the pod so that its controller makes a new one (or remove and run the sandbox again)"
 
-/* Whether "<major>.<minor>..." is at least 0.4 (CHECK came with spec 0.4.0). */
-static int has_check(const char *version) {
+/* Whether cniVersion "<major>.<minor>..." is at least want_major.want_minor (CHECK came with spec 0.4.0, GC and STATUS with 1.1.0). */
+static int version_at_least(const char *version, int want_major, int want_minor) {
   int major = 0, minor = 0;
   sscanf(version, "%d.%d", &major, &minor);
-  return major > 0 || minor >= 4;
+  return major > want_major || (major == want_major && minor >= want_minor);
 }
 
 /* "10.1.2.3/24" or "fd00::2/64" into family, bytes and prefix length; 0 if not an address. */
@@ -305,7 +305,7 @@ static int owned_by_my_userns(int fd, int *owned) {
 
 static int check(const char *version, const char *conf, const char *dir, const char *id) {
   char msg[1024];
-  if (!has_check(version)) {
+  if (!version_at_least(version, 0, 4)) {
     snprintf(msg, sizeof msg, "vnode-cni: CHECK needs cniVersion 0.4.0 or later, the network configuration says %s", version);
     return fail(version, 1, msg, "");
   }
@@ -427,13 +427,6 @@ static int check(const char *version, const char *conf, const char *dir, const c
 
 /* ---- GC and STATUS (CNI 1.1.0) ---- */
 
-/* Whether "<major>.<minor>..." is at least 1.1 (GC and STATUS came with spec 1.1.0). */
-static int has_gc(const char *version) {
-  int major = 0, minor = 0;
-  sscanf(version, "%d.%d", &major, &minor);
-  return major > 1 || (major == 1 && minor >= 1);
-}
-
 /* Whether the runtime's cni.dev/valid-attachments lists (id, ifname). */
 static int listed(const char *valid, const char *id, const char *ifname) {
   for (int i = 0; element(valid, i); i++) {
@@ -528,7 +521,7 @@ int main(void) {
   }
   if (!strcmp(cmd, "CHECK")) return check(version, conf, dir, id);
   if (!strcmp(cmd, "GC") || !strcmp(cmd, "STATUS")) {
-    if (!has_gc(version)) {
+    if (!version_at_least(version, 1, 1)) {
       char msg[256];
       snprintf(msg, sizeof msg, "vnode-cni: %s needs cniVersion 1.1.0 or later, the network configuration says %s", cmd, version);
       return fail(version, 1, msg, "");
