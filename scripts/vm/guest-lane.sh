@@ -30,10 +30,12 @@ fi
 echo "[guest] $(nproc) vCPU, $(awk '/MemTotal/ { printf "%d MiB", $2 / 1024 }' /proc/meminfo), node $(node --version), containerd $(/usr/bin/containerd --version | awk '{print $3}')/$(.cache/containerd/1.7/usr/bin/containerd --version | awk '{print $3}')/$(.cache/containerd/2/usr/bin/containerd --version | awk '{print $3}'), runc $(runc --version | awk 'NR == 1 {print $3}'), crun $(crun --version | awk 'NR == 1 {print $3}') (trixie's $(.cache/crun/bin/crun --version 2>/dev/null | awk 'NR == 1 {print $3}'))"
 # Each pass (lane.sh writes "name|NAME=VALUE ...|filter ...|command" lines): its
 # environment, then the test runner on its filters (or its command). The counts of all passes are added up.
+secs_since() { awk -v a="$1" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { printf "%.0f", b - a }'; }
 t0=$(cut -d' ' -f1 /proc/uptime)
 rc=0 passed=0 failed=0 skipped=0 n=0
 while IFS='|' read -r name env tests command; do
   n=$((n + 1))
+  ps=$(cut -d' ' -f1 /proc/uptime)
   read -ra filters <<< "$tests"
   read -ra vars <<< "$env"
   if [ -n "$command" ]; then
@@ -41,7 +43,7 @@ while IFS='|' read -r name env tests command; do
     echo "[guest] pass $n ($name): ${env:+$env }$command"
     env "${vars[@]}" bash -c "$command" < /dev/null 2>&1
     prc=$?
-    echo "[guest] pass $n ($name): exit $prc"
+    echo "[guest] pass $n ($name): exit $prc in $(secs_since "$ps")s"
     [ "$prc" = 0 ] || rc=$prc
     continue
   fi
@@ -50,7 +52,7 @@ while IFS='|' read -r name env tests command; do
   prc=${PIPESTATUS[0]}
   [ "$prc" = 0 ] || rc=$prc
   line=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "/tmp/vm-lane-pass-$n.out" | tail -n1)
-  echo "[guest] pass $n ($name): ${line:-no summary line from scripts/test.mjs}"
+  echo "[guest] pass $n ($name): ${line:-no summary line from scripts/test.mjs} in $(secs_since "$ps")s"
   if [ -n "$line" ]; then
     read -r p _ f _ s _ <<< "${line//,/}"
     passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))

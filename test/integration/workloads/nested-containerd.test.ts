@@ -44,7 +44,7 @@ for (const lane of lanes) {
   describe(`a nested containerd on containerd ${lane.version} (${lane.perPod ? 'a vNode per pod' : 'a vNode per namespace'}, ${hostCgroupLayout().mode})`, () => {
     const suite = vnodeSuite({ version: lane.version, env: lane.perPod ? { VNODE_PER_POD: 'true' } : {} });
 
-    it('runs a pod of its own through the inner CRI, with the inner CNI', { timeout: 300_000 }, async () => {
+    it('runs a pod of its own through the inner CRI, with the inner CNI', { timeout: 600_000 }, async () => {
       const image = await importDebianImage(suite.ctd.ctr, 'docker');
       const emptyDir = kubeletEmptyDir('containerd-lib');
       const lib = emptyDir.dir;
