@@ -35,7 +35,7 @@ t0=$(cut -d' ' -f1 /proc/uptime)
 rc=0 passed=0 failed=0 skipped=0 n=0
 while IFS='|' read -r name env tests command; do
   n=$((n + 1))
-  ps=$(cut -d' ' -f1 /proc/uptime)
+  pass_t0=$(cut -d' ' -f1 /proc/uptime)
   read -ra filters <<< "$tests"
   read -ra vars <<< "$env"
   if [ -n "$command" ]; then
@@ -43,7 +43,7 @@ while IFS='|' read -r name env tests command; do
     echo "[guest] pass $n ($name): ${env:+$env }$command"
     env "${vars[@]}" bash -c "$command" < /dev/null 2>&1
     prc=$?
-    echo "[guest] pass $n ($name): exit $prc in $(secs_since "$ps")s"
+    echo "[guest] pass $n ($name): exit $prc in $(secs_since "$pass_t0")s"
     [ "$prc" = 0 ] || rc=$prc
     continue
   fi
@@ -52,7 +52,7 @@ while IFS='|' read -r name env tests command; do
   prc=${PIPESTATUS[0]}
   [ "$prc" = 0 ] || rc=$prc
   line=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "/tmp/vm-lane-pass-$n.out" | tail -n1)
-  echo "[guest] pass $n ($name): ${line:-no summary line from scripts/test.mjs} in $(secs_since "$ps")s"
+  echo "[guest] pass $n ($name): ${line:-no summary line from scripts/test.mjs} in $(secs_since "$pass_t0")s"
   if [ -n "$line" ]; then
     read -r p _ f _ s _ <<< "${line//,/}"
     passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
@@ -60,8 +60,7 @@ while IFS='|' read -r name env tests command; do
     failed=$((failed + 1)); [ "$rc" != 0 ] || rc=1
   fi
 done < .vm-lane/passes
-t1=$(cut -d' ' -f1 /proc/uptime)
-echo "@@TESTS-SECS $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", b - a }')"
+echo "@@TESTS-SECS $(secs_since "$t0")"
 echo "@@SUMMARY $passed passed, $failed failed, $skipped skipped"
 # Leftovers the tests should have cleaned up (reported, not fatal: the guest is thrown away).
 left=$(awk '$5 != "/vnode" && /vnode/' /proc/self/mountinfo | wc -l)
