@@ -28,6 +28,7 @@ import { scopeOfSpec, startScope } from './systemd-scope.js';
 import { oomBaseline } from './oom.js';
 import { adoptSandboxNetwork, attachHostNetwork, captureSandboxNetwork, requirePodNetwork, settleSandboxNetwork } from './pod-network.js';
 import { removeAdoptionRecord } from '../../net/index.js';
+import { logSteps, StepTimer } from './step-timer.js';
 
 /** Path components that mark containerd's own per-pod files wherever its root/state dirs are. */
 const POD_FILE_MARKERS = ['io.containerd.grpc.v1.cri', 'io.containerd.runtime.v2.task', 'io.containerd.cri.v1.runtime'];
@@ -50,12 +51,14 @@ export async function createTask(d: TaskDeps, exits: ExitBook, req: CreateTaskRe
   }
   const undo: Undo = [];
   const member = taskKey(ns, req.id);
+  const steps = new StepTimer();
   try {
     const spec = parseSpec(specText, configPath);
     const who = podIdentity(spec);
     const { key, sandbox } = vnodeKeyOf(d, ns, req.id, who);
     const v = await d.vnodes.acquire(key, member);
     undo.push(() => d.vnodes.release(member));
+    steps.mark('vNode');
 
     const dirs = taskDirs(d.o.paths.mounts, ns, req.id);
     mkdirSync(dirs.scratch, { recursive: true, mode: 0o711 });
@@ -73,9 +76,12 @@ export async function createTask(d: TaskDeps, exits: ExitBook, req: CreateTaskRe
     const plan = planSpec(planInput(d, v, dirs, spec, who.kind === 'sandbox', sandbox, pv && entry ? placementOf(pv, entry) : undefined));
     if (who.kind === 'sandbox') requirePodNetwork(d.o.network ?? {}, req.id, podLabel(who), plan);
     if (plan.hostNetwork && who.kind === 'sandbox') await attachHostNetwork(d.o.network ?? {}, v, who.podNamespace);
+    steps.mark('plan');
     await mountTaskRootfs(dirs, v, req.rootfs, bundle, spec.root!.path, asked);
+    steps.mark('rootfs mount');
     const { idmaps, mirrors } = placePodFiles(dirs, v, plan, { mode: d.o.tmpfsIdmap ?? 'auto', warn: (msg) => d.o.logger.warn({ task: req.id }, msg) });
     writeFileSync(join(dirs.runtimeBundle, 'config.json'), JSON.stringify(plan.spec), { mode: 0o600 });
+    steps.mark('pod files');
 
     const init: ProcessRecord = { execId: '', status: 'created', vnodePid: 0, hostPid: 0, terminal: req.terminal, stdin: req.stdin, stdout: req.stdout, stderr: req.stderr };
     const t: TaskRecord = {
@@ -102,6 +108,7 @@ export async function createTask(d: TaskDeps, exits: ExitBook, req: CreateTaskRe
     const since = Date.now();
     const netSnapshot = captureSandboxNetwork(plan);
     await launch(d, t, init, v, ['create', '--bundle', dirs.runtimeBundle, '--pid-file', pidFile], pidFile, undo);
+    steps.mark('runtime create');
     // the links move while the create finishes and containerd starts the sandbox: its start waits for them
     const netRecord = adoptSandboxNetwork(d.o.paths, ns, req.id, plan, init.hostPid, netSnapshot);
     if (netRecord) {
@@ -118,6 +125,8 @@ export async function createTask(d: TaskDeps, exits: ExitBook, req: CreateTaskRe
     delegateTaskCgroups(t, plan.spec, init.hostPid, v.record.range.start);
     if (pv && who.kind === 'sandbox' && t.cgroup) t.view = addSandboxEntry(pv, v, req.id, t.cgroup);
     d.store.put(t);
+    steps.mark('cgroups and record');
+    logSteps(d, t, 'create', steps);
     exits.claimEarlyExit(t, init, since);
     d.o.events.publish('/tasks/create', ns, {
       containerId: req.id,
