@@ -32,7 +32,7 @@ import {
   removeManagerDirs, removePod, round, sleep, startPod, summarize, table, vnodeRecords, type MachineInfo, type ManagerLocation, type Step, type Summary, STEPS,
 } from './lib.js';
 
-const USAGE = `usage: node --import tsx bench/pod-start.ts [--iterations N] [--warmup W] [--containerd 2|1.7|2,1.7|all] [--vnode-runtime runc|crun|runc,crun] [--crun-handler] [--pause-ms MS] [--json] [--json-file F] [--vnode-bin-dir D]
+const USAGE = `usage: node --import tsx bench/pod-start.ts [--iterations N] [--warmup W] [--containerd 2|1.7|2,1.7|all] [--vnode-runtime runc|crun|runc,crun] [--crun-handler] [--pause-ms MS] [--json] [--json-file F] [--vnode-bin-dir D] [--manager-env K=V,...]
   --iterations N   measured rounds (default 15); each round starts runc, vnode (existing), runc, vnode (new)
   --warmup W       rounds run first and discarded (default 2)
   --containerd V   containerd version(s) to run against (default 2)
@@ -44,6 +44,9 @@ const USAGE = `usage: node --import tsx bench/pod-start.ts [--iterations N] [--w
   --pause-ms MS    idle time after removing a pod, before the next start (default 250)
   --json           print the results as JSON on stdout instead of tables
   --json-file F    also write the JSON results to F
+  --manager-env K=V,...  extra environment of the containerds (so of their vnode managers), to
+                   time a part apart, e.g. VNODE_VNODEFS=false (no vnodefs binds); it applies
+                   to the runc handler's containerd too, which ignores VNODE_* variables
   --vnode-bin-dir D  containerd finds containerd-shim-vnode-v2 in D first (experiments, e.g.
                    bench/experiments/fast-start: a shell fast path of "start")
 `;
@@ -195,6 +198,8 @@ interface RunOptions {
   runtimes: VnodeRuntime[];
   crunHandler: boolean;
   vnodeBinDir?: string;
+  /** --manager-env: added to each containerd's environment. */
+  managerEnv: Record<string, string>;
   /** Wrappers written for this run (crun behind the same oomScoreAdj wrapper as runc). */
   wrappers: { vnodeCrun?: string; crunHandler?: string; crunHandlerRoot?: string };
 }
@@ -202,7 +207,7 @@ interface RunOptions {
 async function startInstance(version: ContainerdVersion, rt: VnodeRuntime, o: RunOptions, withCrunHandler: boolean): Promise<ContainerdInstance> {
   // runc: the manager's own choice, runc on containerd's PATH, which is the harness's
   // oomScoreAdj wrapper (as the runc handler's); crun: the same wrapper around crun
-  const env: Record<string, string> = { VNODE_RUNTIME: rt === 'crun' ? o.wrappers.vnodeCrun! : '' };
+  const env: Record<string, string> = { ...o.managerEnv, VNODE_RUNTIME: rt === 'crun' ? o.wrappers.vnodeCrun! : '' };
   const runtimes: Record<string, Record<string, unknown>> = {};
   if (withCrunHandler) {
     runtimes['crun'] = {
@@ -368,7 +373,7 @@ function analyse(version: ContainerdVersion, full: string, defs: CaseDef[], runt
   };
 }
 
-function report(machine: MachineInfo, crun: string | undefined, defs: CaseDef[], runtimes: VnodeRuntime[], results: VersionResult[]): string {
+function report(machine: MachineInfo, crun: string | undefined, defs: CaseDef[], runtimes: VnodeRuntime[], results: VersionResult[], managerEnv: Record<string, string>): string {
   const others = defs.filter((d) => d.handler !== 'runc');
   const order = roundOrder(defs, runtimes).map(({ def, instance }) => (def.handler === 'runc' && runtimes.length > 1 ? `runc (${instance === runtimes[0] ? 'A' : 'B'})` : def.label.replace(' vNode', '')));
   let out = `Pod start latency: RunPodSandbox + CreateContainer + StartContainer → CONTAINER_RUNNING (busybox sleep 3600)\n`;
@@ -377,6 +382,7 @@ function report(machine: MachineInfo, crun: string | undefined, defs: CaseDef[],
     out += `\ncontainerd ${r.containerdVersion}: ${r.iterations} rounds measured (${r.warmup} warm-up discarded); round = ${order.join(', ')}\n`;
     if (runtimes.length > 1) out += `containerd A: vnode drives ${runtimes[0]}; containerd B: vnode drives ${runtimes[1]} (same version and config; the runc reference is every runc start, on both)\n`;
     else if (runtimes[0] !== 'runc') out += `vnode drives ${runtimes[0]}\n`;
+    if (Object.keys(managerEnv).length > 0) out += `EXPERIMENT: containerd's environment adds ${Object.entries(managerEnv).map(([k, v]) => `${k}=${v}`).join(' ')}\n`;
     out += r.vnodeBinDir ? `EXPERIMENT: containerd-shim-vnode-v2 from ${r.vnodeBinDir}\n\n` : '\n';
     const rows: (string | number)[][] = [];
     for (const d of defs) {
@@ -442,6 +448,17 @@ function signed(x: number): string {
   return Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${x.toFixed(0)}` : '-';
 }
 
+function managerEnvFlag(v: string | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of (v ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(pair);
+    if (!m) throw new Error(`--manager-env takes NAME=VALUE pairs separated by commas, not ${JSON.stringify(pair)}`);
+    if (m[1] === 'VNODE_RUNTIME') throw new Error('--manager-env: VNODE_RUNTIME is chosen by --vnode-runtime');
+    env[m[1]!] = m[2]!;
+  }
+  return env;
+}
+
 function vnodeRuntimesFlag(v: string | undefined): VnodeRuntime[] {
   const list = (v ?? 'runc').split(',').map((s) => s.trim()).filter(Boolean);
   for (const x of list) if (x !== 'runc' && x !== 'crun') throw new Error(`--vnode-runtime takes runc, crun or runc,crun, not ${JSON.stringify(x)}`);
@@ -451,7 +468,7 @@ function vnodeRuntimesFlag(v: string | undefined): VnodeRuntime[] {
 }
 
 async function main(): Promise<void> {
-  const flags = parseFlags(process.argv.slice(2), { values: ['iterations', 'warmup', 'containerd', 'pause-ms', 'json-file', 'vnode-bin-dir', 'vnode-runtime'], booleans: ['json', 'crun-handler'] }, USAGE);
+  const flags = parseFlags(process.argv.slice(2), { values: ['iterations', 'warmup', 'containerd', 'pause-ms', 'json-file', 'vnode-bin-dir', 'vnode-runtime', 'manager-env'], booleans: ['json', 'crun-handler'] }, USAGE);
   const runtimes = vnodeRuntimesFlag(flags.values.get('vnode-runtime'));
   const crunHandler = flags.bools.has('crun-handler');
   if (process.env['VNODE_TEST_RUNTIME']) {
@@ -477,7 +494,7 @@ async function main(): Promise<void> {
   }
   const o: RunOptions = {
     iterations: intFlag(flags, 'iterations', 15, 1), warmup: intFlag(flags, 'warmup', 2, 0), pauseMs: intFlag(flags, 'pause-ms', 250, 0),
-    runtimes, crunHandler, wrappers, ...(vnodeBinDir ? { vnodeBinDir } : {}),
+    runtimes, crunHandler, wrappers, managerEnv: managerEnvFlag(flags.values.get('manager-env')), ...(vnodeBinDir ? { vnodeBinDir } : {}),
   };
   const results: VersionResult[] = [];
   try {
@@ -486,13 +503,13 @@ async function main(): Promise<void> {
     if (wrapDir) rmSync(wrapDir, { recursive: true, force: true });
   }
   const rounded = JSON.parse(JSON.stringify(results, (_k, val: unknown) => (typeof val === 'number' ? round(val, 2) : val))) as unknown;
-  const json = JSON.stringify({ benchmark: 'pod-start', machine: { ...machine, ...(crunVersion ? { crun: crunVersion } : {}) }, vnodeRuntimes: runtimes, crunHandler, results: rounded }, null, 2) + '\n';
+  const json = JSON.stringify({ benchmark: 'pod-start', machine: { ...machine, ...(crunVersion ? { crun: crunVersion } : {}) }, vnodeRuntimes: runtimes, crunHandler, managerEnv: o.managerEnv, results: rounded }, null, 2) + '\n';
   const file = flags.values.get('json-file');
   if (file) writeFileSync(file, json);
   if (flags.bools.has('json')) {
     process.stdout.write(json);
   } else {
-    process.stdout.write(report(machine, crunVersion, caseDefs(runtimes, crunHandler), runtimes, results));
+    process.stdout.write(report(machine, crunVersion, caseDefs(runtimes, crunHandler), runtimes, results, o.managerEnv));
   }
 }
 
