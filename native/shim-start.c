@@ -1,11 +1,20 @@
 /*
- * containerd-shim-vnode-v2 (front): containerd execs the shim once per sandbox and per
- * container just to learn the manager's address, and once more per task after deleting
- * it (closing its connection makes containerd run the dead-shim cleanup, `delete`).
+ * containerd-shim-vnode-v2 (front): containerd execs the shim once per sandbox (and, in
+ * shim protocol 2, once per container) just to learn the manager's address, and once
+ * more per task after deleting it (closing its connection makes containerd run the
+ * dead-shim cleanup, `delete`; in protocol 3 only for the sandbox).
  * When the manager of this containerd instance already answers `start`, this prints the
  * address itself; when the manager has left a deleted task's response
  * (src/taskapi/tombstones.ts), `delete` prints it. A few milliseconds each; everything
  * else (spawning the manager, cleanup after a crash, flags) goes to the Node.js shim.
+ *
+ * `start` answers in shim protocol 3 (the JSON bootstrap containerd 2.x's own runc shim
+ * prints) when containerd is 2.x or newer: containerd then reaches a sandbox's containers
+ * over the sandbox's address instead of running `start` (and `delete`) for each of them.
+ * containerd 1.x refuses protocol 3, so it gets the plain address (protocol 2). The major
+ * version comes from `<publish-binary> --version`, cached in the instance directory by the
+ * binary's inode, size and mtime; VNODE_SHIM_PROTOCOL=2|3 in containerd's environment
+ * decides instead. src/shim/bootstrap.ts is the Node.js shim's side of the same choice.
  *
  * The instance directory must be the one the Node.js shim computes
  * (src/shim/instance.ts): <VNODE_RUN_DIR or /run/vnode>/<first 12 hex digits of
@@ -19,6 +28,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "unix-connect.h"
 
@@ -119,10 +130,95 @@ static int print_tombstone(const char *instance_dir, const char *ns, const char 
   return 1;
 }
 
+/* ---- shim protocol: 3 for containerd >= 2, else 2 ----------------------------------- */
+
+/* The major version in `containerd --version` output ("containerd <module> <version> ..."): 0 if unknown. */
+static int major_of_version_line(const char *line) {
+  char copy[512];
+  snprintf(copy, sizeof copy, "%s", line);
+  char *save = NULL, *word = strtok_r(copy, " \t\n", &save);
+  for (int i = 1; word && i < 3; i++) word = strtok_r(NULL, " \t\n", &save);
+  if (!word) return 0;
+  if (*word == 'v') word++;
+  return (*word >= '0' && *word <= '9') ? atoi(word) : 0;
+}
+
+/* Runs `bin --version` (stdout only, 2 s at most through containerd's own start timeout): its major version, 0 if unknown. */
+static int run_version(const char *bin) {
+  int fds[2];
+  if (pipe(fds) < 0) return 0;
+  pid_t pid = fork();
+  if (pid < 0) { close(fds[0]); close(fds[1]); return 0; }
+  if (pid == 0) {
+    int null = open("/dev/null", O_RDWR);
+    if (null >= 0) { dup2(null, 0); dup2(null, 2); }
+    dup2(fds[1], 1);
+    close(fds[0]);
+    execl(bin, bin, "--version", (char *)NULL);
+    _exit(127);
+  }
+  close(fds[1]);
+  char out[512];
+  size_t n = 0;
+  for (ssize_t r; n < sizeof out - 1 && (r = read(fds[0], out + n, sizeof out - 1 - n)) != 0;) {
+    if (r < 0) { if (errno == EINTR) continue; break; }
+    n += (size_t)r;
+  }
+  out[n] = 0;
+  close(fds[0]);
+  int status;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? major_of_version_line(out) : 0;
+}
+
+/* containerd's major version; cached in `dir` (if given) under the binary's identity. */
+static int containerd_major(const char *dir, const char *bin) {
+  struct stat st;
+  if (!bin || !*bin || stat(bin, &st) != 0) return 0;
+  char key[160];
+  snprintf(key, sizeof key, "%llu %lld %lld.%09ld ", (unsigned long long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+  char cache[PATH_MAX + 64], tmp[PATH_MAX + 96];
+  if (dir) {
+    snprintf(cache, sizeof cache, "%s/containerd-version", dir);
+    int fd = open(cache, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      char buf[256];
+      ssize_t r = read(fd, buf, sizeof buf - 1);
+      close(fd);
+      size_t kl = strlen(key);
+      if (r > (ssize_t)kl) {
+        buf[r] = 0;
+        if (!strncmp(buf, key, kl) && buf[kl] >= '0' && buf[kl] <= '9') return atoi(buf + kl);
+      }
+    }
+  }
+  int major = run_version(bin);
+  if (dir && major > 0) {
+    snprintf(tmp, sizeof tmp, "%s/.containerd-version.%d", dir, (int)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+      char line[200];
+      int l = snprintf(line, sizeof line, "%s%d\n", key, major);
+      int ok = write(fd, line, (size_t)l) == l;
+      close(fd);
+      if (!ok || rename(tmp, cache) != 0) unlink(tmp);
+    }
+  }
+  return major;
+}
+
+/* The shim protocol `start` answers in: VNODE_SHIM_PROTOCOL if 2 or 3, else 3 for containerd >= 2. */
+static int shim_protocol(const char *dir, const char *publish_binary) {
+  const char *forced = getenv("VNODE_SHIM_PROTOCOL");
+  if (forced && (!strcmp(forced, "2") || !strcmp(forced, "3"))) return atoi(forced);
+  return containerd_major(dir, publish_binary) >= 2 ? 3 : 2;
+}
+
 int main(int argc, char **argv) {
-  const char *address = NULL, *ns = getenv("NAMESPACE"), *id = NULL;
+  const char *address = NULL, *ns = getenv("NAMESPACE"), *id = NULL, *publish_binary = NULL;
   for (int i = 1; i + 1 < argc; i++) {
     if (!strcmp(argv[i], "-address") || !strcmp(argv[i], "--address")) address = argv[i + 1];
+    else if (!strcmp(argv[i], "-publish-binary") || !strcmp(argv[i], "--publish-binary")) publish_binary = argv[i + 1];
     else if (!strcmp(argv[i], "-namespace") || !strcmp(argv[i], "--namespace")) ns = argv[i + 1];
     else if (!strcmp(argv[i], "-id") || !strcmp(argv[i], "--id")) id = argv[i + 1];
   }
@@ -146,10 +242,16 @@ int main(int argc, char **argv) {
         /* containerd 2.x passes runtime options on stdin: take them, as the shim would. */
         char drain[4096];
         while (read(0, drain, sizeof drain) > 0) {}
-        printf("unix://%s", sock);
+        if (!strpbrk(sock, "\"\\") && shim_protocol(dir, publish_binary) == 3) printf("{\"version\":3,\"address\":\"unix://%s\",\"protocol\":\"ttrpc\"}", sock);
+        else printf("unix://%s", sock);
         return fflush(stdout) == 0 ? 0 : 1;
       }
     }
+  }
+  /* The Node.js shim answers `start` in the same protocol (src/shim/bootstrap.ts). */
+  if (is_start) {
+    char protocol[2] = { (char)('0' + shim_protocol(NULL, publish_binary)), 0 };
+    setenv("VNODE_SHIM_PROTOCOL", protocol, 1);
   }
   /* Everything else: the Node.js shim, with our arguments. */
   char self[PATH_MAX], script[PATH_MAX + 64];

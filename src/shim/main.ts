@@ -28,7 +28,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     switch (args.action) {
       case 'start': {
-        const { ensureManager, readStartOptions, shimAddress } = await import('./start.js');
+        const { ensureManager, readStartOptions } = await import('./start.js');
         const opts = readStartOptions();
         const { managerInstance } = await import('./instance.js');
         const shimLog = args.address ? managerInstance(args.address).shimLog : undefined;
@@ -46,7 +46,10 @@ export async function main(argv: string[]): Promise<number> {
         }
         log(`options on stdin: ${opts.length} bytes`);
         const inst = await ensureManager(args, { log });
-        process.stdout.write(shimAddress(inst.socket));
+        const { shimProtocol, startResponse } = await import('./bootstrap.js');
+        const protocol = shimProtocol(args.publishBinary);
+        log(`answering in shim protocol ${protocol}`);
+        process.stdout.write(startResponse(inst.socket, protocol));
         return 0;
       }
       case 'delete': {

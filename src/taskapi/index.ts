@@ -1,11 +1,12 @@
-// Public surface of the Task API component: containerd's task v2 contract as the
+// Public surface of the Task API component: containerd's task v2 contract (also served
+// as task v3, its copy for containerd 2.x's shim protocol 3) as the
 // manager serves it (a dispatch table over the generated service definition), the
 // error table that turns coded errors into gRPC statuses once, at the boundary, and
 // the publisher of task events to containerd. Only the manager serves it; the shim
 // binary and tests use its client.
 //
 //   const server = new TtrpcServer({ onConnectionClose });   // from src/ttrpc
-//   serveTaskApi(server, myTaskApi);                        // registers containerd.task.v2.Task
+//   serveTaskApi(server, myTaskApi);                        // registers containerd.task.v2.Task and .v3.Task
 //   const events = new EventPublisher({ address: ttrpcAddress });
 //   events.publish('/tasks/exit', namespace, { containerId, id, pid, exitStatus, exitedAt });
 //
@@ -15,6 +16,7 @@ export {
   serveTaskApi,
   taskClient,
   namespaceOf,
+  TASK_SERVICE_V3,
   TaskError,
   NAMESPACE_HEADER,
   TASK_RPCS,

@@ -111,12 +111,19 @@ export function namespaceOf(call: CallContext): string {
   return call.metadata.get(NAMESPACE_HEADER)?.[0] ?? '';
 }
 
-/** Registers `impl` as containerd.task.v2.Task on `server`. */
 function publishCall(verb: string, started: bigint, code: string): void {
   const call: TaskApiCall = { verb, seconds: Number(process.hrtime.bigint() - started) / 1e9, code };
   taskApiCalls.publish(call);
 }
 
+/**
+ * The same service under containerd 2.x's name for shim protocol 3: its messages are
+ * task v2's, only the proto package differs (api/runtime/task/v3/shim.proto). containerd
+ * 2.x calls it when `start` answered version 3 (src/shim/bootstrap.ts).
+ */
+export const TASK_SERVICE_V3 = 'containerd.task.v3.Task';
+
+/** Registers `impl` on `server` as containerd.task.v2.Task and containerd.task.v3.Task. */
 export function serveTaskApi(server: TtrpcServer, impl: TaskApi): void {
   const methods: Record<string, UnaryHandler> = {};
   for (const [rpc, { method: name, request: reqType, response: respType }] of RPCS) {
@@ -146,6 +153,7 @@ export function serveTaskApi(server: TtrpcServer, impl: TaskApi): void {
     };
   }
   server.register(TASK_SERVICE, methods);
+  server.register(TASK_SERVICE_V3, methods);
 }
 
 /** Client side of the Task API (tests, tools): same methods as TaskApi, without the context. */
@@ -153,12 +161,12 @@ export type TaskClient = {
   [K in keyof TaskApi]: (req: Parameters<TaskApi[K]>[0], opts?: { timeoutMs?: number }) => ReturnType<TaskApi[K]>;
 };
 
-/** A TaskClient over a ttrpc client; `namespace` goes into every call's metadata. */
-export function taskClient(client: TtrpcClient, namespace: string): TaskClient {
+/** A TaskClient over a ttrpc client; `namespace` goes into every call's metadata; `service`: the v2 name, or TASK_SERVICE_V3. */
+export function taskClient(client: TtrpcClient, namespace: string, service: string = TASK_SERVICE): TaskClient {
   const out: Record<string, unknown> = {};
   for (const [rpc, { method: name, request: reqType, response: respType }] of RPCS) {
     out[name] = async (req: object, opts: { timeoutMs?: number } = {}) => {
-      const payload = await client.call(TASK_SERVICE, rpc, encode(reqType, req), {
+      const payload = await client.call(service, rpc, encode(reqType, req), {
         metadata: [{ key: NAMESPACE_HEADER, value: namespace }],
         ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
       });

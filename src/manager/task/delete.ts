@@ -1,6 +1,8 @@
 // Task API Delete: an exec process's record, or the whole task (destroy): its runtime
 // state, mounts, terminal relays, vnodefs entry and vNode membership. Destroy also
 // serves the shim's `delete` when the manager is not answering (cleanup.ts).
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { encode } from '../../proto/index.js';
 import { RuntimeError } from '../oci-runtime.js';
 import { unmountRootfsAsync } from '../rootfs.js';
@@ -11,7 +13,7 @@ import { stopTtyRelay } from './tty-relay.js';
 import { removeDelegatedCgroups } from './cgroup-delegation.js';
 import { stopScope } from './systemd-scope.js';
 import { forgetSandboxNetwork, settleSandboxNetwork } from './pod-network.js';
-import { StepTimer } from './step-timer.js';
+import { logSteps, StepTimer } from './step-timer.js';
 
 export interface DeleteResult {
   pid: number;
@@ -37,7 +39,10 @@ export async function deleteProcess(d: TaskDeps, exits: ExitBook, req: { id: str
   d.processes.check(t, p, 'delete', 'kill it first');
   const deleting = (async () => {
     const result = await destroyTask(d, exits, t);
-    d.tombstones.write(t.namespace, t.id, encode('containerd.task.v2.DeleteResponse', result));
+    // for the `delete` of the shim binary containerd runs next; containerd 2.x runs none
+    // for a task it reached over its sandbox's address (shim protocol 3), and marks those
+    // with a `sandbox` file in the bundle
+    if (!existsSync(join(t.bundle, 'sandbox'))) d.tombstones.write(t.namespace, t.id, encode('containerd.task.v2.DeleteResponse', result));
     d.o.events.publish('/tasks/delete', t.namespace, { containerId: t.id, pid: result.pid, exitStatus: result.exitStatus, exitedAt: result.exitedAt, id: '' });
     return result;
   })();
@@ -95,9 +100,6 @@ export async function destroyTask(d: TaskDeps, exits: ExitBook, t: TaskRecord): 
   d.processes.forgetTask(t);
   await d.vnodes.release(taskKey(t.namespace, t.id));
   steps.mark('vNode release');
-  const slow = steps.slowest();
-  const took = `delete ${t.id}: ${(steps.totalMs() / 1000).toFixed(1)}s (${steps.summary()})`;
-  if (slow) d.logFor(t).warn({ steps: steps.summary() }, `${took}; slowest step: ${slow[0]}`);
-  else d.logFor(t).debug(took);
+  logSteps(d, t, 'delete', steps);
   return { pid: t.init.hostPid, exitStatus: t.init.exitStatus ?? 137, exitedAt: t.init.exitedAt ? new Date(t.init.exitedAt) : new Date() };
 }

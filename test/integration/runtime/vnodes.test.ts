@@ -184,8 +184,9 @@ describe(`vNodes on containerd ${version}`, () => {
     assert.deepEqual(vnodeInitPids(suite.ctd).filter((p) => !initsBefore.includes(p)), []);
     assert.deepEqual(mountsBelow(join(instanceDir(suite.ctd), 'mounts')), []);
     assert.deepEqual(taskStateFiles(suite.ctd), []);
-    // containerd runs the shim's `delete` after each task it deleted; the C front answers it
-    // from what the manager left, and takes it away.
+    // containerd runs the shim's `delete` after each task it deleted (2.x in shim protocol 3:
+    // after the sandbox only, and the manager leaves nothing for its containers); the C
+    // front answers it from what the manager left, and takes it away.
     const tombstones = [pod.id, cid].map((id) => join(instanceDir(suite.ctd), 'deleted', 'k8s.io', id));
     await waitFor('tombstones consumed by the shim delete containerd runs', () => tombstones.every((f) => !existsSync(f)), 10_000);
     // The pod-level cgroup is kubelet's to remove (as with runc); the containers' own are ours.

@@ -3,7 +3,7 @@
 // listens, and hand everything else to the Node.js shim unchanged.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,13 +17,32 @@ const front = join(import.meta.dirname, '../../../bin/containerd-shim-vnode-v2')
 describe('containerd-shim-vnode-v2 C front', () => {
   let runDir: string;
   const servers: Server[] = [];
+  let containerd17: string;
   before(() => {
     runDir = mkdtempSync(join(tmpdir(), 'vnode-front-'));
+    containerd17 = fakeContainerd('containerd-1.7', 'containerd github.com/containerd/containerd 1.7.24~ds1 1.7.24~ds1-6+deb13u1');
   });
   after(() => {
     for (const s of servers) s.close();
     rmSync(runDir, { recursive: true, force: true });
   });
+
+  /** A stand-in containerd binary whose --version prints `line` and counts its runs in `<path>.runs`. */
+  function fakeContainerd(name: string, line: string): string {
+    const path = join(runDir, name);
+    writeFileSync(path, `#!/bin/sh\necho run >> "$0.runs"\n[ "$1" = --version ] && echo '${line}'\n`, { mode: 0o755 });
+    return path;
+  }
+  const runsOf = (bin: string) => (existsSync(`${bin}.runs`) ? readFileSync(`${bin}.runs`, 'utf8').split('\n').filter(Boolean).length : 0);
+
+  async function listeningManager(address: string) {
+    const inst = managerInstance(address, { VNODE_RUN_DIR: runDir });
+    mkdirSync(inst.dir, { recursive: true });
+    const server = createServer((c) => c.end());
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(inst.socket, () => r()));
+    return inst;
+  }
 
   function run(args: string[], input = '', env: NodeJS.ProcessEnv = {}) {
     // If the front ever fell back to the Node.js shim for `start`, it must not leave a real manager behind.
@@ -61,11 +80,36 @@ describe('containerd-shim-vnode-v2 C front', () => {
       const server = createServer((c) => c.end());
       servers.push(server);
       await new Promise<void>((r) => server.listen(inst.socket, () => r()));
-      const r = run(['-namespace', 'k8s.io', '-address', address, '-publish-binary', '/usr/bin/containerd', '-id', 'abc', 'start'], 'runtime options on stdin');
+      const r = run(['-namespace', 'k8s.io', '-address', address, '-publish-binary', containerd17, '-id', 'abc', 'start'], 'runtime options on stdin');
       assert.equal(r.status, 0, r.stderr);
       assert.equal(r.stdout, `unix://${inst.socket}`, `address ${address}`);
       assert.equal(r.stderr, '');
     }
+  });
+
+  it('answers start in shim protocol 3 to containerd 2.x and in protocol 2 to 1.x, asking each binary once', async () => {
+    const inst = await listeningManager('/tmp/vnode-front/proto/containerd.sock');
+    const containerd2 = fakeContainerd('containerd-2', 'containerd github.com/containerd/containerd/v2 v2.1.9 abcdef');
+    const start = (bin: string, env: NodeJS.ProcessEnv = {}) => run(['-namespace', 'k8s.io', '-address', '/tmp/vnode-front/proto/containerd.sock', '-publish-binary', bin, '-id', 'p1', 'start'], '', env);
+    const v3 = JSON.stringify({ version: 3, address: `unix://${inst.socket}`, protocol: 'ttrpc' });
+    for (let i = 0; i < 2; i++) {
+      const r = start(containerd2);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, v3);
+    }
+    assert.equal(runsOf(containerd2), 1, 'the version is cached by the binary');
+    assert.match(readFileSync(join(inst.dir, 'containerd-version'), 'utf8'), / 2\n$/);
+    // the same path, now a 1.7 binary (another size and mtime): asked again, answered in protocol 2
+    fakeContainerd('containerd-2', 'containerd github.com/containerd/containerd 1.7.24~ds1 1.7.24~ds1-6+deb13u1');
+    const r17 = start(containerd2);
+    assert.equal(r17.stdout, `unix://${inst.socket}`);
+    assert.equal(runsOf(containerd2), 2);
+    // forced either way by containerd's environment; a binary that cannot tell is protocol 2
+    assert.equal(start(containerd2, { VNODE_SHIM_PROTOCOL: '3' }).stdout, v3);
+    const other2 = fakeContainerd('containerd-2b', 'containerd github.com/containerd/containerd/v2 2.0.0 x');
+    assert.equal(start(other2, { VNODE_SHIM_PROTOCOL: '2' }).stdout, `unix://${inst.socket}`);
+    assert.equal(start(join(runDir, 'no-such-containerd')).stdout, `unix://${inst.socket}`);
+    assert.equal(start(fakeContainerd('containerd-odd', 'not a version line')).stdout, `unix://${inst.socket}`);
   });
 
   it('hands everything else to the Node.js shim', () => {

@@ -2,19 +2,20 @@
 // process (a stand-in serving the Task API with the project's ttrpc server), detached,
 // and prints an address containerd can use. Needs no root except the containerd test.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { spawn } from 'node:child_process';
 import { decode, type DeleteResponse } from '../../../src/proto/index.js';
 import { managerInstance } from '../../../src/shim/index.js';
-import { taskClient } from '../../../src/taskapi/index.js';
+import { TASK_SERVICE_V3, taskClient } from '../../../src/taskapi/index.js';
 import { TtrpcClient } from '../../../src/ttrpc/index.js';
 import { canRunContainerd, containerdBinaries, startPrivateContainerd, waitFor } from '../ttrpc/private-containerd.js';
 import { alive, createHarness, sessionOf, type Harness } from './harness.js';
 
-const startArgs = (address: string, id = 'c1', ns = 'k8s.io') => ['-namespace', ns, '-address', address, '-publish-binary', '/usr/bin/containerd', '-id', id, 'start'];
+// a publish binary that cannot say its version: shim protocol 2, the plain address
+const startArgs = (address: string, id = 'c1', ns = 'k8s.io', publishBinary = '/nonexistent/containerd') => ['-namespace', ns, '-address', address, '-publish-binary', publishBinary, '-id', id, 'start'];
 
 describe('containerd-shim-vnode-v2 start/delete', () => {
   let h: Harness;
@@ -54,6 +55,28 @@ describe('containerd-shim-vnode-v2 start/delete', () => {
     assert.equal(again.code, 0, again.stderr);
     assert.equal(again.stdout.toString(), r.stdout.toString());
     assert.equal(h.managers().length, 1);
+  });
+
+  test('start answers containerd 2.x in shim protocol 3, whose Task API v3 the manager serves', async () => {
+    const address = join(h.dir, 'ctd-v3', 'containerd.sock');
+    const containerd2 = join(h.dir, 'containerd-2');
+    writeFileSync(containerd2, `#!/bin/sh\necho 'containerd github.com/containerd/containerd/v2 v2.1.9 0123abc'\n`, { mode: 0o755 });
+    const r = await h.shim(startArgs(address, 'c1', 'k8s.io', containerd2), { TTRPC_ADDRESS: `${address}.ttrpc`, NAMESPACE: 'k8s.io' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    const inst = managerInstance(address, h.env);
+    const boot = JSON.parse(r.stdout.toString()) as { version: number; address: string; protocol: string };
+    assert.deepEqual(boot, { version: 3, address: `unix://${inst.socket}`, protocol: 'ttrpc' });
+    const c = new TtrpcClient(boot.address);
+    try {
+      const m = h.managers().find((x) => x.socket === inst.socket);
+      assert.equal((await taskClient(c, 'k8s.io', TASK_SERVICE_V3).connect({ id: 'c1' })).shimPid, m?.pid);
+    } finally {
+      c.close();
+    }
+    // forced to protocol 2 by containerd's environment
+    const plain = await h.shim(startArgs(address, 'c2', 'k8s.io', containerd2), { VNODE_SHIM_PROTOCOL: '2' });
+    assert.equal(plain.stdout.toString(), `unix://${inst.socket}`);
   });
 
   test('concurrent starts for one containerd give exactly one manager', async () => {
