@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { availableContainerdVersions } from '../../support/containerd.js';
 import { managerPid, vnodeSuite } from '../../support/vnode-host.js';
 import { isAlive } from '../../../src/sys/index.js';
+import { managerInstance, pingManager } from '../../../src/shim/index.js';
 import { sleep, TestPod, waitFor, withPod, type CriEnv } from '../../support/cri.js';
 
 const version = (process.env.VNODE_TEST_CONTAINERD_VERSIONS?.split(',')[0] ?? (availableContainerdVersions().includes('2') ? '2' : '1.7')) as '2' | '1.7';
@@ -48,11 +49,19 @@ describe(`vnodefs inside vNodes (containerd ${version})`, () => {
         const w = await suite.env.cri.execSync(cb, ['sh', '-c', `echo 5 > ${key}`], 10);
         assert.notEqual(w.exit_code, 0, 'an unprivileged container cannot write sysctls');
         assert.match(w.stderr.toString(), /Read-only file system/);
-        // the value outlives the manager: kill -9 it, let the next shim call start another
+        // the value outlives the manager: kill -9 it; vnode-hold starts the next one. A pod
+        // started while that one takes over can fail with "ttrpc: closed" (a race left open,
+        // see docs/testing.md), so the next pod waits for the next manager to answer.
         await sleep(3500);
         const before = managerPid(suite.ctd);
         process.kill(before, 'SIGKILL');
         await waitFor('manager gone', () => !isAlive(before), 5000);
+        const socket = managerInstance(suite.ctd.address).socket;
+        await waitFor('the next manager to answer', async () => {
+          let pid = 0;
+          try { pid = managerPid(suite.ctd); } catch { return false; } // between two managers
+          return pid !== before && isAlive(pid) && (await pingManager(socket));
+        }, 20_000, 200);
         const next = await TestPod.run(suite.env, { namespace: 'sysctl-c' });
         await next.remove();
         assert.notEqual(managerPid(suite.ctd), before);
