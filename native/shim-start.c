@@ -143,7 +143,7 @@ static int major_of_version_line(const char *line) {
   return (*word >= '0' && *word <= '9') ? atoi(word) : 0;
 }
 
-/* Runs `bin --version` (stdout only, 2 s at most through containerd's own start timeout): its major version, 0 if unknown. */
+/* Runs `bin --version` (stdout only; containerd's own timeout on `start` bounds the wait): its major version, 0 if unknown. */
 static int run_version(const char *bin) {
   int fds[2];
   if (pipe(fds) < 0) return 0;

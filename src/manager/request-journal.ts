@@ -5,10 +5,10 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RequestJournal, TtrpcConnection } from '../ttrpc/index.js';
-import { TASK_SERVICE_V3 } from '../taskapi/index.js';
+import { TASK_SERVICE, TASK_SERVICE_V3 } from '../taskapi/index.js';
 
 /** Wait by either name of the Task service: containerd 2.x calls v3 in shim protocol 3 (src/shim/bootstrap.ts). */
-const JOURNALED = new Set(['containerd.task.v2.Task/Wait', `${TASK_SERVICE_V3}/Wait`]);
+const JOURNALED = new Set([`${TASK_SERVICE}/Wait`, `${TASK_SERVICE_V3}/Wait`]);
 
 export class WaitJournal implements RequestJournal {
   constructor(

@@ -5,5 +5,5 @@
 //   const inst = managerInstance(containerdAddress);   // socket, pid file, run dir
 //   const address = await ensureManager(args);         // starts vnode-manager if needed
 export { managerInstance, instanceId, ManagerEnv, DEFAULT_RUN_DIR, type ManagerInstance } from './instance.js';
-export { ensureManager, ping as pingManager, shimAddress, MANAGER_NODE_FLAGS } from './start.js';
+export { ensureManager, ping as pingManager, MANAGER_NODE_FLAGS } from './start.js';
 export { parseArgs, UsageError, type ShimArgs } from './args.js';

@@ -27,10 +27,6 @@ export interface StartOptions {
   log?: (msg: string) => void;
 }
 
-/** The address `start` prints: a plain unix:// URL, which containerd 1.6, 1.7 and 2.x all accept. */
-export function shimAddress(socket: string): string {
-  return `unix://${socket}`;
-}
 
 /** Ensures the manager answers; returns its instance. */
 export async function ensureManager(args: ShimArgs, o: StartOptions = {}): Promise<ManagerInstance> {

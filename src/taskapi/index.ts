@@ -16,6 +16,7 @@ export {
   serveTaskApi,
   taskClient,
   namespaceOf,
+  TASK_SERVICE,
   TASK_SERVICE_V3,
   TaskError,
   NAMESPACE_HEADER,

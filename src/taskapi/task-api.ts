@@ -122,6 +122,7 @@ function publishCall(verb: string, started: bigint, code: string): void {
  * 2.x calls it when `start` answered version 3 (src/shim/bootstrap.ts).
  */
 export const TASK_SERVICE_V3 = 'containerd.task.v3.Task';
+export { TASK_SERVICE };
 
 /** Registers `impl` on `server` as containerd.task.v2.Task and containerd.task.v3.Task. */
 export function serveTaskApi(server: TtrpcServer, impl: TaskApi): void {
