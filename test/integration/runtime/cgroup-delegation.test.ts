@@ -6,6 +6,7 @@
 // the pod's, and nothing is left once the pod is removed. The script is the v1 one on
 // v1/hybrid hosts and the v2 one (subtree_control, memory.max) on unified hosts.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -21,9 +22,14 @@ const versions = (process.env.VNODE_TEST_CONTAINERD_VERSIONS?.split(',') ?? avai
 const MiB = 1024 * 1024;
 const unified = hostCgroupLayout().mode === 'v2';
 
-/** A 100 MB string in a shell of its own, moved into cgroup dir $1 first; prints its exit status as "<label>=<status>". */
+/**
+ * A 100 MB string in a shell of its own, moved into cgroup dir $1 first; prints its exit
+ * status as "<label>=<status>". It raises its own oom_score_adj to 1000 (no privilege
+ * needed), so that an OOM at the container's limit picks it and not the script's shell or
+ * the container's init, whatever their sizes at that moment.
+ */
 const hog = (cg: string, label: string) =>
-  `sh -c 'echo $$ > ${cg}/cgroup.procs || exit 90; x=$(head -c 100000000 /dev/zero | tr "\\0" x); echo survived'; echo "${label}=$?"`;
+  `sh -c 'echo $$ > ${cg}/cgroup.procs || exit 90; echo 1000 > /proc/self/oom_score_adj || exit 91; x=$(head -c 100000000 /dev/zero | tr "\\0" x); echo survived'; echo "${label}=$?"`;
 
 /** The scenario inside the container, one line "key=value" per step (v1 files). */
 function scriptV1(name: string): string {
@@ -106,7 +112,21 @@ function hostUid(pid: number): number {
 async function runScript(env: CriEnv, cid: string, script: string): Promise<Record<string, string>> {
   const r = await env.cri.execSync(cid, ['sh', '-c', script], 120);
   const out = r.stdout.toString();
-  return { ...parseLines(out), _raw: `${out}\n--- stderr\n${r.stderr.toString()}` };
+  const lines = parseLines(out);
+  const raw = `${out}\n--- stderr\n${r.stderr.toString()}\n--- exit ${r.exit_code}`;
+  // a hog that did not end as expected: what the kernel's OOM killer did, and to whom
+  const oomLog = lines['hog.below'] === '137' && lines['hog.above'] === '137' ? '' : `\n--- kernel OOM log\n${kernelOomLog()}`;
+  return { ...lines, _raw: raw + oomLog };
+}
+
+/** The kernel log's last OOM-killer lines (invoked, victims, reaper), or why it could not be read. */
+function kernelOomLog(): string {
+  try {
+    const log = execFileSync('dmesg', [], { encoding: 'utf8', maxBuffer: 64 * MiB });
+    return log.split('\n').filter((l) => /oom|Killed process|reap|Memory cgroup/i.test(l)).slice(-40).join('\n');
+  } catch (e) {
+    return `(dmesg: ${(e as Error).message})`;
+  }
 }
 
 for (const version of versions) {
