@@ -3,8 +3,8 @@
  * shim protocol 2, once per container) just to learn the manager's address, and once
  * more per task after deleting it (closing its connection makes containerd run the
  * dead-shim cleanup, `delete`; in protocol 3 only for the sandbox).
- * When the manager of this containerd instance already answers `start`, this prints the
- * address itself; when the manager has left a deleted task's response
+ * When the manager of this containerd instance already runs (manager.pid's process, not
+ * dying) and its socket accepts, `start` prints the address itself; when the manager has left a deleted task's response
  * (src/taskapi/tombstones.ts), `delete` prints it. A few milliseconds each; everything
  * else (spawning the manager, cleanup after a crash, flags) goes to the Node.js shim.
  *
@@ -214,6 +214,52 @@ static int shim_protocol(const char *dir, const char *publish_binary) {
   return containerd_major(dir, publish_binary) >= 2 ? 3 : 2;
 }
 
+/*
+ * Whether the manager recorded in <dir>/manager.pid ("<pid> <start time>") runs and is not
+ * dying. A killed manager's listening socket still takes connections while the kernel
+ * tears the process down (its memory goes before its files: ~30 ms for 350 MB here), so
+ * a connect alone would hand containerd the address of a manager that never answers:
+ * containerd's call then fails with "ttrpc: closed". A pending SIGKILL or PF_EXITING
+ * (/proc/<pid>/stat's flags) marks that window; the Node.js shim then waits for the
+ * next manager.
+ */
+static int manager_runs(const char *dir) {
+  char path[PATH_MAX + 128], buf[4096], want_start[32] = "";
+  long pid = 0;
+  snprintf(path, sizeof path, "%s/manager.pid", dir);
+  FILE *f = fopen(path, "r");
+  if (!f) return 0;
+  int n = fscanf(f, "%ld %31s", &pid, want_start);
+  fclose(f);
+  if (n < 1 || pid <= 0) return 0;
+  snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t len = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (len <= 0) return 0;
+  buf[len] = 0;
+  /* fields after the command's closing parenthesis: 3 state, 9 flags, 22 start time */
+  char *p = strrchr(buf, ')');
+  if (!p) return 0;
+  char state = 0, start[32] = "";
+  unsigned long flags = 0;
+  if (sscanf(p + 2, "%c %*d %*d %*d %*d %*d %lu %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %31s", &state, &flags, start) != 3) return 0;
+  if (state == 'Z' || state == 'X' || state == 'x' || (flags & 0x4 /* PF_EXITING */)) return 0;
+  if (n == 2 && strcmp(start, want_start)) return 0;
+  snprintf(path, sizeof path, "/proc/%ld/status", pid);
+  f = fopen(path, "r");
+  if (!f) return 0;
+  int killed = 0;
+  char line[256];
+  while (fgets(line, sizeof line, f)) {
+    unsigned long long pending;
+    if ((!strncmp(line, "SigPnd:", 7) || !strncmp(line, "ShdPnd:", 7)) && sscanf(line + 7, "%llx", &pending) == 1 && (pending & (1ULL << 8) /* SIGKILL */)) killed = 1;
+  }
+  fclose(f);
+  return !killed;
+}
+
 int main(int argc, char **argv) {
   const char *address = NULL, *ns = getenv("NAMESPACE"), *id = NULL, *publish_binary = NULL;
   for (int i = 1; i + 1 < argc; i++) {
@@ -238,7 +284,7 @@ int main(int argc, char **argv) {
         int r = print_tombstone(dir, ns, id);
         if (r < 0) return 1;
         if (r > 0) return 0;
-      } else if (unix_accepts(sock)) {
+      } else if (manager_runs(dir) && unix_accepts(sock)) {
         /* containerd 2.x passes runtime options on stdin: take them, as the shim would. */
         char drain[4096];
         while (read(0, drain, sizeof drain) > 0) {}

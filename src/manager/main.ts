@@ -1,6 +1,7 @@
 // vnode-manager: serves containerd's Task API for every vNode task of one containerd
 // instance. Started by the shim's `start` (or as a service); thin: wiring only.
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { startTimeOf } from '../sys/index.js';
 import { EventPublisher } from '../taskapi/index.js';
 import { ManagerEnv } from '../shim/index.js';
 import { serveTaskApi } from '../taskapi/index.js';
@@ -100,6 +101,10 @@ export async function main(argv: string[]): Promise<number> {
   let replayed = 0;
   for (const s of kept.sockets) replayed += journal.replay(server.adopt(s));
   rmSync(socket, { force: true });
+  // The manager records itself (the spawning `start` did too, but a manager systemd
+  // runs has no such parent): the C front answers `start` only while this process runs.
+  writeFileSync(`${paths.pidFile}.tmp`, `${process.pid} ${startTimeOf(process.pid) ?? ''}\n`);
+  renameSync(`${paths.pidFile}.tmp`, paths.pidFile);
   await server.listen(socket);
   if (replayed) log(`replayed ${replayed} pending Wait call(s)`);
   const observability = await startObservability({ env, paths, service, procView, enabledVnodefs: env.VNODE_VNODEFS !== 'false', logger });

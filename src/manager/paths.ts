@@ -19,6 +19,8 @@ export interface InstancePaths {
   data: string;
   /** Responses of deleted tasks for the shim's `delete` (tombstones.ts). */
   deleted: string;
+  /** "<pid> <start time>" of the manager serving the socket (the shim's C front checks it). */
+  pidFile: string;
 }
 
 export function instancePaths(socket: string, env: NodeJS.ProcessEnv = process.env): InstancePaths {
@@ -34,5 +36,6 @@ export function instancePaths(socket: string, env: NodeJS.ProcessEnv = process.e
     idPool: env.VNODE_ID_POOL_DIR ?? '/run/vnode/idpool',
     data: join(env.VNODE_DATA_DIR ?? '/var/lib/vnode', instance),
     deleted: join(dir, 'deleted'), // = ManagerInstance.tombstones
+    pidFile: join(dir, 'manager.pid'), // = ManagerInstance.pidFile
   };
 }

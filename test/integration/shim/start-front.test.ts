@@ -1,14 +1,16 @@
 // The C front of containerd-shim-vnode-v2: it must find exactly the manager the
 // Node.js shim would (same instance directory), answer `start` itself when that manager
-// listens, and hand everything else to the Node.js shim unchanged.
+// runs and listens (never for a killed one whose socket still accepts while it dies), and
+// hand everything else to the Node.js shim unchanged.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { managerInstance } from '../../../src/shim/instance.js';
+import { managerInstance, type ManagerInstance } from '../../../src/shim/instance.js';
+import { startTimeOf } from '../../../src/sys/index.js';
 import { Tombstones } from '../../../src/taskapi/tombstones.js';
 import { decode, encode, type DeleteResponse } from '../../../src/proto/index.js';
 
@@ -35,12 +37,17 @@ describe('containerd-shim-vnode-v2 C front', () => {
   }
   const runsOf = (bin: string) => (existsSync(`${bin}.runs`) ? readFileSync(`${bin}.runs`, 'utf8').split('\n').filter(Boolean).length : 0);
 
+  /** Records `pid` as the instance's manager, as the manager does before it listens. */
+  const recordManager = (inst: ManagerInstance, pid = process.pid) => writeFileSync(inst.pidFile, `${pid} ${startTimeOf(pid)}\n`);
+
+  /** A stand-in manager: this test process listens on the instance's socket and is recorded as its manager. */
   async function listeningManager(address: string) {
     const inst = managerInstance(address, { VNODE_RUN_DIR: runDir });
     mkdirSync(inst.dir, { recursive: true });
     const server = createServer((c) => c.end());
     servers.push(server);
     await new Promise<void>((r) => server.listen(inst.socket, () => r()));
+    recordManager(inst);
     return inst;
   }
 
@@ -80,6 +87,7 @@ describe('containerd-shim-vnode-v2 C front', () => {
       const server = createServer((c) => c.end());
       servers.push(server);
       await new Promise<void>((r) => server.listen(inst.socket, () => r()));
+      recordManager(inst);
       const r = run(['-namespace', 'k8s.io', '-address', address, '-publish-binary', containerd17, '-id', 'abc', 'start'], 'runtime options on stdin');
       assert.equal(r.status, 0, r.stderr);
       assert.equal(r.stdout, `unix://${inst.socket}`, `address ${address}`);
@@ -112,6 +120,49 @@ describe('containerd-shim-vnode-v2 C front', () => {
     assert.equal(start(fakeContainerd('containerd-odd', 'not a version line')).stdout, `unix://${inst.socket}`);
   });
 
+  it('never answers start for a manager that is not running: not recorded, gone, another process, or killed and still dying', async () => {
+    const address = '/tmp/vnode-front/dying/containerd.sock';
+    const inst = await listeningManager(address);
+    const start = () => run(['-namespace', 'k8s.io', '-address', address, '-publish-binary', containerd17, '-id', 'd1', 'start']);
+    // the Node.js shim, which the front hands over to, spawns VNODE_MANAGER_BIN=/bin/false and fails
+    const handedOver = (r: ReturnType<typeof start>, what: string) => {
+      assert.notEqual(r.status, 0, `${what}: the front printed ${JSON.stringify(r.stdout)}`);
+      assert.doesNotMatch(r.stdout, /unix:\/\//, what);
+    };
+    assert.equal(start().stdout, `unix://${inst.socket}`, 'a recorded, running manager that listens is answered');
+    // each case listens afresh: the Node.js shim removes a socket it finds stale
+    const gone = spawnSync('true').pid;
+    for (const [what, pidLine] of [['no manager.pid', undefined], ['a pid that has exited', `${gone} 1`], ['a live pid with another start time (pid reuse)', `${process.pid} 1`]] as const) {
+      for (const srv of servers.splice(-1)) srv.close();
+      rmSync(inst.socket, { force: true });
+      await listeningManager(address);
+      if (pidLine === undefined) rmSync(inst.pidFile);
+      else writeFileSync(inst.pidFile, `${pidLine}\n`);
+      handedOver(start(), what);
+    }
+
+    // A real listener in a process with a large heap: after SIGKILL its socket still accepts
+    // while the kernel frees its memory, and only then closes.
+    const sock = join(runDir, 'dying.sock');
+    const child = spawn(process.execPath, ['-e', `
+      const a = []; for (let i = 0; i < 4e6; i++) a.push({ i, s: 'x' + i });
+      require('net').createServer(() => {}).listen(${JSON.stringify(sock)}, () => console.log('ready'));
+      setInterval(() => a.length, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((r) => child.stdout!.once('data', () => r()));
+    // the instance's socket becomes the dying process's (a symlink: connect follows it)
+    for (const srv of servers.splice(-1)) srv.close();
+    rmSync(inst.socket, { force: true });
+    symlinkSync(sock, inst.socket);
+    recordManager(inst, child.pid!);
+    assert.equal(start().stdout, `unix://${inst.socket}`, 'answered while the process runs');
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    const r = start();
+    const stillAccepts = unixAccepts(sock);
+    handedOver(r, `killed, its socket ${stillAccepts ? 'still accepting' : 'closed'} right after`);
+    await exited;
+  });
+
   it('hands everything else to the Node.js shim', () => {
     const v = run(['-v']);
     assert.equal(v.status, 0, v.stderr);
@@ -121,3 +172,8 @@ describe('containerd-shim-vnode-v2 C front', () => {
     assert.match(bad.stderr, /containerd-shim-vnode-v2: /);
   });
 });
+
+/** Whether a unix socket accepts a connection now (a synchronous connect, via a child). */
+function unixAccepts(path: string): boolean {
+  return spawnSync(process.execPath, ['-e', `require('net').connect(${JSON.stringify(path)}).on('connect', () => process.exit(0)).on('error', () => process.exit(1))`]).status === 0;
+}
