@@ -205,7 +205,7 @@ async function main(): Promise<void> {
     const shimLine = `untraced \`containerd-shim-vnode-v2 start\` against the running manager (${ss.n} runs): p50 ${fmtMs(ss.p50)} ms, mean ${fmtMs(ss.mean)} ms, min ${fmtMs(ss.min)} ms`;
     progress(shimLine);
 
-    const syscalls = 'execve,exit_group,clone,clone3,fork,vfork,mount,umount2,open_tree,move_mount,mount_setattr,fsopen,fsconfig,fsmount,unshare,setns,pidfd_open,openat,read,write,wait4,waitid';
+    const syscalls = 'execve,exit_group,clone,clone3,fork,vfork,mount,umount2,open_tree,move_mount,mount_setattr,fsopen,fsconfig,fsmount,unshare,setns,pidfd_open,openat,read,write,wait4,waitid,pivot_root,statfs,fstatfs,chdir';
     strace = spawn('strace', ['-f', '-ttt', '-T', '-q', '-s', '200', '-e', `trace=${syscalls}`, '-e', 'signal=none', '-o', traceFile, '-p', String(ctd.pid), '-p', String(mgr)], { stdio: ['ignore', 'ignore', 'pipe'] });
     let straceErr = '';
     strace.stderr!.on('data', (d: Buffer) => (straceErr += d.toString()));
